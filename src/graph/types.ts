@@ -1,0 +1,73 @@
+import type { Range } from '../language/range';
+
+/** Height and width. */
+export type Pair = [number, number];
+
+/**
+ * A layer with every argument resolved to a number: what expansion produces and what the
+ * analysis and the engines consume. Merges (`add`, `concat`) are layers too.
+ */
+export type LayerAttrs =
+  | { kind: 'input'; shape: number[] }
+  | {
+      kind: 'conv';
+      out: number;
+      kernel: Pair;
+      stride: Pair;
+      padding: Pair;
+      dilation: Pair;
+      groups: number;
+      bias: boolean;
+    }
+  | { kind: 'linear'; out: number; bias: boolean }
+  | { kind: 'bn'; eps: number }
+  | { kind: 'relu' }
+  | { kind: 'sigmoid' }
+  | { kind: 'tanh' }
+  | { kind: 'leakyrelu'; slope: number }
+  | { kind: 'softmax' }
+  | { kind: 'maxpool' | 'avgpool'; kernel: Pair; stride: Pair; padding: Pair; ceil: boolean }
+  | { kind: 'gap' }
+  | { kind: 'adaptiveavgpool'; size: Pair }
+  | { kind: 'lrn'; size: number; alpha: number; beta: number; k: number }
+  | { kind: 'dropout'; p: number }
+  | { kind: 'flatten' }
+  | { kind: 'add' }
+  | { kind: 'concat' };
+
+export type LayerKind = LayerAttrs['kind'];
+
+/** One block call on the way from a network to a layer. */
+export interface CallSite {
+  block: string;
+  /** The call statement's range. */
+  range: Range;
+}
+
+export interface GraphNode {
+  /** Index in `Graph.nodes`, which is execution order: every input comes before its user. */
+  id: number;
+  attrs: LayerAttrs;
+  inputs: number[];
+  /** Dot path: the prefix of this layer's parameter names (`layer1.0.conv1`). */
+  path: string;
+  /** The statement that produced the layer (for merges: the composition statement). */
+  range: Range;
+  /** The layer keyword, or the composition keyword. */
+  nameRange: Range;
+  /** Block calls that produced this layer, outermost first; empty at network level. */
+  calls: CallSite[];
+  /** True for layers on an `aux` side branch. */
+  aux: boolean;
+}
+
+export interface Graph {
+  network: string;
+  range: Range;
+  nameRange: Range;
+  nodes: GraphNode[];
+  /** The main output: the last layer of the network body. */
+  output: number;
+  /** The last layer of each `aux` branch. */
+  auxOutputs: number[];
+}

@@ -1,0 +1,132 @@
+import type { Range } from './range';
+
+/** A name with where it was written. */
+export interface Name {
+  text: string;
+  range: Range;
+}
+
+export type Expr =
+  | { kind: 'number'; value: number; text: string; range: Range }
+  | { kind: 'bool'; value: boolean; range: Range }
+  | { kind: 'name'; name: string; range: Range }
+  | { kind: 'dims'; values: number[]; text: string; range: Range }
+  | { kind: 'tuple'; items: Expr[]; range: Range }
+  | { kind: 'unary'; op: '-' | '+' | '!'; operand: Expr; range: Range }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; range: Range }
+  /** What recovery leaves where an expression was expected but none could be read. */
+  | { kind: 'missing'; range: Range };
+
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
+
+export interface Arg {
+  /** Absent for a positional argument. */
+  name?: Name;
+  value: Expr;
+  range: Range;
+}
+
+interface StatementBase {
+  label?: Name;
+  /** From the label (if any) to the end of the statement. */
+  range: Range;
+  /** The keyword or the layer/block name. */
+  keyword: Name;
+}
+
+/** A layer (`conv 64 k=3`) or a block call (`Down(32)`): which one is decided by the name. */
+export interface CallStatement extends StatementBase {
+  kind: 'call';
+  args: Arg[];
+  /** True when the arguments were written in parentheses right after the name. */
+  parenthesized: boolean;
+  /** Range of the parenthesised argument list, when there is one. */
+  argsRange?: Range;
+}
+
+export interface Body {
+  statements: Statement[];
+  /** From `{` to `}`. */
+  range: Range;
+}
+
+export interface RepeatStatement extends StatementBase {
+  kind: 'repeat';
+  count: Expr;
+  body: Body;
+}
+
+export interface ResidualStatement extends StatementBase {
+  kind: 'residual';
+  body: Body;
+  shortcut?: { keyword: Name; body: Body };
+}
+
+export interface BranchDef {
+  label?: Name;
+  keyword: Name;
+  body: Body;
+  range: Range;
+}
+
+export interface MergeStatement extends StatementBase {
+  kind: 'add' | 'concat';
+  branches: BranchDef[];
+  body: Body;
+}
+
+export interface AuxStatement extends StatementBase {
+  kind: 'aux';
+  body: Body;
+}
+
+export interface IfStatement extends StatementBase {
+  kind: 'if';
+  condition: Expr;
+  then: Body;
+  else?: { keyword: Name; body: Body | IfStatement };
+}
+
+/** Extension: `{ ... }` groups statements, usually under a label, to shape parameter names. */
+export interface GroupStatement extends StatementBase {
+  kind: 'group';
+  body: Body;
+}
+
+export type Statement =
+  | CallStatement
+  | RepeatStatement
+  | ResidualStatement
+  | MergeStatement
+  | AuxStatement
+  | IfStatement
+  | GroupStatement;
+
+export interface Param {
+  name: Name;
+  default?: Expr;
+  range: Range;
+}
+
+export interface NetworkDef {
+  kind: 'network';
+  name: Name;
+  body: Body;
+  range: Range;
+}
+
+export interface BlockDef {
+  kind: 'block';
+  name: Name;
+  params: Param[];
+  /** From `(` to `)`, when written. */
+  paramsRange?: Range;
+  body: Body;
+  range: Range;
+}
+
+export type Definition = NetworkDef | BlockDef;
+
+export interface CnnFile {
+  definitions: Definition[];
+}

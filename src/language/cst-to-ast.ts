@@ -1,0 +1,325 @@
+import type { CstNode, IToken } from 'chevrotain';
+import type * as A from './ast';
+import { parser } from './parser';
+import type { LineIndex, Range } from './range';
+
+type Ctx = Record<string, (CstNode | IToken)[] | undefined>;
+
+const BaseVisitor = parser.getBaseCstVisitorConstructor();
+
+function isNode(x: CstNode | IToken | undefined): x is CstNode {
+  return !!x && 'children' in x;
+}
+
+/**
+ * Turns the CST into the AST. Recovery leaves nodes with missing children and tokens without
+ * positions; every accessor here tolerates both, so a half-typed file still gives a tree.
+ */
+class AstBuilder extends BaseVisitor {
+  lines!: LineIndex;
+
+  constructor() {
+    super();
+    this.validateVisitor();
+  }
+
+  // ----- positions -----
+
+  private tokenRange(tok: IToken | undefined, fallback: Range): Range {
+    if (!tok || Number.isNaN(tok.startOffset) || tok.isInsertedInRecovery) return fallback;
+    return this.lines.range(tok.startOffset, (tok.endOffset ?? tok.startOffset) + 1);
+  }
+
+  private nodeRange(node: CstNode | undefined, fallback: Range): Range {
+    const loc = node?.location;
+    if (!loc || Number.isNaN(loc.startOffset)) return fallback;
+    const end = loc.endOffset === undefined || Number.isNaN(loc.endOffset) ? loc.startOffset : loc.endOffset + 1;
+    return this.lines.range(loc.startOffset, Math.max(end, loc.startOffset));
+  }
+
+  private name(tok: IToken | undefined, fallback: Range): A.Name {
+    const usable = tok && !tok.isInsertedInRecovery && !Number.isNaN(tok.startOffset);
+    return { text: usable ? tok.image : '', range: this.tokenRange(tok, fallback) };
+  }
+
+  private tokens(ctx: Ctx, key: string): IToken[] {
+    return (ctx[key] ?? []) as IToken[];
+  }
+
+  private nodes(ctx: Ctx, key: string): CstNode[] {
+    return ((ctx[key] ?? []) as (CstNode | IToken)[]).filter(isNode);
+  }
+
+  // ----- definitions -----
+
+  file(ctx: Ctx): A.CnnFile {
+    const all = [...this.nodes(ctx, 'network'), ...this.nodes(ctx, 'block')].sort(
+      (a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0),
+    );
+    return { definitions: all.map((n) => this.visit(n) as A.Definition) };
+  }
+
+  network(ctx: Ctx, node?: CstNode): A.NetworkDef {
+    return this.definitionHead(ctx, 'network', node) as A.NetworkDef;
+  }
+
+  block(ctx: Ctx): A.BlockDef {
+    return this.definitionHead(ctx, 'block') as A.BlockDef;
+  }
+
+  private definitionHead(ctx: Ctx, kind: 'network' | 'block', _node?: CstNode): A.Definition {
+    const kw = this.tokens(ctx, kind === 'network' ? 'Network' : 'Block')[0];
+    const kwRange = this.tokenRange(kw, this.lines.range(0, 0));
+    const name = this.name(this.tokens(ctx, 'Ident')[0], kwRange);
+    const body = this.bodyOf(this.nodes(ctx, 'body')[0], name.range);
+    const range: Range = { start: kwRange.start, end: body.range.end };
+    if (kind === 'network') return { kind, name, body, range };
+    const lp = this.tokens(ctx, 'LParen')[0];
+    const rp = this.tokens(ctx, 'RParen')[0];
+    const params = this.nodes(ctx, 'param').map((p) => this.visit(p) as A.Param);
+    const paramsRange = lp
+      ? { start: this.tokenRange(lp, name.range).start, end: this.tokenRange(rp, this.tokenRange(lp, name.range)).end }
+      : undefined;
+    return { kind, name, params, paramsRange, body, range };
+  }
+
+  param(ctx: Ctx, node?: CstNode): A.Param {
+    const name = this.name(this.tokens(ctx, 'Ident')[0], this.lines.range(0, 0));
+    const e = this.nodes(ctx, 'expr')[0];
+    return {
+      name,
+      default: this.tokens(ctx, 'Equals').length ? this.exprOf(e, name.range) : undefined,
+      range: this.nodeRange(node, name.range),
+    };
+  }
+
+  body(ctx: Ctx, node?: CstNode): A.Body {
+    const fallback = this.tokenRange(this.tokens(ctx, 'LBrace')[0], this.lines.range(0, 0));
+    const statements = this.nodes(ctx, 'statement')
+      .map((s) => this.visit(s) as A.Statement | undefined)
+      .filter((s): s is A.Statement => !!s);
+    return { statements, range: this.nodeRange(node, fallback) };
+  }
+
+  private bodyOf(node: CstNode | undefined, fallback: Range): A.Body {
+    if (!node) return { statements: [], range: fallback };
+    return this.visit(node) as A.Body;
+  }
+
+  // ----- statements -----
+
+  statement(ctx: Ctx, node?: CstNode): A.Statement | undefined {
+    const labelNode = this.nodes(ctx, 'label')[0];
+    const label = labelNode ? this.name(this.tokens(labelNode.children as Ctx, 'Ident')[0], this.lines.range(0, 0)) : undefined;
+    const inner = Object.entries(ctx)
+      .filter(([k]) => k !== 'label')
+      .flatMap(([, v]) => (v ?? []).filter(isNode))[0];
+    if (!inner) return undefined;
+    const stmt = this.visit(inner) as A.Statement | undefined;
+    if (!stmt) return undefined;
+    stmt.label = label?.text ? label : undefined;
+    stmt.range = this.nodeRange(node, stmt.range);
+    return stmt;
+  }
+
+  label(): undefined {
+    return undefined;
+  }
+
+  end(): undefined {
+    return undefined;
+  }
+
+  repeatStatement(ctx: Ctx, node?: CstNode): A.RepeatStatement {
+    const keyword = this.name(this.tokens(ctx, 'Repeat')[0], this.lines.range(0, 0));
+    return {
+      kind: 'repeat',
+      keyword,
+      count: this.exprOf(this.nodes(ctx, 'expr')[0], keyword.range),
+      body: this.bodyOf(this.nodes(ctx, 'body')[0], keyword.range),
+      range: this.nodeRange(node, keyword.range),
+    };
+  }
+
+  residualStatement(ctx: Ctx, node?: CstNode): A.ResidualStatement {
+    const keyword = this.name(this.tokens(ctx, 'Residual')[0], this.lines.range(0, 0));
+    const bodies = this.nodes(ctx, 'body');
+    const sc = this.tokens(ctx, 'Shortcut')[0];
+    const scName = sc ? this.name(sc, keyword.range) : undefined;
+    return {
+      kind: 'residual',
+      keyword,
+      body: this.bodyOf(bodies[0], keyword.range),
+      shortcut: scName ? { keyword: scName, body: this.bodyOf(bodies[1], scName.range) } : undefined,
+      range: this.nodeRange(node, keyword.range),
+    };
+  }
+
+  mergeStatement(ctx: Ctx, node?: CstNode): A.MergeStatement {
+    const tok = this.tokens(ctx, 'Add')[0] ?? this.tokens(ctx, 'Concat')[0];
+    const keyword = this.name(tok, this.lines.range(0, 0));
+    const lb = this.tokenRange(this.tokens(ctx, 'LBrace')[0], keyword.range);
+    const rb = this.tokenRange(this.tokens(ctx, 'RBrace')[0], lb);
+    return {
+      kind: keyword.text === 'concat' ? 'concat' : 'add',
+      keyword,
+      branches: this.nodes(ctx, 'branch').map((b) => this.visit(b) as A.BranchDef),
+      body: { statements: [], range: { start: lb.start, end: rb.end } },
+      range: this.nodeRange(node, keyword.range),
+    };
+  }
+
+  branch(ctx: Ctx, node?: CstNode): A.BranchDef {
+    const keyword = this.name(this.tokens(ctx, 'Branch')[0], this.lines.range(0, 0));
+    const labelNode = this.nodes(ctx, 'label')[0];
+    const label = labelNode ? this.name(this.tokens(labelNode.children as Ctx, 'Ident')[0], keyword.range) : undefined;
+    return {
+      keyword,
+      label: label?.text ? label : undefined,
+      body: this.bodyOf(this.nodes(ctx, 'body')[0], keyword.range),
+      range: this.nodeRange(node, keyword.range),
+    };
+  }
+
+  auxStatement(ctx: Ctx, node?: CstNode): A.AuxStatement {
+    const keyword = this.name(this.tokens(ctx, 'Aux')[0], this.lines.range(0, 0));
+    return { kind: 'aux', keyword, body: this.bodyOf(this.nodes(ctx, 'body')[0], keyword.range), range: this.nodeRange(node, keyword.range) };
+  }
+
+  ifStatement(ctx: Ctx, node?: CstNode): A.IfStatement {
+    const keyword = this.name(this.tokens(ctx, 'If')[0], this.lines.range(0, 0));
+    const bodies = this.nodes(ctx, 'body');
+    const elseTok = this.tokens(ctx, 'Else')[0];
+    const nested = this.nodes(ctx, 'ifStatement')[0];
+    let elsePart: A.IfStatement['else'];
+    if (elseTok) {
+      const elseKw = this.name(elseTok, keyword.range);
+      elsePart = {
+        keyword: elseKw,
+        body: nested ? (this.visit(nested) as A.IfStatement) : this.bodyOf(bodies[1], elseKw.range),
+      };
+    }
+    return {
+      kind: 'if',
+      keyword,
+      condition: this.exprOf(this.nodes(ctx, 'expr')[0], keyword.range),
+      then: this.bodyOf(bodies[0], keyword.range),
+      else: elsePart,
+      range: this.nodeRange(node, keyword.range),
+    };
+  }
+
+  groupStatement(ctx: Ctx, node?: CstNode): A.GroupStatement {
+    const bodyNode = this.nodes(ctx, 'body')[0];
+    const body = this.bodyOf(bodyNode, this.nodeRange(node, this.lines.range(0, 0)));
+    const brace = { start: body.range.start, end: this.lines.positionAt(body.range.start.offset + 1) };
+    return { kind: 'group', keyword: { text: '{', range: brace }, body, range: this.nodeRange(node, body.range) };
+  }
+
+  callStatement(ctx: Ctx, node?: CstNode): A.CallStatement | undefined {
+    const tok = this.tokens(ctx, 'Ident')[0];
+    if (!tok || tok.isInsertedInRecovery) return undefined;
+    const keyword = this.name(tok, this.lines.range(0, 0));
+    const listNode = this.nodes(ctx, 'argList')[0];
+    const listArgs = listNode ? this.nodes(listNode.children as Ctx, 'arg').map((a) => this.visit(a) as A.Arg) : [];
+    const spaced = this.nodes(ctx, 'arg').map((a) => this.visit(a) as A.Arg);
+    return {
+      kind: 'call',
+      keyword,
+      args: [...listArgs, ...spaced],
+      parenthesized: !!listNode,
+      argsRange: listNode ? this.nodeRange(listNode, keyword.range) : undefined,
+      range: this.nodeRange(node, keyword.range),
+    };
+  }
+
+  argList(): undefined {
+    return undefined;
+  }
+
+  arg(ctx: Ctx, node?: CstNode): A.Arg {
+    const nameTok = this.tokens(ctx, 'Ident')[0];
+    const range = this.nodeRange(node, this.lines.range(0, 0));
+    const name = nameTok ? this.name(nameTok, range) : undefined;
+    return { name, value: this.exprOf(this.nodes(ctx, 'expr')[0], name?.range ?? range), range };
+  }
+
+  // ----- expressions -----
+
+  private exprOf(node: CstNode | undefined, fallback: Range): A.Expr {
+    if (!node) return { kind: 'missing', range: { start: fallback.end, end: fallback.end } };
+    return (this.visit(node) as A.Expr | undefined) ?? { kind: 'missing', range: this.nodeRange(node, fallback) };
+  }
+
+  private leftAssoc(ctx: Ctx, operandKey: string, opKey: string, node?: CstNode): A.Expr {
+    const operands = this.nodes(ctx, operandKey);
+    const ops = this.tokens(ctx, opKey);
+    const whole = this.nodeRange(node, this.lines.range(0, 0));
+    let left = this.exprOf(operands[0], whole);
+    for (let i = 1; i < operands.length; i++) {
+      const right = this.exprOf(operands[i], left.range);
+      left = {
+        kind: 'binary',
+        op: (ops[i - 1]?.image ?? '+') as A.BinaryOp,
+        left,
+        right,
+        range: { start: left.range.start, end: right.range.end },
+      };
+    }
+    return left;
+  }
+
+  expr(ctx: Ctx, node?: CstNode): A.Expr {
+    return this.leftAssoc(ctx, 'andExpr', 'OrOr', node);
+  }
+
+  andExpr(ctx: Ctx, node?: CstNode): A.Expr {
+    return this.leftAssoc(ctx, 'compareExpr', 'AndAnd', node);
+  }
+
+  compareExpr(ctx: Ctx, node?: CstNode): A.Expr {
+    return this.leftAssoc(ctx, 'additiveExpr', 'CompareOp', node);
+  }
+
+  additiveExpr(ctx: Ctx, node?: CstNode): A.Expr {
+    return this.leftAssoc(ctx, 'multiplicativeExpr', 'AdditiveOp', node);
+  }
+
+  multiplicativeExpr(ctx: Ctx, node?: CstNode): A.Expr {
+    return this.leftAssoc(ctx, 'unaryExpr', 'MultiplicativeOp', node);
+  }
+
+  unaryExpr(ctx: Ctx, node?: CstNode): A.Expr {
+    const range = this.nodeRange(node, this.lines.range(0, 0));
+    const primary = this.nodes(ctx, 'primary')[0];
+    if (primary) return this.exprOf(primary, range);
+    const opTok = this.tokens(ctx, 'Bang')[0] ?? this.tokens(ctx, 'AdditiveOp')[0];
+    if (!opTok || opTok.isInsertedInRecovery) return { kind: 'missing', range };
+    const op = opTok.image;
+    const operand = this.exprOf(this.nodes(ctx, 'unaryExpr')[0], range);
+    return { kind: 'unary', op: op as '-' | '+' | '!', operand, range };
+  }
+
+  primary(ctx: Ctx, node?: CstNode): A.Expr {
+    const range = this.nodeRange(node, this.lines.range(0, 0));
+    const num = this.tokens(ctx, 'NumberLit')[0];
+    if (num) return { kind: 'number', value: Number(num.image), text: num.image, range };
+    const dims = this.tokens(ctx, 'Dims')[0];
+    if (dims) return { kind: 'dims', values: dims.image.split(/[xX×]/).map(Number), text: dims.image, range };
+    if (this.tokens(ctx, 'True').length) return { kind: 'bool', value: true, range };
+    if (this.tokens(ctx, 'False').length) return { kind: 'bool', value: false, range };
+    const id = this.tokens(ctx, 'Ident')[0];
+    if (id && !id.isInsertedInRecovery) return { kind: 'name', name: id.image, range };
+    const items = this.nodes(ctx, 'expr').map((e) => this.exprOf(e, range));
+    if (items.length === 1) return { ...items[0], range: items[0].range };
+    if (items.length > 1) return { kind: 'tuple', items, range };
+    return { kind: 'missing', range };
+  }
+}
+
+const builder = new AstBuilder();
+
+export function cstToAst(cst: CstNode, lines: LineIndex): A.CnnFile {
+  builder.lines = lines;
+  return builder.visit(cst) as A.CnnFile;
+}

@@ -1,0 +1,242 @@
+import { CstParser, EOF, type CstNode, type IRecognitionException, type IToken } from 'chevrotain';
+import * as T from './lexer';
+
+/**
+ * The grammar of LANGUAGE.md as one chevrotain parser. It builds a CST with recovery on, so a
+ * half-typed file still gives a tree for everything that can be read; `cst-to-ast.ts` turns
+ * that tree into the AST.
+ */
+class CnnParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  public file = this.RULE('file', () => {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.network) },
+        { ALT: () => this.SUBRULE(this.block) },
+        { ALT: () => this.SUBRULE(this.end) },
+      ]);
+    });
+  });
+
+  private end = this.RULE('end', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+  });
+
+  private network = this.RULE('network', () => {
+    this.CONSUME(T.Network);
+    this.CONSUME(T.Ident);
+    this.SUBRULE(this.body);
+  });
+
+  private block = this.RULE('block', () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Ident);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+      this.CONSUME(T.RParen);
+    });
+    this.SUBRULE(this.body);
+  });
+
+  private param = this.RULE('param', () => {
+    this.CONSUME(T.Ident);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expr);
+    });
+  });
+
+  private body = this.RULE('body', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.end) }, { ALT: () => this.SUBRULE(this.statement) }]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  private label = this.RULE('label', () => {
+    this.CONSUME(T.Ident);
+    this.CONSUME(T.Colon);
+  });
+
+  private statement = this.RULE('statement', () => {
+    this.OPTION({ GATE: () => this.LA(2).tokenType === T.Colon, DEF: () => this.SUBRULE(this.label) });
+    this.OR([
+      { ALT: () => this.SUBRULE(this.repeatStatement) },
+      { ALT: () => this.SUBRULE(this.residualStatement) },
+      { ALT: () => this.SUBRULE(this.mergeStatement) },
+      { ALT: () => this.SUBRULE(this.auxStatement) },
+      { ALT: () => this.SUBRULE(this.ifStatement) },
+      { ALT: () => this.SUBRULE(this.groupStatement) },
+      { ALT: () => this.SUBRULE(this.callStatement) },
+    ]);
+  });
+
+  private repeatStatement = this.RULE('repeatStatement', () => {
+    this.CONSUME(T.Repeat);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.body);
+  });
+
+  private residualStatement = this.RULE('residualStatement', () => {
+    this.CONSUME(T.Residual);
+    this.SUBRULE(this.body);
+    this.OPTION(() => {
+      this.CONSUME(T.Shortcut);
+      this.SUBRULE2(this.body);
+    });
+  });
+
+  private mergeStatement = this.RULE('mergeStatement', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Add) }, { ALT: () => this.CONSUME(T.Concat) }]);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR2([{ ALT: () => this.SUBRULE(this.end) }, { ALT: () => this.SUBRULE(this.branch) }]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  private branch = this.RULE('branch', () => {
+    this.OPTION(() => this.SUBRULE(this.label));
+    this.CONSUME(T.Branch);
+    this.SUBRULE(this.body);
+  });
+
+  private auxStatement = this.RULE('auxStatement', () => {
+    this.CONSUME(T.Aux);
+    this.SUBRULE(this.body);
+  });
+
+  private ifStatement = this.RULE('ifStatement', () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.body);
+    this.OPTION(() => {
+      this.CONSUME(T.Else);
+      this.OR([
+        { ALT: () => this.SUBRULE2(this.body) },
+        { ALT: () => this.SUBRULE(this.ifStatement) },
+      ]);
+    });
+  });
+
+  private groupStatement = this.RULE('groupStatement', () => {
+    this.SUBRULE(this.body);
+  });
+
+  private callStatement = this.RULE('callStatement', () => {
+    this.CONSUME(T.Ident);
+    this.OPTION(() => this.SUBRULE(this.argList));
+    this.MANY(() => {
+      this.OPTION2(() => this.CONSUME(T.Comma));
+      this.SUBRULE(this.arg);
+    });
+  });
+
+  private argList = this.RULE('argList', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+    this.CONSUME(T.RParen);
+  });
+
+  private arg = this.RULE('arg', () => {
+    this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Equals,
+      DEF: () => {
+        this.CONSUME(T.Ident);
+        this.CONSUME(T.Equals);
+      },
+    });
+    this.SUBRULE(this.expr);
+  });
+
+  public expr = this.RULE('expr', () => {
+    this.SUBRULE(this.andExpr);
+    this.MANY(() => {
+      this.CONSUME(T.OrOr);
+      this.SUBRULE2(this.andExpr);
+    });
+  });
+
+  private andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.compareExpr);
+    this.MANY(() => {
+      this.CONSUME(T.AndAnd);
+      this.SUBRULE2(this.compareExpr);
+    });
+  });
+
+  private compareExpr = this.RULE('compareExpr', () => {
+    this.SUBRULE(this.additiveExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.CompareOp);
+      this.SUBRULE2(this.additiveExpr);
+    });
+  });
+
+  private additiveExpr = this.RULE('additiveExpr', () => {
+    this.SUBRULE(this.multiplicativeExpr);
+    this.MANY(() => {
+      this.CONSUME(T.AdditiveOp);
+      this.SUBRULE2(this.multiplicativeExpr);
+    });
+  });
+
+  private multiplicativeExpr = this.RULE('multiplicativeExpr', () => {
+    this.SUBRULE(this.unaryExpr);
+    this.MANY(() => {
+      this.CONSUME(T.MultiplicativeOp);
+      this.SUBRULE2(this.unaryExpr);
+    });
+  });
+
+  private unaryExpr = this.RULE('unaryExpr', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.OR2([{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.AdditiveOp) }]);
+          this.SUBRULE(this.unaryExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.primary) },
+    ]);
+  });
+
+  private primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLit) },
+      { ALT: () => this.CONSUME(T.Dims) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.CONSUME(T.Ident) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+          this.CONSUME(T.RParen);
+        },
+      },
+    ]);
+  });
+}
+
+/** The one parser instance: building one costs far more than a parse. */
+export const parser = new CnnParser();
+
+export interface CstParseResult {
+  cst: CstNode;
+  errors: IRecognitionException[];
+}
+
+export function parseTokens(tokens: IToken[]): CstParseResult {
+  parser.input = tokens;
+  const cst = parser.file();
+  return { cst, errors: parser.errors };
+}
+
+export { EOF };

@@ -1,0 +1,54 @@
+/** Zero-based positions, as LSP uses them; the CLI adds one when it prints. */
+export interface Position {
+  line: number;
+  character: number;
+  offset: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export function rangeContains(outer: Range, inner: Range): boolean {
+  return outer.start.offset <= inner.start.offset && inner.end.offset <= outer.end.offset;
+}
+
+export function emptyRangeAt(p: Position): Range {
+  return { start: p, end: p };
+}
+
+/** Maps offsets to line/character positions for one text. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+
+  positionAt(offset: number): Position {
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - this.starts[lo], offset: o };
+  }
+
+  offsetAt(line: number, character: number): number {
+    if (line >= this.starts.length) return this.text.length;
+    return Math.min(this.starts[Math.max(0, line)] + character, this.text.length);
+  }
+
+  /** `end` is exclusive. */
+  range(start: number, end: number): Range {
+    return { start: this.positionAt(start), end: this.positionAt(end) };
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+}
