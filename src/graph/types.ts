@@ -59,6 +59,8 @@ export interface GraphNode {
   calls: CallSite[];
   /** True for layers on an `aux` side branch. */
   aux: boolean;
+  /** For an `add` made by `residual`: its inputs are the body's output, then the shortcut's. */
+  residual?: boolean;
 }
 
 export interface Graph {

@@ -56,7 +56,7 @@ class AstBuilder extends BaseVisitor {
     const all = [...this.nodes(ctx, 'network'), ...this.nodes(ctx, 'block')].sort(
       (a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0),
     );
-    return { definitions: all.map((n) => this.visit(n) as A.Definition) };
+    return { definitions: all.map((n) => this.visit(n, n) as A.Definition) };
   }
 
   network(ctx: Ctx, node?: CstNode): A.NetworkDef {
@@ -76,7 +76,7 @@ class AstBuilder extends BaseVisitor {
     if (kind === 'network') return { kind, name, body, range };
     const lp = this.tokens(ctx, 'LParen')[0];
     const rp = this.tokens(ctx, 'RParen')[0];
-    const params = this.nodes(ctx, 'param').map((p) => this.visit(p) as A.Param);
+    const params = this.nodes(ctx, 'param').map((p) => this.visit(p, p) as A.Param);
     const paramsRange = lp
       ? { start: this.tokenRange(lp, name.range).start, end: this.tokenRange(rp, this.tokenRange(lp, name.range)).end }
       : undefined;
@@ -96,14 +96,14 @@ class AstBuilder extends BaseVisitor {
   body(ctx: Ctx, node?: CstNode): A.Body {
     const fallback = this.tokenRange(this.tokens(ctx, 'LBrace')[0], this.lines.range(0, 0));
     const statements = this.nodes(ctx, 'statement')
-      .map((s) => this.visit(s) as A.Statement | undefined)
+      .map((s) => this.visit(s, s) as A.Statement | undefined)
       .filter((s): s is A.Statement => !!s);
     return { statements, range: this.nodeRange(node, fallback) };
   }
 
   private bodyOf(node: CstNode | undefined, fallback: Range): A.Body {
     if (!node) return { statements: [], range: fallback };
-    return this.visit(node) as A.Body;
+    return this.visit(node, node) as A.Body;
   }
 
   // ----- statements -----
@@ -115,7 +115,7 @@ class AstBuilder extends BaseVisitor {
       .filter(([k]) => k !== 'label')
       .flatMap(([, v]) => (v ?? []).filter(isNode))[0];
     if (!inner) return undefined;
-    const stmt = this.visit(inner) as A.Statement | undefined;
+    const stmt = this.visit(inner, inner) as A.Statement | undefined;
     if (!stmt) return undefined;
     stmt.label = label?.text ? label : undefined;
     stmt.range = this.nodeRange(node, stmt.range);
@@ -163,7 +163,7 @@ class AstBuilder extends BaseVisitor {
     return {
       kind: keyword.text === 'concat' ? 'concat' : 'add',
       keyword,
-      branches: this.nodes(ctx, 'branch').map((b) => this.visit(b) as A.BranchDef),
+      branches: this.nodes(ctx, 'branch').map((b) => this.visit(b, b) as A.BranchDef),
       body: { statements: [], range: { start: lb.start, end: rb.end } },
       range: this.nodeRange(node, keyword.range),
     };
@@ -196,7 +196,7 @@ class AstBuilder extends BaseVisitor {
       const elseKw = this.name(elseTok, keyword.range);
       elsePart = {
         keyword: elseKw,
-        body: nested ? (this.visit(nested) as A.IfStatement) : this.bodyOf(bodies[1], elseKw.range),
+        body: nested ? (this.visit(nested, nested) as A.IfStatement) : this.bodyOf(bodies[1], elseKw.range),
       };
     }
     return {
@@ -221,8 +221,8 @@ class AstBuilder extends BaseVisitor {
     if (!tok || tok.isInsertedInRecovery) return undefined;
     const keyword = this.name(tok, this.lines.range(0, 0));
     const listNode = this.nodes(ctx, 'argList')[0];
-    const listArgs = listNode ? this.nodes(listNode.children as Ctx, 'arg').map((a) => this.visit(a) as A.Arg) : [];
-    const spaced = this.nodes(ctx, 'arg').map((a) => this.visit(a) as A.Arg);
+    const listArgs = listNode ? this.nodes(listNode.children as Ctx, 'arg').map((a) => this.visit(a, a) as A.Arg) : [];
+    const spaced = this.nodes(ctx, 'arg').map((a) => this.visit(a, a) as A.Arg);
     return {
       kind: 'call',
       keyword,
@@ -248,7 +248,7 @@ class AstBuilder extends BaseVisitor {
 
   private exprOf(node: CstNode | undefined, fallback: Range): A.Expr {
     if (!node) return { kind: 'missing', range: { start: fallback.end, end: fallback.end } };
-    return (this.visit(node) as A.Expr | undefined) ?? { kind: 'missing', range: this.nodeRange(node, fallback) };
+    return (this.visit(node, node) as A.Expr | undefined) ?? { kind: 'missing', range: this.nodeRange(node, fallback) };
   }
 
   private leftAssoc(ctx: Ctx, operandKey: string, opKey: string, node?: CstNode): A.Expr {
@@ -321,5 +321,5 @@ const builder = new AstBuilder();
 
 export function cstToAst(cst: CstNode, lines: LineIndex): A.CnnFile {
   builder.lines = lines;
-  return builder.visit(cst) as A.CnnFile;
+  return builder.visit(cst, cst) as A.CnnFile;
 }

@@ -50,7 +50,7 @@ function syntaxMessage(e: IRecognitionException): string {
     case 'NotAllInputParsedException':
       return `unexpected ${what}: only 'network' and 'block' definitions may stand at the top level`;
     case 'EarlyExitException':
-      return `expected an expression but found ${what}`;
+      return `expected a value but found ${what}`;
     default:
       if (e.context?.ruleStack?.includes('expr')) return `expected a value but found ${what}`;
       return `unexpected ${what}`;

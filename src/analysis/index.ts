@@ -1,0 +1,49 @@
+import { compareDiagnostics, type Diagnostic } from '../diagnostics';
+import { expandFile } from '../graph/expand';
+import type { Graph } from '../graph/types';
+import { parse, type ParseResult } from '../language';
+import { analyzeGraph, type AnalysisOptions, type NetworkAnalysis } from './analyze';
+
+export type { AnalysisOptions, NetworkAnalysis } from './analyze';
+export * from './types';
+
+export interface FileAnalysis {
+  parsed: ParseResult;
+  graphs: Graph[];
+  networks: NetworkAnalysis[];
+  /** Sorted by position; one per place and kind of problem. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * A block used in several places can fail the same check at the same statement once per
+ * call: keep the first and say how many calls share it.
+ */
+function mergeRepeats(ds: Diagnostic[]): Diagnostic[] {
+  const byKey = new Map<string, { d: Diagnostic; count: number }>();
+  const order: { d: Diagnostic; count: number }[] = [];
+  for (const d of ds) {
+    const key = `${d.code}|${d.range.start.offset}|${d.range.end.offset}`;
+    const seen = byKey.get(key);
+    if (seen) {
+      if (seen.d.message !== d.message) seen.count++;
+      continue;
+    }
+    const entry = { d, count: 1 };
+    byKey.set(key, entry);
+    order.push(entry);
+  }
+  return order.map(({ d, count }) => (count > 1 ? { ...d, message: `${d.message} (and ${count - 1} more call${count > 2 ? 's' : ''})` } : d));
+}
+
+/** The whole pipeline: text → tokens → syntax tree → expanded graphs → analysis. */
+export function analyzeText(text: string, options: AnalysisOptions & { network?: string } = {}): FileAnalysis {
+  const parsed = parse(text);
+  const expanded = expandFile(parsed.file);
+  const shapeDiagnostics: Diagnostic[] = [];
+  const networks = expanded.graphs.map((g) =>
+    analyzeGraph(g, options.network === undefined || options.network === g.network ? options : { dtype: options.dtype }, shapeDiagnostics),
+  );
+  const diagnostics = mergeRepeats([...parsed.diagnostics, ...expanded.diagnostics, ...shapeDiagnostics]).sort(compareDiagnostics);
+  return { parsed, graphs: expanded.graphs, networks, diagnostics };
+}

@@ -1,0 +1,79 @@
+/**
+ * A GPUDevice for Node through Dawn (the `webgpu` package). The engine itself only takes a
+ * device; this is the one place that makes one, for the CLI and the tests.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { create, globals } from 'webgpu';
+
+export interface NodeGpu {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  /** Vendor, architecture and description as the adapter reports them. */
+  adapterName: string;
+}
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Dawn dlopens `libvulkan.so.1` by name. Where no system loader is installed but a browser ships
+ * one next to its SwiftShader ICD, loading that file first (kept resident with RTLD_NODELETE)
+ * makes the later dlopen find it by soname. process.dlopen rejects it as "not a Node module",
+ * after the library is already loaded, which is all we need.
+ */
+function preloadVulkanLoader(): void {
+  if (process.platform !== 'linux') return;
+  const RTLD_NOW = 2;
+  const RTLD_GLOBAL = 0x100;
+  const RTLD_NODELETE = 0x1000;
+  const icd = process.env.VK_ICD_FILENAMES;
+  const candidates = ['libvulkan.so.1', ...(icd ? [join(dirname(icd), 'libvulkan.so.1')] : []), '/usr/lib/chromium/libvulkan.so.1'];
+  for (const lib of candidates) {
+    if (lib.startsWith('/') && !existsSync(lib)) continue;
+    try {
+      process.dlopen({ exports: {} }, lib, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
+      return;
+    } catch (e) {
+      if (/self-register/.test(String(e))) return; // loaded; it is just not a Node addon
+    }
+  }
+}
+
+let gpuSingleton: GPU | undefined;
+
+/** Uses Chromium's SwiftShader when no Vulkan ICD is configured and it is present; call before the first device. */
+export function useSwiftShaderIfPresent(): boolean {
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD;
+}
+
+function nodeGpu(): GPU {
+  if (!gpuSingleton) {
+    preloadVulkanLoader();
+    Object.assign(globalThis, globals);
+    gpuSingleton = create([]);
+  }
+  return gpuSingleton;
+}
+
+/**
+ * Requests an adapter and a device with the adapter's largest buffer limits (VGG's fc6 alone
+ * is 411 MB), and timestamp queries where offered. Returns null when there is no adapter.
+ */
+export async function createNodeDevice(powerPreference: GPUPowerPreference = 'high-performance'): Promise<NodeGpu | null> {
+  const adapter = await nodeGpu().requestAdapter({ powerPreference });
+  if (!adapter) return null;
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const info = adapter.info;
+  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
+  return { device, adapter, adapterName };
+}

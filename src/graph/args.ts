@@ -1,0 +1,248 @@
+import type { Diagnostic } from '../diagnostics';
+import type { CallStatement, Expr } from '../language/ast';
+import type { Range } from '../language/range';
+import { SAME, describeValue, evaluate, formatNumber, hasDivision, type Env, type Value } from './expr';
+import { argSpec, closest, type ArgSpec, type LayerSpec } from './layers';
+import type { LayerAttrs, Pair } from './types';
+
+/** A resolved argument value, already checked against its type. */
+type Resolved = number | boolean | Pair | number[] | 'same';
+
+interface Bound {
+  spec: ArgSpec;
+  value: Resolved;
+  range: Range;
+}
+
+function typeError(spec: ArgSpec, v: Value, e: Expr, what: string): Diagnostic {
+  const inexact = typeof v === 'number' && !Number.isInteger(v) && hasDivision(e);
+  return {
+    code: inexact ? 'division' : 'argument-type',
+    severity: 'error',
+    range: e.range,
+    message: inexact
+      ? `'${spec.name}' needs ${what}, but this division gives ${formatNumber(v as number)}: it must divide exactly`
+      : `'${spec.name}' needs ${what}, not ${describeValue(v)}`,
+  };
+}
+
+function asPositiveInt(v: Value, min: number): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
+}
+
+/** Checks a value against its argument type; undefined (with a diagnostic) when it does not fit. */
+function coerce(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): Resolved | undefined {
+  const bad = (what: string): undefined => {
+    out.push(typeError(spec, v, e, what));
+    return undefined;
+  };
+  switch (spec.type) {
+    case 'int':
+      return asPositiveInt(v, 1) ?? bad('a positive integer');
+    case 'count':
+      return asPositiveInt(v, 0) ?? bad('a non-negative integer');
+    case 'number':
+      return typeof v === 'number' ? v : bad('a number');
+    case 'bool':
+      return typeof v === 'boolean' ? v : bad('true or false');
+    case 'prob':
+      return typeof v === 'number' && v >= 0 && v < 1 ? v : bad('a probability with 0 <= p < 1');
+    case 'size':
+    case 'pad': {
+      const min = spec.type === 'pad' ? 0 : 1;
+      const what = spec.type === 'pad' ? `a non-negative integer, HxW, or same` : 'a positive integer or HxW';
+      if (v === SAME) return spec.type === 'pad' ? 'same' : bad(what);
+      const items = typeof v === 'number' ? [v, v] : Array.isArray(v) ? (v.length === 1 ? [v[0], v[0]] : v) : undefined;
+      if (!items || items.length !== 2) return bad(what);
+      const pair = items.map((x) => asPositiveInt(x, min));
+      if (pair[0] === undefined || pair[1] === undefined) return bad(what);
+      return pair as Pair;
+    }
+    case 'shape': {
+      const items = typeof v === 'number' ? [v] : Array.isArray(v) ? v : undefined;
+      if (!items || (items.length !== 1 && items.length !== 3) || items.some((x) => asPositiveInt(x, 1) === undefined)) {
+        return bad('a shape: C x H x W (like 3x224x224) or N for a flat input');
+      }
+      return items;
+    }
+  }
+}
+
+function argList(spec: LayerSpec): string {
+  return spec.args.map((a) => a.name).join(', ');
+}
+
+/**
+ * Binds a layer statement's arguments to its spec and checks each one: unknown names, repeats,
+ * types and missing required arguments are errors at their own position.
+ */
+export function resolveLayer(
+  stmt: CallStatement,
+  spec: LayerSpec,
+  env: Env,
+  out: Diagnostic[],
+): LayerAttrs | undefined {
+  const bound = new Map<string, Bound>();
+  const positional = spec.args.filter((a) => a.positional);
+  let pos = 0;
+  let ok = true;
+  for (const arg of stmt.args) {
+    let target: ArgSpec | undefined;
+    if (arg.name) {
+      target = argSpec(spec, arg.name.text);
+      if (!target) {
+        const guess = closest(arg.name.text, spec.args.flatMap((a) => [a.name, ...a.aliases]));
+        out.push({
+          code: 'unknown-argument',
+          severity: 'error',
+          range: arg.name.range,
+          message: spec.args.length
+            ? `${spec.keyword} has no argument '${arg.name.text}'${guess ? ` (did you mean '${guess}'?)` : ''}; its arguments are ${argList(spec)}`
+            : `${spec.keyword} takes no arguments`,
+          fixes: guess ? [{ title: `Change to '${guess}'`, edits: [{ range: arg.name.range, newText: guess }] }] : undefined,
+        });
+        ok = false;
+        continue;
+      }
+    } else {
+      // Positional arguments fill the positional slots in order, skipping any already named.
+      while (pos < positional.length && bound.has(positional[pos].name)) pos++;
+      target = positional[pos++];
+      if (!target) {
+        out.push({
+          code: 'too-many-arguments',
+          severity: 'error',
+          range: arg.range,
+          message: positional.length
+            ? `${spec.keyword} takes ${positional.length} positional argument${positional.length > 1 ? 's' : ''} (${positional.map((a) => a.name).join(', ')}); name the others, as in k=3`
+            : `${spec.keyword} takes no positional arguments${spec.args.length ? `; name them: ${argList(spec)}` : ''}`,
+        });
+        ok = false;
+        continue;
+      }
+    }
+    if (bound.has(target.name)) {
+      out.push({
+        code: 'duplicate-argument',
+        severity: 'error',
+        range: arg.range,
+        message: `'${target.name}' is given twice`,
+      });
+      ok = false;
+      continue;
+    }
+    const v = evaluate(arg.value, env, out);
+    if (v === undefined) {
+      ok = false;
+      continue;
+    }
+    const r = coerce(target, v, arg.value, out);
+    if (r === undefined) {
+      ok = false;
+      continue;
+    }
+    bound.set(target.name, { spec: target, value: r, range: arg.range });
+  }
+  for (const a of spec.args) {
+    if (a.required && !bound.has(a.name) && ok) {
+      const example = a.type === 'shape' ? '3x224x224' : a.name === 'out' ? '64' : a.name === 'size' ? '6x6' : '3';
+      const text = a.positional && a.name !== 'k' ? ` ${example}` : ` ${a.name}=${example}`;
+      out.push({
+        code: 'missing-argument',
+        severity: 'error',
+        range: stmt.keyword.range,
+        message: `${spec.keyword} needs '${a.name}' (${a.doc}), as in '${spec.keyword}${text}'`,
+        fixes: [{ title: `Add${text}`, edits: [{ range: { start: stmt.range.end, end: stmt.range.end }, newText: text }] }],
+      });
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  const attrs = build(spec.keyword, (name) => bound.get(name)?.value);
+  return checkPadding(attrs, bound.get('p'), out) ? attrs : undefined;
+}
+
+/** `p=same` needs an even `D*(K-1)`; pools, like PyTorch's, take at most half the kernel as padding. */
+function checkPadding(attrs: LayerAttrs, p: Bound | undefined, out: Diagnostic[]): boolean {
+  if (!p || (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool')) return true;
+  const dil: Pair = attrs.kind === 'conv' ? attrs.dilation : [1, 1];
+  const span = [dil[0] * (attrs.kernel[0] - 1), dil[1] * (attrs.kernel[1] - 1)];
+  if (p.value === 'same' && (span[0] % 2 !== 0 || span[1] % 2 !== 0)) {
+    const k = attrs.kernel[0] === attrs.kernel[1] ? `${attrs.kernel[0]}` : `${attrs.kernel[0]}x${attrs.kernel[1]}`;
+    out.push({
+      code: 'same-even-kernel',
+      severity: 'error',
+      range: p.range,
+      message: `p=same needs an odd kernel: with k=${k}${attrs.kind === 'conv' && (dil[0] > 1 || dil[1] > 1) ? ` and d=${dil.join('x')}` : ''}, D*(K-1) = ${span[0] === span[1] ? span[0] : span.join('x')} is odd and cannot be split evenly between the two sides; use an odd kernel or give the padding`,
+    });
+    return false;
+  }
+  if (attrs.kind !== 'conv' && (attrs.padding[0] * 2 > attrs.kernel[0] || attrs.padding[1] * 2 > attrs.kernel[1])) {
+    out.push({
+      code: 'argument-value',
+      severity: 'error',
+      range: p.range,
+      message: `${attrs.kind} padding ${attrs.padding.join('x')} is more than half the kernel ${attrs.kernel.join('x')}: PyTorch refuses it; use p <= k/2`,
+    });
+    return false;
+  }
+  return true;
+}
+
+function build(keyword: string, get: (name: string) => Resolved | undefined): LayerAttrs {
+  const pair = (name: string, dflt: Pair): Pair => (get(name) as Pair | undefined) ?? dflt;
+  const num = (name: string, dflt: number): number => (get(name) as number | undefined) ?? dflt;
+  const bool = (name: string, dflt: boolean): boolean => (get(name) as boolean | undefined) ?? dflt;
+  switch (keyword) {
+    case 'input':
+      return { kind: 'input', shape: get('shape') as number[] };
+    case 'conv': {
+      const kernel = pair('k', [1, 1]);
+      const dilation = pair('d', [1, 1]);
+      const p = get('p');
+      const padding: Pair =
+        p === 'same'
+          ? [Math.floor((dilation[0] * (kernel[0] - 1)) / 2), Math.floor((dilation[1] * (kernel[1] - 1)) / 2)]
+          : ((p as Pair | undefined) ?? [0, 0]);
+      return {
+        kind: 'conv',
+        out: num('out', 1),
+        kernel,
+        stride: pair('s', [1, 1]),
+        padding,
+        dilation,
+        groups: num('g', 1),
+        bias: bool('bias', true),
+      };
+    }
+    case 'linear':
+      return { kind: 'linear', out: num('out', 1), bias: bool('bias', true) };
+    case 'bn':
+      return { kind: 'bn', eps: num('eps', 1e-5) };
+    case 'leakyrelu':
+      return { kind: 'leakyrelu', slope: num('slope', 0.01) };
+    case 'maxpool':
+    case 'avgpool': {
+      const kernel = pair('k', [1, 1]);
+      const p = get('p');
+      const padding: Pair =
+        p === 'same' ? [Math.floor((kernel[0] - 1) / 2), Math.floor((kernel[1] - 1) / 2)] : ((p as Pair | undefined) ?? [0, 0]);
+      return { kind: keyword, kernel, stride: pair('s', kernel), padding, ceil: bool('ceil', false) };
+    }
+    case 'adaptiveavgpool':
+      return { kind: 'adaptiveavgpool', size: pair('size', [1, 1]) };
+    case 'lrn':
+      return { kind: 'lrn', size: num('size', 5), alpha: num('alpha', 1e-4), beta: num('beta', 0.75), k: num('k', 2) };
+    case 'dropout':
+      return { kind: 'dropout', p: num('p', 0.5) };
+    case 'relu':
+    case 'sigmoid':
+    case 'tanh':
+    case 'softmax':
+    case 'gap':
+    case 'flatten':
+      return { kind: keyword };
+    default:
+      throw new Error(`layer '${keyword}' has no builder`);
+  }
+}

@@ -1,0 +1,476 @@
+import type { Diagnostic, RelatedInfo } from '../diagnostics';
+import type * as A from '../language/ast';
+import type { Range } from '../language/range';
+import { resolveLayer } from './args';
+import { evaluate, formatNumber, isTruthy, type Env, type Value } from './expr';
+import { closest, layerSpec, allLayerNames } from './layers';
+import type { CallSite, Graph, GraphNode, LayerAttrs } from './types';
+
+/** Expansion stops with an error past this many layers, rather than hang or exhaust memory. */
+export const MAX_LAYERS = 100_000;
+/** Statements expanded, layers or not: bounds `repeat` over empty bodies too. */
+const MAX_STEPS = 1_000_000;
+
+export interface ExpandResult {
+  graphs: Graph[];
+  diagnostics: Diagnostic[];
+}
+
+class LimitReached extends Error {}
+
+function join(prefix: string, seg: string): string {
+  return prefix ? `${prefix}.${seg}` : seg;
+}
+
+/** Statements that take a number in their scope's naming (see docs/naming.md). */
+function isNumbered(s: A.Statement): boolean {
+  if (s.kind === 'call') return s.keyword.text !== 'input';
+  if (s.kind === 'repeat') return !!s.label;
+  return s.kind === 'aux';
+}
+
+/**
+ * A namespace for parameter names: labels name statements, the others are numbered in order.
+ * A scope whose body is one unlabelled numbered statement gives it the scope's own path.
+ */
+class Scope {
+  private counter = 0;
+  private readonly merges = new Map<string, number>();
+  private readonly elide: boolean;
+
+  constructor(
+    readonly prefix: string,
+    statements: readonly A.Statement[],
+  ) {
+    this.elide = statements.length === 1 && !statements[0].label && isNumbered(statements[0]);
+  }
+
+  take(label: A.Name | undefined): string {
+    if (label) return join(this.prefix, label.text);
+    const n = this.counter++;
+    return this.elide && n === 0 && this.prefix ? this.prefix : join(this.prefix, String(n));
+  }
+
+  mergeName(kind: string): string {
+    const n = this.merges.get(kind) ?? 0;
+    this.merges.set(kind, n + 1);
+    return join(this.prefix, n ? `${kind}${n}` : kind);
+  }
+}
+
+/** The tensor flowing through a sequence: a node id, or null after an error made it unknown. */
+type Flow = number | null;
+
+class Expander {
+  readonly nodes: GraphNode[] = [];
+  readonly auxOutputs: number[] = [];
+  private calls: CallSite[] = [];
+  private readonly blockStack: string[] = [];
+  private aux = false;
+  private steps = 0;
+  private sawInput = false;
+
+  constructor(
+    private readonly blocks: ReadonlyMap<string, A.BlockDef>,
+    private readonly out: Diagnostic[],
+  ) {}
+
+  private report(d: Diagnostic): void {
+    this.out.push(this.calls.length ? { ...d, related: [...(d.related ?? []), ...this.callChain()] } : d);
+  }
+
+  private callChain(): RelatedInfo[] {
+    return this.calls.map((c) => ({ range: c.range, message: `in this call of ${c.block}` }));
+  }
+
+  /** Runs an evaluation or argument check and annotates what it reports with the call chain. */
+  private checked<T>(f: (sink: Diagnostic[]) => T): T {
+    const sink: Diagnostic[] = [];
+    const r = f(sink);
+    for (const d of sink) this.report(d);
+    return r;
+  }
+
+  private addNode(attrs: LayerAttrs, inputs: Flow[], path: string, range: Range, nameRange: Range): Flow {
+    if (this.nodes.length >= MAX_LAYERS) throw new LimitReached();
+    // An unknown input leaves the layer without inputs; the analysis then gives it no shape.
+    const known = inputs.every((i) => i !== null) ? (inputs as number[]) : [];
+    const id = this.nodes.length;
+    this.nodes.push({ id, attrs, inputs: known, path, range, nameRange, calls: this.calls, aux: this.aux });
+    return id;
+  }
+
+  sequence(statements: readonly A.Statement[], scope: Scope, env: Env, flow: Flow): Flow {
+    checkLabels(statements, this.out);
+    for (const s of statements) flow = this.statement(s, scope, env, flow);
+    return flow;
+  }
+
+  private statement(s: A.Statement, scope: Scope, env: Env, flow: Flow): Flow {
+    if (++this.steps > MAX_STEPS) throw new LimitReached();
+    switch (s.kind) {
+      case 'call':
+        return this.call(s, scope, env, flow);
+      case 'repeat':
+        return this.repeat(s, scope, env, flow);
+      case 'residual': {
+        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), [...s.body.statements, ...(s.shortcut?.body.statements ?? [])]) : scope;
+        const body = this.sequence(s.body.statements, inner, env, flow);
+        const proj = s.shortcut ? this.sequence(s.shortcut.body.statements, inner, env, flow) : flow;
+        const path = s.label ? inner.prefix : scope.mergeName('add');
+        const id = this.addNode({ kind: 'add' }, [body, proj], path, s.range, s.keyword.range);
+        if (id !== null) this.nodes[id].residual = true;
+        return id;
+      }
+      case 'add':
+      case 'concat': {
+        if (s.branches.length === 0) {
+          this.report({
+            code: 'argument-value',
+            severity: 'error',
+            range: s.keyword.range,
+            message: `${s.kind} needs at least one 'branch { ... }'`,
+          });
+          return null;
+        }
+        checkLabels(s.branches, this.out);
+        const path = s.label ? join(scope.prefix, s.label.text) : scope.mergeName(s.kind);
+        const branchScope = s.label ? new Scope(path, []) : scope;
+        const outs = s.branches.map((b) => {
+          const bp = branchScope.take(b.label);
+          return this.sequence(b.body.statements, new Scope(bp, b.body.statements), env, flow);
+        });
+        return this.addNode({ kind: s.kind }, outs, path, s.range, s.keyword.range);
+      }
+      case 'aux': {
+        const path = scope.take(s.label);
+        const wasAux = this.aux;
+        this.aux = true;
+        const end = this.sequence(s.body.statements, new Scope(path, s.body.statements), env, flow);
+        this.aux = wasAux;
+        if (end !== null && end !== flow) this.auxOutputs.push(end);
+        return flow;
+      }
+      case 'if': {
+        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), []) : scope;
+        return this.ifChain(s, inner, env, flow);
+      }
+      case 'group': {
+        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), s.body.statements) : scope;
+        return this.sequence(s.body.statements, inner, env, flow);
+      }
+    }
+  }
+
+  private ifChain(s: A.IfStatement, scope: Scope, env: Env, flow: Flow): Flow {
+    const cond = this.checked((sink) => evaluate(s.condition, env, sink));
+    if (cond === undefined) return null;
+    if (isTruthy(cond)) return this.sequence(s.then.statements, scope, env, flow);
+    const alt = s.else?.body;
+    if (!alt) return flow;
+    if ('kind' in alt) return this.ifChain(alt, scope, env, flow);
+    return this.sequence(alt.statements, scope, env, flow);
+  }
+
+  /**
+   * An unlabelled repeat is as if its body were written N times in the enclosing scope; a
+   * labelled one is a scope of its own, with one numbered scope per iteration.
+   */
+  private repeat(s: A.RepeatStatement, scope: Scope, env: Env, flow: Flow): Flow {
+    const path = s.label ? join(scope.prefix, s.label.text) : undefined;
+    const n = this.checked((sink) => evaluate(s.count, env, sink));
+    if (n === undefined) return null;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+      this.report({
+        code: 'argument-type',
+        severity: 'error',
+        range: s.count.range,
+        message: `repeat needs a non-negative integer count, not ${typeof n === 'number' ? formatNumber(n) : String(n)}`,
+      });
+      return null;
+    }
+    if (n > MAX_LAYERS) {
+      this.report({
+        code: 'expansion-limit',
+        severity: 'error',
+        range: s.count.range,
+        message: `repeat ${n} is more than the ${MAX_LAYERS.toLocaleString('en-US')} layers a network may expand to`,
+      });
+      return null;
+    }
+    for (let i = 0; i < n; i++) {
+      const inner = path === undefined ? scope : new Scope(join(path, String(i)), s.body.statements);
+      flow = this.sequence(s.body.statements, inner, env, flow);
+    }
+    return flow;
+  }
+
+  private call(s: A.CallStatement, scope: Scope, env: Env, flow: Flow): Flow {
+    const name = s.keyword.text;
+    const spec = layerSpec(name);
+    if (spec) {
+      const attrs = this.checked((sink) => resolveLayer(s, spec, env, sink));
+      if (spec.keyword === 'input') return this.input(s, attrs, scope);
+      const path = scope.take(s.label);
+      if (!this.sawInput) {
+        this.report({
+          code: 'input',
+          severity: 'error',
+          range: s.keyword.range,
+          message: "a network starts with 'input', such as 'input 3x224x224'",
+        });
+        return null;
+      }
+      if (!attrs) return null;
+      return this.addNode(attrs, [flow], path, s.range, s.keyword.range);
+    }
+    const block = this.blocks.get(name);
+    if (!block) {
+      const guess = closest(name, [...allLayerNames(), ...this.blocks.keys()]);
+      this.report({
+        code: 'unknown-layer',
+        severity: 'error',
+        range: s.keyword.range,
+        message: `unknown layer or block '${name}'${guess ? `; did you mean '${guess}'?` : ''}`,
+        fixes: guess ? [{ title: `Change to '${guess}'`, edits: [{ range: s.keyword.range, newText: guess }] }] : undefined,
+      });
+      scope.take(s.label);
+      return null;
+    }
+    const path = scope.take(s.label);
+    if (this.blockStack.includes(name)) {
+      const cycle = [...this.blockStack.slice(this.blockStack.indexOf(name)), name].join(' → ');
+      this.report({
+        code: 'recursion',
+        severity: 'error',
+        range: s.keyword.range,
+        message: `block ${name} calls itself: ${cycle}; a block may not call itself, directly or not`,
+      });
+      return null;
+    }
+    const bound = this.checked((sink) => bindBlockArgs(s, block, env, sink));
+    if (!bound) return null;
+    const saved = this.calls;
+    this.calls = [...saved, { block: name, range: s.range }];
+    this.blockStack.push(name);
+    try {
+      return this.sequence(block.body.statements, new Scope(path, block.body.statements), bound, flow);
+    } finally {
+      this.blockStack.pop();
+      this.calls = saved;
+    }
+  }
+
+  private input(s: A.CallStatement, attrs: LayerAttrs | undefined, scope: Scope): Flow {
+    if (this.calls.length) {
+      this.report({
+        code: 'input',
+        severity: 'error',
+        range: s.keyword.range,
+        message: "'input' belongs in a network, not in a block",
+      });
+      return null;
+    }
+    if (this.sawInput) {
+      this.report({
+        code: 'input',
+        severity: 'error',
+        range: s.keyword.range,
+        message: "a network has one 'input'; remove this one",
+      });
+      return null;
+    }
+    this.sawInput = true;
+    if (!attrs) return null;
+    return this.addNode(attrs, [], join(scope.prefix, s.label?.text ?? 'input'), s.range, s.keyword.range);
+  }
+}
+
+function checkLabels(items: readonly { label?: A.Name }[], out: Diagnostic[]): void {
+  const seen = new Map<string, A.Name>();
+  for (const it of items) {
+    if (!it.label) continue;
+    const first = seen.get(it.label.text);
+    if (first) {
+      out.push({
+        code: 'duplicate-label',
+        severity: 'error',
+        range: it.label.range,
+        message: `the label '${it.label.text}' is already used in this sequence; labels name parameters, so each must be unique`,
+        related: [{ range: first.range, message: 'first used here' }],
+      });
+    } else seen.set(it.label.text, it.label);
+  }
+}
+
+/** Binds a call's arguments to the block's parameters: by position, then by name, then defaults. */
+function bindBlockArgs(call: A.CallStatement, block: A.BlockDef, env: Env, out: Diagnostic[]): Env | undefined {
+  const values = new Map<string, Value>();
+  const given = new Map<string, A.Arg>();
+  let pos = 0;
+  let ok = true;
+  const signature = `${block.name.text}(${block.params.map((p) => p.name.text).join(', ')})`;
+  for (const arg of call.args) {
+    let param: A.Param | undefined;
+    if (arg.name) {
+      param = block.params.find((p) => p.name.text === arg.name!.text);
+      if (!param) {
+        const guess = closest(arg.name.text, block.params.map((p) => p.name.text));
+        out.push({
+          code: 'unknown-argument',
+          severity: 'error',
+          range: arg.name.range,
+          message: `${block.name.text} has no parameter '${arg.name.text}'${guess ? ` (did you mean '${guess}'?)` : ''}: ${signature}`,
+          fixes: guess ? [{ title: `Change to '${guess}'`, edits: [{ range: arg.name.range, newText: guess }] }] : undefined,
+        });
+        ok = false;
+        continue;
+      }
+    } else {
+      while (pos < block.params.length && given.has(block.params[pos].name.text)) pos++;
+      param = block.params[pos++];
+      if (!param) {
+        out.push({
+          code: 'too-many-arguments',
+          severity: 'error',
+          range: arg.range,
+          message: `${block.name.text} takes ${block.params.length} argument${block.params.length === 1 ? '' : 's'}: ${signature}`,
+        });
+        ok = false;
+        continue;
+      }
+    }
+    if (given.has(param.name.text)) {
+      out.push({ code: 'duplicate-argument', severity: 'error', range: arg.range, message: `'${param.name.text}' is given twice` });
+      ok = false;
+      continue;
+    }
+    given.set(param.name.text, arg);
+    const v = evaluate(arg.value, env, out);
+    if (v === undefined) ok = false;
+    else values.set(param.name.text, v);
+  }
+  if (!ok) return undefined;
+  const bound = new Map<string, Value>();
+  for (const p of block.params) {
+    const v = values.get(p.name.text);
+    if (v !== undefined) {
+      bound.set(p.name.text, v);
+      continue;
+    }
+    if (!p.default) {
+      out.push({
+        code: 'missing-argument',
+        severity: 'error',
+        range: call.keyword.range,
+        message: `${block.name.text} needs a value for '${p.name.text}': ${signature}`,
+      });
+      return undefined;
+    }
+    // Defaults see the parameters bound before them, so `block B(c, mid=c/4)` works.
+    const dv = evaluate(p.default, bound, out);
+    if (dv === undefined) return undefined;
+    bound.set(p.name.text, dv);
+  }
+  return bound;
+}
+
+/** AST-level checks that need no expansion: duplicate definitions and parameters. */
+function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): Map<string, A.BlockDef> {
+  const blocks = new Map<string, A.BlockDef>();
+  const names = new Map<string, A.Definition>();
+  for (const def of file.definitions) {
+    const name = def.name.text;
+    if (!name) continue;
+    if (def.kind === 'block' && layerSpec(name)) {
+      out.push({
+        code: 'duplicate-definition',
+        severity: 'error',
+        range: def.name.range,
+        message: `'${name}' is a layer; give the block another name`,
+      });
+      continue;
+    }
+    const first = names.get(name);
+    if (first) {
+      out.push({
+        code: 'duplicate-definition',
+        severity: 'error',
+        range: def.name.range,
+        message: `'${name}' is already defined`,
+        related: [{ range: first.name.range, message: 'first defined here' }],
+      });
+      continue;
+    }
+    names.set(name, def);
+    if (def.kind === 'block') {
+      blocks.set(name, def);
+      const seen = new Set<string>();
+      for (const p of def.params) {
+        if (seen.has(p.name.text)) {
+          out.push({
+            code: 'duplicate-definition',
+            severity: 'error',
+            range: p.name.range,
+            message: `parameter '${p.name.text}' appears twice in ${name}`,
+          });
+        }
+        seen.add(p.name.text);
+      }
+    }
+  }
+  return blocks;
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const key = `${d.code}|${d.range.start.offset}|${d.range.end.offset}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[]): Graph {
+  const ex = new Expander(blocks, out);
+  let output: Flow = null;
+  try {
+    output = ex.sequence(net.body.statements, new Scope('', []), new Map(), null);
+  } catch (e) {
+    if (!(e instanceof LimitReached)) throw e;
+    out.push({
+      code: 'expansion-limit',
+      severity: 'error',
+      range: net.name.range,
+      message: `${net.name.text} expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers (or ${MAX_STEPS.toLocaleString('en-US')} statements); check repeat counts`,
+    });
+  }
+  if (ex.nodes.length === 0 && !out.some((d) => d.severity === 'error')) {
+    out.push({
+      code: 'empty-network',
+      severity: 'error',
+      range: net.name.range,
+      message: `${net.name.text} has no layers; start it with 'input', such as 'input 3x224x224'`,
+    });
+  }
+  return {
+    network: net.name.text,
+    range: net.range,
+    nameRange: net.name.range,
+    nodes: ex.nodes,
+    output: output ?? ex.nodes.length - 1,
+    auxOutputs: ex.auxOutputs,
+  };
+}
+
+/** AST → one graph per network. */
+export function expandFile(file: A.CnnFile): ExpandResult {
+  const diagnostics: Diagnostic[] = [];
+  const blocks = checkDefinitions(file, diagnostics);
+  const graphs: Graph[] = [];
+  for (const def of file.definitions) {
+    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics));
+  }
+  return { graphs, diagnostics: dedupe(diagnostics) };
+}
