@@ -1,0 +1,106 @@
+import type { Graph, LayerKind } from '../../graph/types';
+
+/**
+ * One GPU step: a head layer and the layers fused into its kernel. The step runs at the tail's
+ * position in execution order, when every input of every member is ready, and its result is the
+ * tail's output; the other members have no output of their own.
+ */
+export interface Step {
+  head: number;
+  tail: number;
+  /** A bn folded into the head conv or linear at load. */
+  bn?: number;
+  /** A conv's residual add: the add node and the add's other input. */
+  add?: { node: number; other: number };
+  /** A pointwise activation applied in the epilogue. */
+  act?: number;
+}
+
+/** Where a node's output lives: in the buffer owned by `root`, from channel `channelOffset` on. */
+export interface Place {
+  root: number;
+  channelOffset: number;
+}
+
+export interface ExecutionPlan {
+  steps: Step[];
+  /** Per node; null for a node fused into a step whose output is another node's. */
+  places: (Place | null)[];
+  /** Nodes that own a buffer, in node order. */
+  roots: number[];
+}
+
+const ACTIVATIONS: ReadonlySet<LayerKind> = new Set(['relu', 'sigmoid', 'tanh', 'leakyrelu']);
+/** Layers that only reinterpret their input's buffer: NCHW flatten is a reshape, dropout the identity. */
+export const ALIASES: ReadonlySet<LayerKind> = new Set(['flatten', 'dropout']);
+
+export interface PlanOptions {
+  /** Fuse bn, residual adds and activations into their producers (default true). Off keeps every node's output readable. */
+  fuse?: boolean;
+  /** Let producers write straight into a concat's buffer (default true); else the concat copies. */
+  concatInPlace?: boolean;
+}
+
+export function planExecution(graph: Graph, shapes: readonly number[][], opts: PlanOptions = {}): ExecutionPlan {
+  const fuse = opts.fuse ?? true;
+  const inPlace = opts.concatInPlace ?? true;
+  const n = graph.nodes.length;
+  const users: number[][] = graph.nodes.map(() => []);
+  for (const node of graph.nodes) for (const i of node.inputs) users[i].push(node.id);
+  const outputs = new Set([graph.output, ...graph.auxOutputs]);
+  const kind = (id: number) => graph.nodes[id].attrs.kind;
+  /** The one user of `id`, when its output feeds nothing else and is not a network output. */
+  const soleUser = (id: number): number | undefined => (fuse && users[id].length === 1 && !outputs.has(id) ? users[id][0] : undefined);
+
+  const steps: Step[] = [];
+  const absorbed = new Set<number>();
+  for (const node of graph.nodes) {
+    const k = node.attrs.kind;
+    if (absorbed.has(node.id) || k === 'input' || ALIASES.has(k)) continue;
+    const step: Step = { head: node.id, tail: node.id };
+    let next = soleUser(step.tail);
+    if ((k === 'conv' || k === 'linear') && next !== undefined && kind(next) === 'bn') {
+      step.bn = step.tail = next;
+      next = soleUser(step.tail);
+    }
+    if (k === 'conv' && next !== undefined && kind(next) === 'add' && graph.nodes[next].inputs.length === 2) {
+      const [a, b] = graph.nodes[next].inputs;
+      if (a !== b) {
+        step.add = { node: next, other: a === step.tail ? b : a };
+        step.tail = next;
+        next = soleUser(step.tail);
+      }
+    }
+    if ((k === 'conv' || k === 'linear' || k === 'bn' || k === 'add') && next !== undefined && ACTIVATIONS.has(kind(next))) {
+      step.act = step.tail = next;
+    }
+    for (const m of [step.bn, step.add?.node, step.act]) if (m !== undefined) absorbed.add(m);
+    steps.push(step);
+  }
+  // Steps run at their tail's position: sort by it (heads alone would already be a valid order, tails keep reads after writes obvious).
+  steps.sort((a, b) => a.tail - b.tail);
+
+  const places: (Place | null)[] = new Array(n).fill(null);
+  const producesOwnOutput = new Set(steps.map((s) => s.tail));
+  for (const node of graph.nodes) if (node.attrs.kind === 'input') producesOwnOutput.add(node.id);
+  for (const id of producesOwnOutput) places[id] = { root: id, channelOffset: 0 };
+
+  // Outer concats first, so a concat nested in another passes its place on to its own inputs.
+  if (inPlace) {
+    for (let id = n - 1; id >= 0; id--) {
+      const node = graph.nodes[id];
+      if (node.attrs.kind !== 'concat') continue;
+      const here = places[id]!;
+      let offset = 0;
+      for (const i of node.inputs) {
+        const direct = users[i].length === 1 && !outputs.has(i) && producesOwnOutput.has(i) && kind(i) !== 'input';
+        if (direct) places[i] = { root: here.root, channelOffset: here.channelOffset + offset };
+        offset += shapes[i][0];
+      }
+    }
+  }
+  for (const node of graph.nodes) if (ALIASES.has(node.attrs.kind)) places[node.id] = places[node.inputs[0]];
+
+  const roots = [...new Set(places.filter((p): p is Place => p !== null).map((p) => p.root))].sort((a, b) => a - b);
+  return { steps, places, roots };
+}
