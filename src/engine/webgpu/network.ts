@@ -92,6 +92,9 @@ function bnParams(w: LayerWeights | undefined, node: GraphNode) {
   };
 }
 
+/** Compiled pipelines per device, keyed by WGSL source: shaders bake shapes in, so equal code means an equal kernel. */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
 /**
  * A network compiled for one device and batch size: buffers, pipelines and bind groups are
  * made once here and reused by every run. Batch norms are folded into their conv or linear,
@@ -207,8 +210,9 @@ export class WebGpuNetwork {
     this.owned.push(this.outputStaging);
 
     const kernels = prepared.map((p) => ({ step: p.step, kernels: this.stepKernels(p) }));
-    // Steps with the same shapes share a module and pipeline.
-    const pipelines = new Map<string, Promise<GPUComputePipeline>>();
+    // Kernels with the same code share a pipeline, within this network and with earlier ones on the device.
+    let pipelines = pipelineCache.get(this.device);
+    if (!pipelines) pipelineCache.set(this.device, (pipelines = new Map()));
     for (const { kernels: ks } of kernels) {
       for (const k of ks) {
         if (!pipelines.has(k.code)) {
@@ -218,7 +222,7 @@ export class WebGpuNetwork {
       }
     }
     const ready = new Map<string, GPUComputePipeline>();
-    for (const [code, p] of pipelines) ready.set(code, await p);
+    for (const { kernels: ks } of kernels) for (const k of ks) if (!ready.has(k.code)) ready.set(k.code, await pipelines.get(k.code)!);
     this.compiled = kernels.map(({ step, kernels: ks }) => ({
       step,
       dispatches: ks.map((k) => {
