@@ -7,6 +7,22 @@ type Ctx = Record<string, (CstNode | IToken)[] | undefined>;
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor();
 
+const PRECEDENCE: Record<A.BinaryOp, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+};
+
 function isNode(x: CstNode | IToken | undefined): x is CstNode {
   return !!x && 'children' in x;
 }
@@ -251,53 +267,36 @@ class AstBuilder extends BaseVisitor {
     return (this.visit(node, node) as A.Expr | undefined) ?? { kind: 'missing', range: this.nodeRange(node, fallback) };
   }
 
-  private leftAssoc(ctx: Ctx, operandKey: string, opKey: string, node?: CstNode): A.Expr {
-    const operands = this.nodes(ctx, operandKey);
-    const ops = this.tokens(ctx, opKey);
-    const whole = this.nodeRange(node, this.lines.range(0, 0));
-    let left = this.exprOf(operands[0], whole);
-    for (let i = 1; i < operands.length; i++) {
-      const right = this.exprOf(operands[i], left.range);
-      left = {
-        kind: 'binary',
-        op: (ops[i - 1]?.image ?? '+') as A.BinaryOp,
-        left,
-        right,
-        range: { start: left.range.start, end: right.range.end },
-      };
-    }
-    return left;
-  }
-
+  /** Precedence climbing over the flat operand/operator list that the parser keeps. */
   expr(ctx: Ctx, node?: CstNode): A.Expr {
-    return this.leftAssoc(ctx, 'andExpr', 'OrOr', node);
-  }
-
-  andExpr(ctx: Ctx, node?: CstNode): A.Expr {
-    return this.leftAssoc(ctx, 'compareExpr', 'AndAnd', node);
-  }
-
-  compareExpr(ctx: Ctx, node?: CstNode): A.Expr {
-    return this.leftAssoc(ctx, 'additiveExpr', 'CompareOp', node);
-  }
-
-  additiveExpr(ctx: Ctx, node?: CstNode): A.Expr {
-    return this.leftAssoc(ctx, 'multiplicativeExpr', 'AdditiveOp', node);
-  }
-
-  multiplicativeExpr(ctx: Ctx, node?: CstNode): A.Expr {
-    return this.leftAssoc(ctx, 'unaryExpr', 'MultiplicativeOp', node);
+    const whole = this.nodeRange(node, this.lines.range(0, 0));
+    const operands = this.nodes(ctx, 'unaryExpr').map((u) => this.exprOf(u, whole));
+    const ops = this.tokens(ctx, 'BinaryOp').map((t) => t.image as A.BinaryOp);
+    let i = 0;
+    // Each call consumes operands[i] as its left side, then operators of at least minPrec.
+    const climb = (minPrec: number): A.Expr => {
+      let left: A.Expr = operands[i] ?? { kind: 'missing', range: whole };
+      while (i < ops.length && PRECEDENCE[ops[i]] >= minPrec) {
+        const op = ops[i];
+        i++;
+        const right = climb(PRECEDENCE[op] + 1);
+        left = { kind: 'binary', op, left, right, range: { start: left.range.start, end: right.range.end } };
+      }
+      return left;
+    };
+    return climb(0);
   }
 
   unaryExpr(ctx: Ctx, node?: CstNode): A.Expr {
     const range = this.nodeRange(node, this.lines.range(0, 0));
-    const primary = this.nodes(ctx, 'primary')[0];
-    if (primary) return this.exprOf(primary, range);
-    const opTok = this.tokens(ctx, 'Bang')[0] ?? this.tokens(ctx, 'AdditiveOp')[0];
-    if (!opTok || opTok.isInsertedInRecovery) return { kind: 'missing', range };
-    const op = opTok.image;
-    const operand = this.exprOf(this.nodes(ctx, 'unaryExpr')[0], range);
-    return { kind: 'unary', op: op as '-' | '+' | '!', operand, range };
+    let e = this.exprOf(this.nodes(ctx, 'primary')[0], range);
+    const prefixes = [...this.tokens(ctx, 'Bang'), ...this.tokens(ctx, 'AdditiveOp')]
+      .filter((t) => !t.isInsertedInRecovery)
+      .sort((x, y) => y.startOffset - x.startOffset);
+    for (const t of prefixes) {
+      e = { kind: 'unary', op: t.image as '-' | '+' | '!', operand: e, range: { start: this.lines.positionAt(t.startOffset), end: e.range.end } };
+    }
+    return e;
   }
 
   primary(ctx: Ctx, node?: CstNode): A.Expr {

@@ -48,13 +48,15 @@ export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const Colon = createToken({ name: 'Colon', pattern: /:/ });
 
-export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/ });
-export const AndAnd = createToken({ name: 'AndAnd', pattern: /&&/ });
-export const CompareOp = createToken({ name: 'CompareOp', pattern: /==|!=|<=|>=|<|>/ });
+/** Every binary operator; the visitor applies precedence, which keeps the CST small. */
+export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
+export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/, categories: BinaryOp });
+export const AndAnd = createToken({ name: 'AndAnd', categories: BinaryOp, pattern: /&&/ });
+export const CompareOp = createToken({ name: 'CompareOp', categories: BinaryOp, pattern: /==|!=|<=|>=|<|>/ });
 export const Equals = createToken({ name: 'Equals', pattern: /=/ });
 export const Bang = createToken({ name: 'Bang', pattern: /!/ });
-export const AdditiveOp = createToken({ name: 'AdditiveOp', pattern: /[+-]/ });
-export const MultiplicativeOp = createToken({ name: 'MultiplicativeOp', pattern: /[*/%]/ });
+export const AdditiveOp = createToken({ name: 'AdditiveOp', categories: BinaryOp, pattern: /[+-]/ });
+export const MultiplicativeOp = createToken({ name: 'MultiplicativeOp', categories: BinaryOp, pattern: /[*/%]/ });
 
 export const allTokens: TokenType[] = [
   WhiteSpace,
@@ -76,13 +78,14 @@ export const allTokens: TokenType[] = [
   Bang,
   AdditiveOp,
   MultiplicativeOp,
+  BinaryOp,
   Dims,
   NumberLit,
   ...KEYWORDS,
   Ident,
 ];
 
-const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });
 
 export interface LexResult {
   tokens: IToken[];

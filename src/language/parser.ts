@@ -8,7 +8,7 @@ import * as T from './lexer';
  */
 class CnnParser extends CstParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', maxLookahead: 3 });
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'onlyOffset', maxLookahead: 3 });
     this.performSelfAnalysis();
   }
 
@@ -155,56 +155,20 @@ class CnnParser extends CstParser {
     this.SUBRULE(this.expr);
   });
 
+  /** Operands and operators in a flat list; precedence is applied when building the AST. */
   public expr = this.RULE('expr', () => {
-    this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      this.CONSUME(T.OrOr);
-      this.SUBRULE2(this.andExpr);
-    });
-  });
-
-  private andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.compareExpr);
-    this.MANY(() => {
-      this.CONSUME(T.AndAnd);
-      this.SUBRULE2(this.compareExpr);
-    });
-  });
-
-  private compareExpr = this.RULE('compareExpr', () => {
-    this.SUBRULE(this.additiveExpr);
-    this.OPTION(() => {
-      this.CONSUME(T.CompareOp);
-      this.SUBRULE2(this.additiveExpr);
-    });
-  });
-
-  private additiveExpr = this.RULE('additiveExpr', () => {
-    this.SUBRULE(this.multiplicativeExpr);
-    this.MANY(() => {
-      this.CONSUME(T.AdditiveOp);
-      this.SUBRULE2(this.multiplicativeExpr);
-    });
-  });
-
-  private multiplicativeExpr = this.RULE('multiplicativeExpr', () => {
     this.SUBRULE(this.unaryExpr);
     this.MANY(() => {
-      this.CONSUME(T.MultiplicativeOp);
+      this.CONSUME(T.BinaryOp);
       this.SUBRULE2(this.unaryExpr);
     });
   });
 
   private unaryExpr = this.RULE('unaryExpr', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.OR2([{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.AdditiveOp) }]);
-          this.SUBRULE(this.unaryExpr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.primary) },
-    ]);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.AdditiveOp) }]);
+    });
+    this.SUBRULE(this.primary);
   });
 
   private primary = this.RULE('primary', () => {
