@@ -247,13 +247,15 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
 
 function checkNames(graph: Graph, tensors: ParamTensor[], out: Diagnostic[]): void {
   const seen = new Map<string, ParamTensor>();
+  const reported = new Set<number>();
   for (const t of tensors) {
     const first = seen.get(t.name);
     if (!first) {
       seen.set(t.name, t);
       continue;
     }
-    if (first.node === t.node) continue;
+    if (first.node === t.node || reported.has(t.node)) continue;
+    reported.add(t.node);
     const node = graph.nodes[t.node];
     out.push({
       code: 'duplicate-label',

@@ -45,9 +45,10 @@ class Scope {
     this.elide = statements.length === 1 && !statements[0].label && isNumbered(statements[0]);
   }
 
+  /** Labelled statements take a number too, so that adding a label renames nothing else. */
   take(label: A.Name | undefined): string {
-    if (label) return join(this.prefix, label.text);
     const n = this.counter++;
+    if (label) return join(this.prefix, label.text);
     return this.elide && n === 0 && this.prefix ? this.prefix : join(this.prefix, String(n));
   }
 
@@ -114,7 +115,8 @@ class Expander {
       case 'repeat':
         return this.repeat(s, scope, env, flow);
       case 'residual': {
-        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), [...s.body.statements, ...(s.shortcut?.body.statements ?? [])]) : scope;
+        // No one-statement shortcut here: the sum itself takes the label's path.
+        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), []) : scope;
         const body = this.sequence(s.body.statements, inner, env, flow);
         const proj = s.shortcut ? this.sequence(s.shortcut.body.statements, inner, env, flow) : flow;
         const path = s.label ? inner.prefix : scope.mergeName('add');
@@ -199,6 +201,7 @@ class Expander {
       return null;
     }
     for (let i = 0; i < n; i++) {
+      if (++this.steps > MAX_STEPS) throw new LimitReached();
       const inner = path === undefined ? scope : new Scope(join(path, String(i)), s.body.statements);
       flow = this.sequence(s.body.statements, inner, env, flow);
     }
