@@ -14,6 +14,34 @@ const builds = [
     outExtension: { '.js': '.cjs' },
     external: ['webgpu'],
   },
+  // The language server: Node (stdio / IPC; bin/cnn-lsp.js loads it) and a web worker.
+  {
+    entryPoints: { 'server-node': 'src/server/node.ts' },
+    platform: 'node',
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+  },
+  {
+    entryPoints: { 'server-browser': 'src/server/browser.ts' },
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  // The VS Code extension: Node (desktop) and browser (vscode.dev) clients.
+  {
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    platform: 'node',
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    external: ['vscode'],
+  },
+  {
+    entryPoints: { 'extension-browser': 'src/extension/browser.ts' },
+    platform: 'browser',
+    format: 'cjs',
+    target: 'es2022',
+    external: ['vscode'],
+  },
   {
     entryPoints: { 'bench/parse-analyse': 'scripts/bench-parse-analyse.ts' },
     platform: 'node',

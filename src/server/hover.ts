@@ -73,14 +73,14 @@ function layerFormulas(net: NetworkAnalysis, node: GraphNode, info: LayerInfo, s
   lines.push('```text\n' + f.join('\n') + '\n```');
   const rf: string[] = [];
   const own = info.ownField;
-  if (own) rf.push(`In the previous layer: ${pair(own.size)} window, stride ${pair(own.stride)}, padding ${pair(own.padding)}`);
+  if (own) rf.push(`In the previous layer: ${own.size[0]}×${own.size[1]} window, stride ${pair(own.stride)}, padding ${pair(own.padding)}`);
   const prev = node.inputs.length === 1 ? net.layers[node.inputs[0]].rf : null;
   if (info.rf) {
     if (prev && own && node.inputs.length === 1) {
       const dim = (i: 0 | 1) =>
         `r = ${prev.size[i]} + (${own.size[i]} − 1)${DOT}${prev.stride[i]} = ${info.rf!.size[i]}, j = ${prev.stride[i]}${DOT}${own.stride[i]} = ${info.rf!.stride[i]}`;
       const same = prev.size[0] === prev.size[1] && prev.stride[0] === prev.stride[1] && own.size[0] === own.size[1] && own.stride[0] === own.stride[1];
-      rf.push(`In the input: ${pair(info.rf.size)} pixels, effective stride ${pair(info.rf.stride)}, effective padding ${pair(info.rf.padding)}`);
+      rf.push(`In the input: ${info.rf.size[0]}×${info.rf.size[1]} pixels, effective stride ${pair(info.rf.stride)}, effective padding ${pair(info.rf.padding)}`);
       rf.push('`' + (same ? dim(0) : `${dim(0)}; ${dim(1)}`) + '`');
     } else {
       rf.push(`In the input: ${pair(info.rf.size)} pixels, effective stride ${pair(info.rf.stride)}, effective padding ${pair(info.rf.padding)}${node.inputs.length > 1 ? ' (the largest over the merged paths)' : ''}`);

@@ -1,0 +1,60 @@
+/**
+ * Commands and client options shared by the desktop and the web client. The commands of the
+ * webview issue (show graph, run, benchmark) open the analysis table until the webview exists.
+ */
+import * as vscode from 'vscode';
+import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
+
+export const ANALYSIS_TABLE_REQUEST = 'cnn/analysisTable';
+
+interface AnalysisTable {
+  markdown: string;
+  networks: string[];
+}
+
+export function clientOptions(): LanguageClientOptions {
+  return {
+    documentSelector: [{ language: 'cnn' }],
+    synchronize: { configurationSection: 'cnn' },
+    initializationOptions: { settings: vscode.workspace.getConfiguration('cnn') },
+  };
+}
+
+function targetUri(uri?: unknown): vscode.Uri | undefined {
+  if (typeof uri === 'string') return vscode.Uri.parse(uri);
+  if (uri instanceof vscode.Uri) return uri;
+  const editor = vscode.window.activeTextEditor;
+  return editor?.document.languageId === 'cnn' ? editor.document.uri : undefined;
+}
+
+async function showTable(client: BaseLanguageClient, uri: unknown, network: unknown, note?: string): Promise<vscode.TextDocument | undefined> {
+  const target = targetUri(uri);
+  if (!target) {
+    void vscode.window.showInformationMessage('Open a .cnn file first.');
+    return undefined;
+  }
+  // The server answers for open documents only.
+  await vscode.workspace.openTextDocument(target);
+  const table = await client.sendRequest<AnalysisTable | null>(ANALYSIS_TABLE_REQUEST, {
+    uri: target.toString(),
+    network: typeof network === 'string' ? network : undefined,
+  });
+  if (!table) {
+    void vscode.window.showWarningMessage('No analysis for this file.');
+    return undefined;
+  }
+  const content = note ? `> ${note}\n\n${table.markdown}` : table.markdown;
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+  return doc;
+}
+
+const PENDING = 'The graph view, runs and benchmarks arrive with the webview; until then, here is the analysis table.';
+
+export function registerCommands(context: vscode.ExtensionContext, client: BaseLanguageClient): void {
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  reg('cnn.showAnalysis', (uri, network) => showTable(client, uri, network));
+  reg('cnn.showNetwork', (uri, network) => showTable(client, uri, network, PENDING));
+  reg('cnn.runOnImage', (uri, network) => showTable(client, uri, network, PENDING));
+  reg('cnn.benchmark', (uri, network) => showTable(client, uri, network, PENDING));
+}
