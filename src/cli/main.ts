@@ -48,13 +48,10 @@ export function loadNetwork(
   file: string,
   values: Record<string, unknown>,
 ): { analysis: FileAnalysis; net: NetworkAnalysis } {
-  const text = readSource(file);
   const wanted = values.network as string | undefined;
-  const analysis = analyzeText(text, {
-    network: wanted,
-    inputShape: parseShape(values.shape as string | undefined),
-    dtype: parseDtype(values.dtype as string | undefined),
-  });
+  const inputShape = parseShape(values.shape as string | undefined);
+  const dtype = parseDtype(values.dtype as string | undefined);
+  const analysis = analyzeText(readSource(file), { network: wanted, inputShape, dtype });
   if (analysis.networks.length === 0) {
     const errs = analysis.diagnostics.filter((d) => d.severity === 'error').map((d) => diagnosticLine(file, d));
     throw new CliError(errs.length ? errs.join('\n') : `${file}: no network in this file (write 'network Name { ... }')`);
