@@ -12,7 +12,7 @@ import type * as A from '../language/ast';
 import type { Range } from '../language/range';
 import { compact, grouped } from './format';
 import { isLayerCall, type DocModel, type Entry } from './model';
-import { toLspDiagnostic } from './convert';
+import { lspRange, toLspDiagnostic } from './convert';
 
 function overlaps(r: Range, lo: number, hi: number): boolean {
   return r.start.offset <= hi && lo <= r.end.offset;
@@ -37,9 +37,9 @@ function findArg(stmt: A.CallStatement, name: string): A.Arg | undefined {
 
 function setArg(model: DocModel, stmt: A.CallStatement, name: string, value: string): TextEdit {
   const arg = stmt.args.find((a) => a.name && argSpec(layerSpec(stmt.keyword.text)!, a.name.text)?.name === name);
-  if (arg) return { range: arg.range, newText: `${name}=${value}` };
+  if (arg) return { range: lspRange(arg.range), newText: `${name}=${value}` };
   const end = stmt.range.end;
-  return { range: { start: end, end }, newText: ` ${name}=${value}` };
+  return { range: lspRange({ start: end, end }), newText: ` ${name}=${value}` };
 }
 
 function indentOf(model: DocModel, r: Range): string {
@@ -160,14 +160,15 @@ function stackAction(ctx: Ctx, stmt: A.CallStatement, node: GraphNode, input: nu
   return {
     title: `Replace the ${k}×${k} conv by ${n} stacked 3×3 convs (same ${k}×${k} receptive field): params ${grouped(params)} → ${grouped(p2)} (${pct(params, p2)}), MACs ${compact(macs)} → ${compact(m2)} (${pct(macs, m2)})`,
     kind: CodeActionKind.RefactorRewrite,
-    edit: { changes: { [ctx.uri]: [{ range: stmt.range, newText: text }] } },
+    edit: { changes: { [ctx.uri]: [{ range: lspRange(stmt.range), newText: text }] } },
   };
 }
 
 export function codeActions(model: DocModel, uri: string, range: LspRange, lspDiagnostics: LspDiagnostic[], only?: string[]): CodeAction[] {
   const lines = model.analysis.parsed.lines;
-  const lo = lines.offsetAt(range.start.line, range.start.character);
-  const hi = lines.offsetAt(range.end.line, range.end.character);
+  // Whole lines: a cursor anywhere on a layer's line offers its fixes.
+  const lo = lines.offsetAt(range.start.line, 0);
+  const hi = Math.max(lo, lines.offsetAt(range.end.line + 1, 0) - 1);
   const all = model.analysis.diagnostics;
   const ctx: Ctx = {
     model,
@@ -185,7 +186,7 @@ export function codeActions(model: DocModel, uri: string, range: LspRange, lspDi
         kind: CodeActionKind.QuickFix,
         diagnostics: lspFor(ctx, [d]),
         isPreferred: d.fixes.length === 1,
-        edit: { changes: { [uri]: f.edits.map((e) => ({ range: e.range, newText: e.newText })) } },
+        edit: { changes: { [uri]: f.edits.map((e) => ({ range: lspRange(e.range), newText: e.newText })) } },
       });
     }
   }

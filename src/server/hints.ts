@@ -1,7 +1,9 @@
 import { InlayHintKind, type InlayHint, type InlayHintLabelPart, type MarkupContent, type Range as LspRange } from 'vscode-languageserver';
 import { grouped, bytes, compact, compute, plural, rfShort, shapeText, pair } from './format';
-import { isLayerCall, type DocModel, type Entry, type Instance } from './model';
+import type { BlockDef, Statement } from '../language/ast';
+import { childStatements, isLayerCall, type DocModel, type Entry, type Instance } from './model';
 import type { Settings } from './settings';
+import { lspRange } from './convert';
 
 export interface Summary {
   entry: Entry;
@@ -50,6 +52,16 @@ export function blockNote(model: DocModel, entry: Entry, inst: Instance): string
     `Inside block \`${entry.def.name.text}\`: figures for the first call, \`${callText(model, site.range)}\` (line ${site.range.start.line + 1})` +
     (n > 1 ? `, 1 of ${n} expansions; they give ${instanceShapes(model, entry)}.` : '.')
   );
+}
+
+/** The block a statement calls, itself or as the first call inside it (`repeat 2 { Basic(64) }`). */
+function firstBlockCalled(model: DocModel, s: Statement): BlockDef | undefined {
+  if (s.kind === 'call') return model.blocks.get(s.keyword.text);
+  for (const c of childStatements(s)) {
+    const b = firstBlockCalled(model, c);
+    if (b) return b;
+  }
+  return undefined;
 }
 
 function md(value: string): MarkupContent {
@@ -141,8 +153,8 @@ export function inlayHints(model: DocModel, range: LspRange, settings: Settings,
     const stmt = last.entry.stmt!;
     if (opt.shape || aggregate) {
       const part: InlayHintLabelPart = { value: `→ ${shapeText(f.shape)}`, tooltip: tip };
-      const block = stmt.kind === 'call' ? model.blocks.get(stmt.keyword.text) : undefined;
-      if (block) part.location = { uri, range: block.name.range };
+      const block = firstBlockCalled(model, stmt);
+      if (block) part.location = { uri, range: lspRange(block.name.range) };
       parts.push(part);
     }
     const extra: string[] = [];
@@ -162,7 +174,7 @@ export function inlayHints(model: DocModel, range: LspRange, settings: Settings,
       parts.push({
         value: n > 1 ? ` (1 of ${n})` : ' (call)',
         tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
-        location: { uri, range: site.range },
+        location: { uri, range: lspRange(site.range) },
       });
     }
     if (!parts.length) continue;

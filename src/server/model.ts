@@ -127,6 +127,13 @@ export class DocModel {
       const b = this.blocks.get(name);
       return b ? this.defEntries.get(b) : undefined;
     };
+    const ids = new WeakMap<CallSite, number>();
+    const callId = (c: CallSite) => {
+      let id = ids.get(c);
+      if (id === undefined) ids.set(c, (id = ids_n++));
+      return id;
+    };
+    let ids_n = 0;
     this.analysis.networks.forEach((net, ni) => {
       const netDef = this.file.definitions.find((d) => d.kind === 'network' && d.range.start.offset === net.graph.range.start.offset);
       const netEntry = netDef ? this.defEntries.get(netDef) : undefined;
@@ -134,7 +141,8 @@ export class DocModel {
         const levels = [...node.calls.map((c) => c.range), node.range];
         let instKey = `n${ni}`;
         for (let i = 0; i < levels.length; i++) {
-          if (i > 0) instKey += `|${node.calls[i - 1].range.start.offset}`;
+          // Each expansion of a call makes a new CallSite object: a call in a `repeat` is N instances.
+          if (i > 0) instKey += `|${callId(node.calls[i - 1])}`;
           const root = i === 0 ? netEntry : defOfBlock(node.calls[i - 1].block);
           const calls = node.calls.slice(0, i);
           const deepest = i === levels.length - 1;

@@ -6,6 +6,8 @@
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
+  LSPErrorCodes,
+  ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
   type Connection,
@@ -19,7 +21,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { diagnosticLine, humanReport } from '../cli/report';
 import { codeActions } from './actions';
 import { completions, signatureHelp } from './completion';
-import { toLspDiagnostic } from './convert';
+import { lspRange, toLspDiagnostic } from './convert';
 import { formatText } from './formatting';
 import { inlayHints } from './hints';
 import { hover } from './hover';
@@ -90,6 +92,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     try {
       return f();
     } catch (e) {
+      if (e instanceof ResponseError) throw e;
       connection.console.error(`cnn-lsp: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       return fallback;
     }
@@ -192,7 +195,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     const o = occurrenceAt(m, offsetOf(m, p.position));
     if (!o?.sym) return null;
     const decl = referencesOf(m, o.sym).find((r) => r.decl);
-    return decl ? ({ uri: p.textDocument.uri, range: decl.range } satisfies Location) : null;
+    return decl ? ({ uri: p.textDocument.uri, range: lspRange(decl.range) } satisfies Location) : null;
   }, null));
 
   connection.onReferences((p) => guard(() => {
@@ -202,7 +205,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     if (!o?.sym) return [];
     return referencesOf(m, o.sym)
       .filter((r) => p.context.includeDeclaration || !r.decl)
-      .map((r) => ({ uri: p.textDocument.uri, range: r.range }));
+      .map((r) => ({ uri: p.textDocument.uri, range: lspRange(r.range) }));
   }, []));
 
   connection.onPrepareRename((p) => guard(() => {
@@ -210,7 +213,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     if (!m) return null;
     const o = occurrenceAt(m, offsetOf(m, p.position));
     if (!o?.sym || o.sym.kind === 'network') return null;
-    return { range: o.range, placeholder: o.sym.name };
+    return { range: lspRange(o.range), placeholder: o.sym.name };
   }, null));
 
   connection.onRenameRequest((p) => guard((): WorkspaceEdit | null => {
@@ -219,8 +222,8 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     const o = occurrenceAt(m, offsetOf(m, p.position));
     if (!o?.sym) return null;
     const problem = isValidName(p.newName, o.sym);
-    if (problem) throw new Error(problem);
-    const edits: TextEdit[] = referencesOf(m, o.sym).map((r) => ({ range: r.range, newText: p.newName }));
+    if (problem) throw new ResponseError(LSPErrorCodes.RequestFailed, problem);
+    const edits: TextEdit[] = referencesOf(m, o.sym).map((r) => ({ range: lspRange(r.range), newText: p.newName }));
     return { changes: { [p.textDocument.uri]: edits } };
   }, null));
 

@@ -17,6 +17,7 @@ import { shapeText } from './format';
 import { childStatements, type DocModel } from './model';
 import { summarize } from './hints';
 import { commentsOf } from './comments';
+import { lspRange } from './convert';
 
 export type Sym =
   | { kind: 'network'; name: string }
@@ -173,8 +174,8 @@ export function documentSymbols(model: DocModel): DocumentSymbol[] {
           name: s.label.text,
           detail: detail(s),
           kind: s.kind === 'call' ? (layerSpec(s.keyword.text) ? SymbolKind.Field : SymbolKind.Module) : SymbolKind.Namespace,
-          range: s.range,
-          selectionRange: s.label.range,
+          range: lspRange(s.range),
+          selectionRange: lspRange(s.label.range),
           children: inner,
         });
       } else out.push(...inner);
@@ -189,8 +190,8 @@ export function documentSymbols(model: DocModel): DocumentSymbol[] {
         name: d.name.text,
         detail: d.kind === 'network' ? (net ? `${shapeText(net.input)} → ${shapeText(net.output)}` : 'network') : `block(${d.params.map((p) => p.name.text).join(', ')})`,
         kind: d.kind === 'network' ? SymbolKind.Class : SymbolKind.Function,
-        range: d.range,
-        selectionRange: d.name.range,
+        range: lspRange(d.range),
+        selectionRange: lspRange(d.name.range),
         children: children(d.body.statements),
       };
     });
