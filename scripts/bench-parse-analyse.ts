@@ -1,1 +1,45 @@
-// placeholder, replaced below
+// Parse + expand + analyse timings (issue 2's goals: ResNet-152 under 5 ms, a 10,000-line
+// network under 100 ms on the development machine). Prints figures; asserts nothing.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeText } from '../src/analysis';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(text: string, runs: number): { median: number; p90: number; layers: number } {
+  let layers = 0;
+  for (let i = 0; i < 5; i++) analyzeText(text); // warm-up: JIT and the parser's caches
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = analyzeText(text);
+    ms.push(performance.now() - t0);
+    layers = r.networks[0]?.layers.length ?? 0;
+  }
+  ms.sort((a, b) => a - b);
+  return { median: median(ms), p90: ms[Math.floor(ms.length * 0.9)], layers };
+}
+
+/** A plain network of `lines` layer lines, the kind a generator or a long hand-written file has. */
+export function generatedNetwork(lines: number): string {
+  const out = ['network Long {', '  input 16x32x32'];
+  const body = ['  conv 16 k=3 p=1 bias=false', '  bn', '  relu'];
+  for (let i = 0; out.length < lines - 1; i++) out.push(body[i % body.length]);
+  out.push('}');
+  return out.join('\n');
+}
+
+const root = process.argv[2] ?? process.cwd();
+const cases: [string, string, number][] = [
+  ['ResNet-152 (blocks)', readFileSync(join(root, 'examples/resnet152.cnn'), 'utf8'), 200],
+  ['ResNet-50 (blocks)', readFileSync(join(root, 'examples/resnet50.cnn'), 'utf8'), 200],
+  ['10,000-line network', generatedNetwork(10_000), 30],
+];
+console.log('parse + expand + analyse, median of N runs after warm-up');
+for (const [name, text, runs] of cases) {
+  const r = time(text, runs);
+  console.log(`${name.padEnd(22)} ${String(text.split('\n').length).padStart(6)} lines ${String(r.layers).padStart(6)} layers   median ${r.median.toFixed(2).padStart(7)} ms   p90 ${r.p90.toFixed(2).padStart(7)} ms   (${runs} runs)`);
+}
