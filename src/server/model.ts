@@ -144,7 +144,6 @@ export class DocModel {
           // Each expansion of a call makes a new CallSite object: a call in a `repeat` is N instances.
           if (i > 0) instKey += `|${callId(node.calls[i - 1])}`;
           const root = i === 0 ? netEntry : defOfBlock(node.calls[i - 1].block);
-          const calls = node.calls.slice(0, i);
           const deepest = i === levels.length - 1;
           let e = this.entryAt(levels[i]);
           if (!e || e.def !== root?.def) e = root;
@@ -152,7 +151,7 @@ export class DocModel {
           for (; e; e = e.parent) {
             let inst = e.instances.get(instKey);
             if (!inst) {
-              inst = { network: ni, calls, nodes: [], own: [] };
+              inst = { network: ni, calls: node.calls.slice(0, i), nodes: [], own: [] };
               e.instances.set(instKey, inst);
             }
             inst.nodes.push(node.id);

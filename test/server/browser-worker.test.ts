@@ -40,7 +40,9 @@ const diagnostics: PublishDiagnosticsParams[] = [];
 beforeAll(async () => {
   worker = new Worker(BOOT, { eval: true, workerData: { bundle: BUNDLE } });
   conn = createMessageConnection(new PortMessageReader(worker), new PortMessageWriter(worker));
-  conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => diagnostics.push(p));
+  conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+    diagnostics.push(p);
+  });
   conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => ({})));
   conn.onRequest('client/registerCapability', () => null);
   conn.onRequest('workspace/inlayHint/refresh', () => null);
