@@ -267,11 +267,43 @@ class AstBuilder extends BaseVisitor {
     return (this.visit(node, node) as A.Expr | undefined) ?? { kind: 'missing', range: this.nodeRange(node, fallback) };
   }
 
-  /** Precedence climbing over the flat operand/operator list that the parser keeps. */
+  /**
+   * The parser keeps an expression's prefixes, operands and operators flat: put them back in
+   * source order, apply prefixes to their operand, then climb precedence over the operators.
+   */
   expr(ctx: Ctx, node?: CstNode): A.Expr {
     const whole = this.nodeRange(node, this.lines.range(0, 0));
-    const operands = this.nodes(ctx, 'unaryExpr').map((u) => this.exprOf(u, whole));
-    const ops = this.tokens(ctx, 'BinaryOp').map((t) => t.image as A.BinaryOp);
+    const items: { offset: number; tok?: IToken; group?: CstNode; binary?: boolean }[] = [];
+    for (const key of ['NumberLit', 'Dims', 'True', 'False', 'Ident', 'Bang', 'AdditiveOp', 'BinaryOp']) {
+      for (const tok of this.tokens(ctx, key)) {
+        if (!tok.isInsertedInRecovery && !Number.isNaN(tok.startOffset)) items.push({ offset: tok.startOffset, tok, binary: key === 'BinaryOp' });
+      }
+    }
+    for (const g of this.nodes(ctx, 'group')) items.push({ offset: g.location?.startOffset ?? Number.NaN, group: g });
+    if (items.length === 1 && items[0].tok && !items[0].binary) return this.atom(items[0].tok) ?? { kind: 'missing', range: whole };
+    items.sort((x, y) => x.offset - y.offset);
+    const operands: A.Expr[] = [];
+    const ops: A.BinaryOp[] = [];
+    let prefixes: IToken[] = [];
+    for (const it of items) {
+      if (it.binary) {
+        if (operands.length === ops.length) operands.push({ kind: 'missing', range: this.tokenRange(it.tok, whole) });
+        ops.push(it.tok!.image as A.BinaryOp);
+        continue;
+      }
+      const prefix = it.tok && (it.tok.image === '!' || it.tok.image === '-' || it.tok.image === '+') && it.tok.tokenType.name !== 'NumberLit';
+      if (prefix) {
+        prefixes.push(it.tok!);
+        continue;
+      }
+      let e: A.Expr = it.group ? (this.visit(it.group, it.group) as A.Expr) : (this.atom(it.tok!) ?? { kind: 'missing', range: whole });
+      for (const p of prefixes.reverse()) {
+        e = { kind: 'unary', op: p.image as '-' | '+' | '!', operand: e, range: { start: this.lines.positionAt(p.startOffset), end: e.range.end } };
+      }
+      prefixes = [];
+      operands.push(e);
+    }
+    if (operands.length === ops.length) operands.push({ kind: 'missing', range: { start: whole.end, end: whole.end } });
     let i = 0;
     // Each call consumes operands[i] as its left side, then operators of at least minPrec.
     const climb = (minPrec: number): A.Expr => {
@@ -287,30 +319,29 @@ class AstBuilder extends BaseVisitor {
     return climb(0);
   }
 
-  unaryExpr(ctx: Ctx, node?: CstNode): A.Expr {
-    const range = this.nodeRange(node, this.lines.range(0, 0));
-    let e = this.exprOf(this.nodes(ctx, 'primary')[0], range);
-    const prefixes = [...this.tokens(ctx, 'Bang'), ...this.tokens(ctx, 'AdditiveOp')]
-      .filter((t) => !t.isInsertedInRecovery)
-      .sort((x, y) => y.startOffset - x.startOffset);
-    for (const t of prefixes) {
-      e = { kind: 'unary', op: t.image as '-' | '+' | '!', operand: e, range: { start: this.lines.positionAt(t.startOffset), end: e.range.end } };
+  private atom(tok: IToken): A.Expr | undefined {
+    const range = this.tokenRange(tok, this.lines.range(0, 0));
+    switch (tok.tokenType.name) {
+      case 'NumberLit':
+        return { kind: 'number', value: Number(tok.image), text: tok.image, range };
+      case 'Dims':
+        return { kind: 'dims', values: tok.image.split(/[xX×]/).map(Number), text: tok.image, range };
+      case 'True':
+        return { kind: 'bool', value: true, range };
+      case 'False':
+        return { kind: 'bool', value: false, range };
+      case 'Ident':
+        return { kind: 'name', name: tok.image, range };
+      default:
+        return undefined;
     }
-    return e;
   }
 
-  primary(ctx: Ctx, node?: CstNode): A.Expr {
+  /** `( e )` is e itself; `(e1, e2)` a tuple. */
+  group(ctx: Ctx, node?: CstNode): A.Expr {
     const range = this.nodeRange(node, this.lines.range(0, 0));
-    const num = this.tokens(ctx, 'NumberLit')[0];
-    if (num) return { kind: 'number', value: Number(num.image), text: num.image, range };
-    const dims = this.tokens(ctx, 'Dims')[0];
-    if (dims) return { kind: 'dims', values: dims.image.split(/[xX×]/).map(Number), text: dims.image, range };
-    if (this.tokens(ctx, 'True').length) return { kind: 'bool', value: true, range };
-    if (this.tokens(ctx, 'False').length) return { kind: 'bool', value: false, range };
-    const id = this.tokens(ctx, 'Ident')[0];
-    if (id && !id.isInsertedInRecovery) return { kind: 'name', name: id.image, range };
     const items = this.nodes(ctx, 'expr').map((e) => this.exprOf(e, range));
-    if (items.length === 1) return { ...items[0], range: items[0].range };
+    if (items.length === 1) return items[0];
     if (items.length > 1) return { kind: 'tuple', items, range };
     return { kind: 'missing', range };
   }

@@ -1,4 +1,4 @@
-import { CstParser, EOF, type CstNode, type IRecognitionException, type IToken } from 'chevrotain';
+import { CstParser, EOF, type CstNode, type DSLMethodOptsWithErr, type IOrAlt, type IRecognitionException, type IToken } from 'chevrotain';
 import * as T from './lexer';
 
 /**
@@ -7,6 +7,18 @@ import * as T from './lexer';
  * that tree into the AST.
  */
 class CnnParser extends CstParser {
+  // Hot rules reuse their alternatives: building them on every call dominated long parses.
+  private bodyAlts?: IOrAlt<unknown>[];
+  private statementAlts?: IOrAlt<unknown>[];
+  private labelOption?: DSLMethodOptsWithErr<unknown>;
+  private argNameOption?: DSLMethodOptsWithErr<unknown>;
+  private prefixMany?: () => void;
+  private binaryMany?: () => void;
+  private prefixAlts?: IOrAlt<unknown>[];
+  private prefixAlts2?: IOrAlt<unknown>[];
+  private operandAlts?: IOrAlt<unknown>[];
+  private operandAlts2?: IOrAlt<unknown>[];
+
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'onlyOffset', maxLookahead: 3 });
     this.performSelfAnalysis();
@@ -54,7 +66,13 @@ class CnnParser extends CstParser {
   private body = this.RULE('body', () => {
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.end) }, { ALT: () => this.SUBRULE(this.statement) }]);
+      this.OR(
+        (this.bodyAlts ??= [
+          { ALT: () => this.CONSUME(T.Newline) },
+          { ALT: () => this.CONSUME(T.Semicolon) },
+          { ALT: () => this.SUBRULE(this.statement) },
+        ]),
+      );
     });
     this.CONSUME(T.RBrace);
   });
@@ -65,16 +83,18 @@ class CnnParser extends CstParser {
   });
 
   private statement = this.RULE('statement', () => {
-    this.OPTION({ GATE: () => this.LA(2).tokenType === T.Colon, DEF: () => this.SUBRULE(this.label) });
-    this.OR([
-      { ALT: () => this.SUBRULE(this.repeatStatement) },
-      { ALT: () => this.SUBRULE(this.residualStatement) },
-      { ALT: () => this.SUBRULE(this.mergeStatement) },
-      { ALT: () => this.SUBRULE(this.auxStatement) },
-      { ALT: () => this.SUBRULE(this.ifStatement) },
-      { ALT: () => this.SUBRULE(this.groupStatement) },
-      { ALT: () => this.SUBRULE(this.callStatement) },
-    ]);
+    this.OPTION((this.labelOption ??= { GATE: () => this.LA(2).tokenType === T.Colon, DEF: () => this.SUBRULE(this.label) }));
+    this.OR(
+      (this.statementAlts ??= [
+        { ALT: () => this.SUBRULE(this.repeatStatement) },
+        { ALT: () => this.SUBRULE(this.residualStatement) },
+        { ALT: () => this.SUBRULE(this.mergeStatement) },
+        { ALT: () => this.SUBRULE(this.auxStatement) },
+        { ALT: () => this.SUBRULE(this.ifStatement) },
+        { ALT: () => this.SUBRULE(this.groupStatement) },
+        { ALT: () => this.SUBRULE(this.callStatement) },
+      ]),
+    );
   });
 
   private repeatStatement = this.RULE('repeatStatement', () => {
@@ -145,47 +165,61 @@ class CnnParser extends CstParser {
   });
 
   private arg = this.RULE('arg', () => {
-    this.OPTION({
-      GATE: () => this.LA(2).tokenType === T.Equals,
-      DEF: () => {
-        this.CONSUME(T.Ident);
-        this.CONSUME(T.Equals);
-      },
-    });
+    this.OPTION(
+      (this.argNameOption ??= {
+        GATE: () => this.LA(2).tokenType === T.Equals,
+        DEF: () => {
+          this.CONSUME(T.Ident);
+          this.CONSUME(T.Equals);
+        },
+      }),
+    );
     this.SUBRULE(this.expr);
   });
 
-  /** Operands and operators in a flat list; precedence is applied when building the AST. */
+  /**
+   * Prefixes, operands and operators in one flat rule: the visitor orders them by offset and
+   * applies precedence. One CST node per expression keeps a long file's parse cheap.
+   */
   public expr = this.RULE('expr', () => {
-    this.SUBRULE(this.unaryExpr);
-    this.MANY(() => {
-      this.CONSUME(T.BinaryOp);
-      this.SUBRULE2(this.unaryExpr);
-    });
+    this.MANY(
+      (this.prefixMany ??= () =>
+        this.OR((this.prefixAlts ??= [{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.AdditiveOp) }]))),
+    );
+    this.OR2(
+      (this.operandAlts ??= [
+        { ALT: () => this.CONSUME(T.NumberLit) },
+        { ALT: () => this.CONSUME(T.Dims) },
+        { ALT: () => this.CONSUME(T.True) },
+        { ALT: () => this.CONSUME(T.False) },
+        { ALT: () => this.CONSUME(T.Ident) },
+        { ALT: () => this.SUBRULE(this.group) },
+      ]),
+    );
+    this.MANY2(
+      (this.binaryMany ??= () => {
+        this.CONSUME(T.BinaryOp);
+        this.MANY3(() =>
+          this.OR3((this.prefixAlts2 ??= [{ ALT: () => this.CONSUME2(T.Bang) }, { ALT: () => this.CONSUME2(T.AdditiveOp) }])),
+        );
+        this.OR4(
+          (this.operandAlts2 ??= [
+            { ALT: () => this.CONSUME2(T.NumberLit) },
+            { ALT: () => this.CONSUME2(T.Dims) },
+            { ALT: () => this.CONSUME2(T.True) },
+            { ALT: () => this.CONSUME2(T.False) },
+            { ALT: () => this.CONSUME2(T.Ident) },
+            { ALT: () => this.SUBRULE2(this.group) },
+          ]),
+        );
+      }),
+    );
   });
 
-  private unaryExpr = this.RULE('unaryExpr', () => {
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.AdditiveOp) }]);
-    });
-    this.SUBRULE(this.primary);
-  });
-
-  private primary = this.RULE('primary', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.NumberLit) },
-      { ALT: () => this.CONSUME(T.Dims) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.CONSUME(T.Ident) },
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
-          this.CONSUME(T.RParen);
-        },
-      },
-    ]);
+  private group = this.RULE('group', () => {
+    this.CONSUME(T.LParen);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.CONSUME(T.RParen);
   });
 }
 
