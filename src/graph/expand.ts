@@ -102,7 +102,6 @@ class Expander {
   }
 
   sequence(statements: readonly A.Statement[], scope: Scope, env: Env, flow: Flow): Flow {
-    checkLabels(statements, this.out);
     for (const s of statements) flow = this.statement(s, scope, env, flow);
     return flow;
   }
@@ -135,7 +134,6 @@ class Expander {
           });
           return null;
         }
-        checkLabels(s.branches, this.out);
         const path = s.label ? join(scope.prefix, s.label.text) : scope.mergeName(s.kind);
         const branchScope = s.label ? new Scope(path, []) : scope;
         const outs = s.branches.map((b) => {
@@ -289,6 +287,43 @@ class Expander {
   }
 }
 
+/** Labels are checked once per written sequence, however often expansion visits it. */
+function checkAllLabels(body: A.Body, out: Diagnostic[]): void {
+  checkLabels(body.statements, out);
+  for (const s of body.statements) {
+    switch (s.kind) {
+      case 'repeat':
+      case 'aux':
+      case 'group':
+        checkAllLabels(s.body, out);
+        break;
+      case 'residual':
+        checkAllLabels(s.body, out);
+        if (s.shortcut) checkAllLabels(s.shortcut.body, out);
+        break;
+      case 'add':
+      case 'concat':
+        checkLabels(s.branches, out);
+        for (const b of s.branches) checkAllLabels(b.body, out);
+        break;
+      case 'if': {
+        checkAllLabels(s.then, out);
+        let alt = s.else?.body;
+        while (alt) {
+          if ('kind' in alt) {
+            checkAllLabels(alt.then, out);
+            alt = alt.else?.body;
+          } else {
+            checkAllLabels(alt, out);
+            alt = undefined;
+          }
+        }
+        break;
+      }
+    }
+  }
+}
+
 function checkLabels(items: readonly { label?: A.Name }[], out: Diagnostic[]): void {
   const seen = new Map<string, A.Name>();
   for (const it of items) {
@@ -383,6 +418,7 @@ function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): Map<string, A.Blo
   const blocks = new Map<string, A.BlockDef>();
   const names = new Map<string, A.Definition>();
   for (const def of file.definitions) {
+    checkAllLabels(def.body, out);
     const name = def.name.text;
     if (!name) continue;
     if (def.kind === 'block' && layerSpec(name)) {

@@ -7,6 +7,16 @@ type Ctx = Record<string, (CstNode | IToken)[] | undefined>;
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor();
 
+const STATEMENT_KINDS = [
+  'callStatement',
+  'repeatStatement',
+  'residualStatement',
+  'mergeStatement',
+  'auxStatement',
+  'ifStatement',
+  'groupStatement',
+];
+
 const PRECEDENCE: Record<A.BinaryOp, number> = {
   '||': 1,
   '&&': 2,
@@ -127,9 +137,14 @@ class AstBuilder extends BaseVisitor {
   statement(ctx: Ctx, node?: CstNode): A.Statement | undefined {
     const labelNode = this.nodes(ctx, 'label')[0];
     const label = labelNode ? this.name(this.tokens(labelNode.children as Ctx, 'Ident')[0], this.lines.range(0, 0)) : undefined;
-    const inner = Object.entries(ctx)
-      .filter(([k]) => k !== 'label')
-      .flatMap(([, v]) => (v ?? []).filter(isNode))[0];
+    let inner: CstNode | undefined;
+    for (const key of STATEMENT_KINDS) {
+      const found = ctx[key]?.[0];
+      if (found && isNode(found)) {
+        inner = found;
+        break;
+      }
+    }
     if (!inner) return undefined;
     const stmt = this.visit(inner, inner) as A.Statement | undefined;
     if (!stmt) return undefined;
