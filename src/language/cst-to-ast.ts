@@ -7,6 +7,8 @@ type Ctx = Record<string, (CstNode | IToken)[] | undefined>;
 
 const BaseVisitor = parser.getBaseCstVisitorConstructor();
 
+const NONE: never[] = [];
+
 const STATEMENT_KINDS = [
   'callStatement',
   'repeatStatement',
@@ -68,12 +70,13 @@ class AstBuilder extends BaseVisitor {
     return { text: usable ? tok.image : '', range: this.tokenRange(tok, fallback) };
   }
 
+  // A CST key holds only tokens or only nodes, so no filtering is needed.
   private tokens(ctx: Ctx, key: string): IToken[] {
-    return (ctx[key] ?? []) as IToken[];
+    return (ctx[key] ?? NONE) as IToken[];
   }
 
   private nodes(ctx: Ctx, key: string): CstNode[] {
-    return ((ctx[key] ?? []) as (CstNode | IToken)[]).filter(isNode);
+    return (ctx[key] ?? NONE) as CstNode[];
   }
 
   // ----- definitions -----

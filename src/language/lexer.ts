@@ -85,11 +85,11 @@ export const allTokens: TokenType[] = [
   Ident,
 ];
 
-const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });
+const lexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
 
 export interface LexResult {
   tokens: IToken[];
-  errors: { offset: number; line: number; column: number; length: number; message: string }[];
+  errors: { offset: number; length: number; message: string }[];
   /** Offsets where an unterminated block comment starts. */
   openComments: IToken[];
 }
@@ -126,12 +126,6 @@ export function lex(text: string): LexResult {
   return {
     tokens,
     openComments,
-    errors: result.errors.map((e) => ({
-      offset: e.offset,
-      line: (e.line ?? 1) - 1,
-      column: (e.column ?? 1) - 1,
-      length: e.length,
-      message: e.message,
-    })),
+    errors: result.errors.map((e) => ({ offset: e.offset, length: e.length, message: e.message })),
   };
 }

@@ -26,8 +26,15 @@ export class LineIndex {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
   }
 
+  /** The line of the last lookup: the AST builder asks in source order, mostly on that line. */
+  private hint = 0;
+
   positionAt(offset: number): Position {
     const o = Math.max(0, Math.min(offset, this.text.length));
+    const h = this.hint;
+    if (this.starts[h] <= o && (h + 1 >= this.starts.length || o < this.starts[h + 1])) {
+      return { line: h, character: o - this.starts[h], offset: o };
+    }
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
@@ -35,6 +42,7 @@ export class LineIndex {
       if (this.starts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
+    this.hint = lo;
     return { line: lo, character: o - this.starts[lo], offset: o };
   }
 
