@@ -104,6 +104,8 @@ export function lex(text: string): LexResult {
   const openComments: IToken[] = [];
   let depth = 0;
   for (const tok of result.tokens) {
+    // 'onlyOffset' tracking leaves out the end, which costs less to derive than to track.
+    tok.endOffset = tok.startOffset + tok.image.length - 1;
     const type = tok.tokenType;
     if (type === OpenBlockComment) {
       openComments.push(tok);
