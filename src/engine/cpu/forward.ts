@@ -7,6 +7,8 @@ import { runLayerCpu } from './layers';
 export interface ForwardOptions {
   /** 'all' keeps every node's output (for feature maps); 'output' (default) frees each once its last user has run. */
   keep?: 'all' | 'output';
+  /** Called after each layer with its wall time, for `cnn bench`'s per-layer figures. */
+  onLayer?: (node: number, ms: number) => void;
 }
 
 export interface ForwardResult {
@@ -41,7 +43,9 @@ export function forwardCpu(
       if (!t) throw new Error(`node ${node.id} (${node.path}) reads node ${i}, which has no value`);
       return t;
     });
+    const t0 = opts.onLayer ? performance.now() : 0;
     const out = node.attrs.kind === 'input' ? input : runLayerCpu(node.attrs, inputs, byNode.get(node.id));
+    if (opts.onLayer && node.attrs.kind !== 'input') opts.onLayer(node.id, performance.now() - t0);
     values[node.id] = out;
     if (!keepAll) {
       // Layers like flatten and dropout share their input's data, so dropping a reference never frees live data.

@@ -203,7 +203,14 @@ fn main(${BUILTINS}) {
   return { label, code, workgroups: grid1d(Math.ceil(threads / 64)), buffers };
 }
 
-/** The direct kernel wins where a group has fewer output channels than a small GEMM tile would fill well. */
-export function convKernel(label: string, g: ConvGeometry, place: OutPlace, act: EpilogueAct, bufs: ConvBuffers): Kernel {
-  return g.outC / g.groups < 8 ? convDirectKernel(label, g, place, act, bufs) : convGemmKernel(label, g, place, act, bufs);
+/**
+ * 'auto': the direct kernel where a group has fewer output channels than a small GEMM tile would
+ * fill well, else the GEMM. 'direct' everywhere suits software adapters (SwiftShader), which
+ * compile the GEMM's workgroup-memory kernels slowly (seconds each) and run their barriers slowly.
+ */
+export type ConvAlgorithm = 'auto' | 'direct' | 'gemm';
+
+export function convKernel(label: string, g: ConvGeometry, place: OutPlace, act: EpilogueAct, bufs: ConvBuffers, algorithm: ConvAlgorithm = 'auto'): Kernel {
+  const direct = algorithm === 'direct' || (algorithm === 'auto' && g.outC / g.groups < 8);
+  return direct ? convDirectKernel(label, g, place, act, bufs) : convGemmKernel(label, g, place, act, bufs);
 }

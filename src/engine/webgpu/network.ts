@@ -2,7 +2,7 @@ import type { ParamTensor } from '../../analysis/types';
 import type { Graph, GraphNode, LayerAttrs } from '../../graph/types';
 import { gatherLayerWeights, type LayerWeights } from '../params';
 import { numel } from '../tensor';
-import { convKernel } from './conv-kernels';
+import { type ConvAlgorithm, convKernel } from './conv-kernels';
 import { batchNormScaleShift, foldBatchNorm } from './fold';
 import {
   activationKernel,
@@ -26,6 +26,8 @@ export interface WebGpuNetworkOptions extends PlanOptions {
   memoryBudgetBytes?: number;
   /** Split linear weights into buffers of at most this many bytes (default: the device's maxStorageBufferBindingSize). */
   maxWeightBindingBytes?: number;
+  /** Convolution kernels: see ConvAlgorithm ('auto' by default). */
+  convAlgorithm?: ConvAlgorithm;
 }
 
 export interface LayerTiming {
@@ -109,6 +111,7 @@ export class WebGpuNetwork {
   private outputStaging: GPUBuffer | undefined;
 
   private constructor(
+    private readonly opts: WebGpuNetworkOptions,
     readonly device: GPUDevice,
     readonly graph: Graph,
     readonly shapes: readonly number[][],
@@ -135,7 +138,7 @@ export class WebGpuNetwork {
     const memory = estimate(graph, shapes, plan, prepared, batch);
     checkFits(memory, device.limits, opts.memoryBudgetBytes);
 
-    const net = new WebGpuNetwork(device, graph, shapes, batch, plan, memory);
+    const net = new WebGpuNetwork(opts, device, graph, shapes, batch, plan, memory);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     try {
@@ -265,6 +268,7 @@ export class WebGpuNetwork {
               residual: step.add ? this.dense(step.add.other) : undefined,
               output: outBuf,
             },
+            this.opts.convAlgorithm,
           ),
         ];
       case 'linear':

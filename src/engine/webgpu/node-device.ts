@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
+import { adapterName } from './adapter';
 
 export interface NodeGpu {
   device: GPUDevice;
@@ -57,12 +58,24 @@ function nodeGpu(): GPU {
 }
 
 /**
- * Requests an adapter and a device with the adapter's largest buffer limits (VGG's fc6 alone
- * is 411 MB), and timestamp queries where offered. Returns null when there is no adapter.
+ * An adapter from the system's Vulkan drivers, else from Chromium's SwiftShader when no ICD is
+ * configured and the file exists. Trying the system first keeps a real GPU visible on machines
+ * that also have Chromium; a fresh Dawn instance is needed for the second try because the Vulkan
+ * loader reads VK_ICD_FILENAMES when an instance is created.
  */
-export async function createNodeDevice(powerPreference: GPUPowerPreference = 'high-performance'): Promise<NodeGpu | null> {
+export async function requestNodeAdapter(powerPreference: GPUPowerPreference = 'high-performance'): Promise<GPUAdapter | null> {
   const adapter = await nodeGpu().requestAdapter({ powerPreference });
-  if (!adapter) return null;
+  if (adapter || process.env.VK_ICD_FILENAMES || !existsSync(SWIFTSHADER_ICD)) return adapter;
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  gpuSingleton = undefined;
+  return nodeGpu().requestAdapter({ powerPreference });
+}
+
+/**
+ * A device with the adapter's largest buffer limits (VGG's fc6 alone is 411 MB), and timestamp
+ * queries where offered.
+ */
+export async function createDeviceFor(adapter: GPUAdapter): Promise<NodeGpu> {
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
   const device = await adapter.requestDevice({
     requiredFeatures,
@@ -73,7 +86,11 @@ export async function createNodeDevice(powerPreference: GPUPowerPreference = 'hi
       maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
     },
   });
-  const info = adapter.info;
-  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ') || 'unknown adapter';
-  return { device, adapter, adapterName };
+  return { device, adapter, adapterName: adapterName(adapter) };
+}
+
+/** Requests an adapter (see requestNodeAdapter) and its device; null when there is no adapter. */
+export async function createNodeDevice(powerPreference: GPUPowerPreference = 'high-performance'): Promise<NodeGpu | null> {
+  const adapter = await requestNodeAdapter(powerPreference);
+  return adapter ? createDeviceFor(adapter) : null;
 }

@@ -49,11 +49,15 @@ export function planExecution(graph: Graph, shapes: readonly number[][], opts: P
   for (const node of graph.nodes) for (const i of node.inputs) users[i].push(node.id);
   const outputs = new Set([graph.output, ...graph.auxOutputs]);
   const kind = (id: number) => graph.nodes[id].attrs.kind;
-  /** The one user of `id`, when its output feeds nothing else and is not a network output. */
-  const soleUser = (id: number): number | undefined => (fuse && users[id].length === 1 && !outputs.has(id) ? users[id][0] : undefined);
+  const absorbed = new Set<number>();
+  /**
+   * The one user of `id`, when its output feeds nothing else, is not a network output and is not
+   * fused yet: a residual add whose both inputs are conv (+ bn) steps joins only the first of them.
+   */
+  const soleUser = (id: number): number | undefined =>
+    fuse && users[id].length === 1 && !outputs.has(id) && !absorbed.has(users[id][0]) ? users[id][0] : undefined;
 
   const steps: Step[] = [];
-  const absorbed = new Set<number>();
   for (const node of graph.nodes) {
     const k = node.attrs.kind;
     if (absorbed.has(node.id) || k === 'input' || ALIASES.has(k)) continue;

@@ -1,0 +1,51 @@
+import type { ParamTensor } from '../../analysis/types';
+import { type NamedTensor, parseSafetensors, toFloat32, WeightsError, writeSafetensors } from './safetensors';
+
+const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** PyTorch's batch norms keep a step counter that inference never reads; state_dicts carry it. */
+const IGNORED_SUFFIX = '.num_batches_tracked';
+
+/**
+ * The network's tensors from a safetensors file, by the names `cnn params` lists. Every
+ * tensor must be present, float and of the declared shape, and the file must hold no other
+ * (besides PyTorch's `num_batches_tracked` counters of this network's batch norms).
+ */
+export function loadSafetensorsWeights(file: Uint8Array, declared: readonly ParamTensor[]): Map<string, Float32Array> {
+  const { tensors } = parseSafetensors(file);
+  const out = new Map<string, Float32Array>();
+  const missing: ParamTensor[] = [];
+  for (const p of declared) {
+    const e = tensors.get(p.name);
+    if (!e) {
+      missing.push(p);
+      continue;
+    }
+    if (e.shape.length !== p.shape.length || e.shape.some((d, i) => d !== p.shape[i])) {
+      throw new WeightsError(`tensor '${p.name}' has shape ${fmt(e.shape)}, the network needs ${fmt(p.shape)}`);
+    }
+    out.set(p.name, toFloat32(e));
+  }
+  if (missing.length) {
+    const more = missing.length > 1 ? ` (and ${missing.length - 1} more missing)` : '';
+    throw new WeightsError(`missing tensor '${missing[0].name}' ${fmt(missing[0].shape)}${more}`);
+  }
+  const names = new Set(declared.map((p) => p.name));
+  const bnPrefixes = new Set(declared.filter((p) => p.role === 'running_mean').map((p) => p.name.slice(0, -'running_mean'.length)));
+  const extra = [...tensors.keys()].filter((n) => !names.has(n) && !(n.endsWith(IGNORED_SUFFIX) && bnPrefixes.has(n.slice(0, -IGNORED_SUFFIX.length + 1))));
+  if (extra.length) {
+    const more = extra.length > 1 ? ` (and ${extra.length - 1} more)` : '';
+    throw new WeightsError(`unexpected tensor '${extra[0]}': the network has no parameter of that name${more}`);
+  }
+  return out;
+}
+
+/** The weights as a safetensors file in definition order, for `cnn run`'s tests and for exporting seeded weights. */
+export function saveSafetensorsWeights(declared: readonly ParamTensor[], weights: ReadonlyMap<string, Float32Array>, metadata?: Record<string, string>): Uint8Array {
+  const list: NamedTensor[] = declared.map((p) => {
+    const data = weights.get(p.name);
+    if (!data) throw new WeightsError(`missing tensor '${p.name}' ${fmt(p.shape)}`);
+    return { name: p.name, shape: p.shape, data };
+  });
+  return writeSafetensors(list, metadata);
+}
