@@ -42,6 +42,13 @@ const builds = [
     target: 'es2022',
     external: ['vscode'],
   },
+  // The network panel's webview (webview/) and its engine worker: browser bundles in dist/webview/.
+  {
+    entryPoints: { 'webview/main': 'webview/src/main.ts', 'webview/worker': 'webview/src/engine/worker.ts' },
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
   {
     entryPoints: { 'bench/parse-analyse': 'scripts/bench-parse-analyse.ts' },
     platform: 'node',

@@ -1,0 +1,77 @@
+/** Requests and replies between the panel and the engine worker (webview/src/engine/worker.ts). */
+import type { ParamTensor } from '../../../src/analysis/types';
+import type { BackendKind, LayerTime } from '../../../src/engine/session';
+import type { Graph } from '../../../src/graph/types';
+import type { RgbaPixels } from '../../../src/engine/input/preprocess';
+
+export type { BackendKind, LayerTime };
+
+export interface ModelData {
+  graph: Graph;
+  shapes: number[][];
+  tensors: ParamTensor[];
+}
+
+export interface GpuProbe {
+  /** 'ok': a hardware adapter; 'software': a fallback adapter such as SwiftShader; the rest: no WebGPU. */
+  status: 'ok' | 'software' | 'missing' | 'no-adapter' | 'error';
+  adapter?: string;
+  /** Why there is no (fast) WebGPU, in a sentence. */
+  reason?: string;
+}
+
+export type EngineRequest =
+  | { op: 'probe' }
+  /** Makes the network current; `weights` null: the seeded default (He normal, seed 0). */
+  | { op: 'load'; key: string; model: ModelData; weights: Uint8Array | null }
+  | { op: 'run'; backend: BackendKind; pixels: RgbaPixels; channels: number; height: number; width: number }
+  /** A node's output from the last run. */
+  | { op: 'features'; node: number }
+  | { op: 'bench'; backends: BackendKind[]; iterations: number; warmup: number };
+
+export interface RunResult {
+  backend: BackendKind;
+  adapter: string;
+  /** The preprocessed input, [C, H, W]: what the network sees. */
+  input: Float32Array;
+  output: Float32Array;
+  ms: number;
+}
+
+export interface FeatureResult {
+  node: number;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface BenchBackendResult {
+  backend: BackendKind;
+  adapter: string;
+  /** Wall time of each timed forward pass (input upload to output read back), ms. */
+  times: number[];
+  /** One profiled pass per layer (or fused step, on WebGPU). */
+  layers: LayerTime[];
+  /** How the per-layer times were taken. */
+  method: string;
+}
+
+export interface BenchResult {
+  results: BenchBackendResult[];
+  cancelled: boolean;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+/** Panel → worker. */
+export type WorkerIn = { id: number; req: EngineRequest } | { cancel: number };
+
+/** Worker → panel. */
+export type WorkerOut =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: string }
+  | { id: number; progress: Progress }
+  | { event: 'device-lost'; message: string };

@@ -1,0 +1,33 @@
+/** The engine worker: runs forward passes and benchmarks off the panel's thread. */
+import { EngineCore } from './core';
+import type { WorkerIn, WorkerOut } from './messages';
+
+interface WorkerScope {
+  postMessage(m: WorkerOut, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<WorkerIn>) => void) | null;
+  navigator: { gpu?: GPU };
+}
+
+const scope = self as unknown as WorkerScope;
+const core = new EngineCore({ gpu: scope.navigator.gpu });
+const cancelled = new Set<number>();
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  if ('cancel' in m) {
+    cancelled.add(m.cancel);
+    return;
+  }
+  const { id, req } = m;
+  core
+    .handle(req, {
+      progress: (p) => scope.postMessage({ id, progress: p }),
+      cancelled: () => cancelled.has(id),
+      deviceLost: (message) => scope.postMessage({ event: 'device-lost', message }),
+    })
+    .then(
+      (result) => scope.postMessage({ id, ok: true, result }),
+      (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    )
+    .finally(() => cancelled.delete(id));
+};
