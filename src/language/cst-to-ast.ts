@@ -9,8 +9,9 @@ const BaseVisitor = parser.getBaseCstVisitorConstructor();
 
 const NONE: never[] = [];
 
+const EXPRESSION_TOKENS = ['NumberLit', 'Dims', 'True', 'False', 'Ident', 'Bang', 'AdditiveOp', 'BinaryOp'];
+
 const STATEMENT_KINDS = [
-  'callStatement',
   'repeatStatement',
   'residualStatement',
   'mergeStatement',
@@ -148,8 +149,7 @@ class AstBuilder extends BaseVisitor {
         break;
       }
     }
-    if (!inner) return undefined;
-    const stmt = this.visit(inner, inner) as A.Statement | undefined;
+    const stmt = inner ? (this.visit(inner, inner) as A.Statement | undefined) : this.callFrom(ctx, node);
     if (!stmt) return undefined;
     stmt.label = label?.text ? label : undefined;
     stmt.range = this.nodeRange(node, stmt.range);
@@ -250,7 +250,8 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'group', keyword: { text: '{', range: brace }, body, range: this.nodeRange(node, body.range) };
   }
 
-  callStatement(ctx: Ctx, node?: CstNode): A.CallStatement | undefined {
+  /** The statement rule holds a call's parts itself (no node of their own). */
+  private callFrom(ctx: Ctx, node?: CstNode): A.CallStatement | undefined {
     const tok = this.tokens(ctx, 'Ident')[0];
     if (!tok || tok.isInsertedInRecovery) return undefined;
     const keyword = this.name(tok, this.lines.range(0, 0));
@@ -272,10 +273,13 @@ class AstBuilder extends BaseVisitor {
   }
 
   arg(ctx: Ctx, node?: CstNode): A.Arg {
-    const nameTok = this.tokens(ctx, 'Ident')[0];
     const range = this.nodeRange(node, this.lines.range(0, 0));
+    const eq = this.tokens(ctx, 'Equals')[0];
+    // With `name=`, the first Ident is the name; the value's names follow the '='.
+    const nameTok = eq ? this.tokens(ctx, 'Ident').find((t) => t.startOffset < eq.startOffset) : undefined;
     const name = nameTok ? this.name(nameTok, range) : undefined;
-    return { name, value: this.exprOf(this.nodes(ctx, 'expr')[0], name?.range ?? range), range };
+    const value = this.flatExpr(ctx, { start: eq ? this.lines.positionAt(eq.startOffset + 1) : range.start, end: range.end }, nameTok);
+    return { name, value, range };
   }
 
   // ----- expressions -----
@@ -290,11 +294,14 @@ class AstBuilder extends BaseVisitor {
    * source order, apply prefixes to their operand, then climb precedence over the operators.
    */
   expr(ctx: Ctx, node?: CstNode): A.Expr {
-    const whole = this.nodeRange(node, this.lines.range(0, 0));
+    return this.flatExpr(ctx, this.nodeRange(node, this.lines.range(0, 0)));
+  }
+
+  private flatExpr(ctx: Ctx, whole: Range, exclude?: IToken): A.Expr {
     const items: { offset: number; tok?: IToken; group?: CstNode; binary?: boolean }[] = [];
-    for (const key of ['NumberLit', 'Dims', 'True', 'False', 'Ident', 'Bang', 'AdditiveOp', 'BinaryOp']) {
+    for (const key of EXPRESSION_TOKENS) {
       for (const tok of this.tokens(ctx, key)) {
-        if (!tok.isInsertedInRecovery && !Number.isNaN(tok.startOffset)) items.push({ offset: tok.startOffset, tok, binary: key === 'BinaryOp' });
+        if (tok !== exclude && !tok.isInsertedInRecovery && !Number.isNaN(tok.startOffset)) items.push({ offset: tok.startOffset, tok, binary: key === 'BinaryOp' });
       }
     }
     for (const g of this.nodes(ctx, 'group')) items.push({ offset: g.location?.startOffset ?? Number.NaN, group: g });

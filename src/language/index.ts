@@ -52,7 +52,7 @@ function syntaxMessage(e: IRecognitionException): string {
     case 'EarlyExitException':
       return `expected a value but found ${what}`;
     default:
-      if (e.context?.ruleStack?.includes('expr')) return `expected a value but found ${what}`;
+      if (e.context?.ruleStack?.some((r) => r === 'expr' || r === 'arg')) return `expected a value but found ${what}`;
       return `unexpected ${what}`;
   }
 }

@@ -13,11 +13,24 @@ class CnnParser extends CstParser {
   private labelOption?: DSLMethodOptsWithErr<unknown>;
   private argNameOption?: DSLMethodOptsWithErr<unknown>;
   private prefixMany?: () => void;
+  private argMany?: () => void;
   private binaryMany?: () => void;
   private prefixAlts?: IOrAlt<unknown>[];
   private prefixAlts2?: IOrAlt<unknown>[];
   private operandAlts?: IOrAlt<unknown>[];
   private operandAlts2?: IOrAlt<unknown>[];
+
+  /**
+   * chevrotain makes each node's `children` with `Object.create(null)`: a dictionary-mode object
+   * that is slow to build and to collect, and it dominated long parses. Our child keys are rule
+   * and token names, none of which an ordinary object's prototype has, so `{}` is safe.
+   */
+  cstInvocationStateUpdate(fullRuleName: string): void {
+    const internals = this as unknown as { setInitialNodeLocation(node: CstNode): void; CST_STACK: CstNode[] };
+    const node = { name: fullRuleName, children: {} } as CstNode;
+    internals.setInitialNodeLocation(node);
+    internals.CST_STACK.push(node);
+  }
 
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'onlyOffset', maxLookahead: 3 });
@@ -83,7 +96,7 @@ class CnnParser extends CstParser {
   });
 
   private statement = this.RULE('statement', () => {
-    this.OPTION((this.labelOption ??= { GATE: () => this.LA(2).tokenType === T.Colon, DEF: () => this.SUBRULE(this.label) }));
+    this.OPTION((this.labelOption ??= { DEF: () => this.SUBRULE(this.label) }));
     this.OR(
       (this.statementAlts ??= [
         { ALT: () => this.SUBRULE(this.repeatStatement) },
@@ -92,7 +105,19 @@ class CnnParser extends CstParser {
         { ALT: () => this.SUBRULE(this.auxStatement) },
         { ALT: () => this.SUBRULE(this.ifStatement) },
         { ALT: () => this.SUBRULE(this.groupStatement) },
-        { ALT: () => this.SUBRULE(this.callStatement) },
+        // A layer or block call, inlined: one CST node per statement keeps long files cheap.
+        {
+          ALT: () => {
+            this.CONSUME(T.Ident);
+            this.OPTION2(() => this.SUBRULE(this.argList));
+            this.MANY(
+              (this.argMany ??= () => {
+                this.OPTION3(() => this.CONSUME(T.Comma));
+                this.SUBRULE(this.arg);
+              }),
+            );
+          },
+        },
       ]),
     );
   });
@@ -149,39 +174,32 @@ class CnnParser extends CstParser {
     this.SUBRULE(this.body);
   });
 
-  private callStatement = this.RULE('callStatement', () => {
-    this.CONSUME(T.Ident);
-    this.OPTION(() => this.SUBRULE(this.argList));
-    this.MANY(() => {
-      this.OPTION2(() => this.CONSUME(T.Comma));
-      this.SUBRULE(this.arg);
-    });
-  });
-
   private argList = this.RULE('argList', () => {
     this.CONSUME(T.LParen);
     this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
     this.CONSUME(T.RParen);
   });
 
+  /** `name=` (optional) and the value's expression, flat in the same node. */
   private arg = this.RULE('arg', () => {
     this.OPTION(
       (this.argNameOption ??= {
-        GATE: () => this.LA(2).tokenType === T.Equals,
         DEF: () => {
-          this.CONSUME(T.Ident);
+          this.CONSUME3(T.Ident);
           this.CONSUME(T.Equals);
         },
       }),
     );
-    this.SUBRULE(this.expr);
+    this.expressionParts();
   });
 
   /**
    * Prefixes, operands and operators in one flat rule: the visitor orders them by offset and
    * applies precedence. One CST node per expression keeps a long file's parse cheap.
    */
-  public expr = this.RULE('expr', () => {
+  public expr = this.RULE('expr', () => this.expressionParts());
+
+  private expressionParts(): void {
     this.MANY(
       (this.prefixMany ??= () =>
         this.OR((this.prefixAlts ??= [{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.AdditiveOp) }]))),
@@ -214,7 +232,7 @@ class CnnParser extends CstParser {
         );
       }),
     );
-  });
+  }
 
   private group = this.RULE('group', () => {
     this.CONSUME(T.LParen);
