@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { analyzeText, type FileAnalysis, type NetworkAnalysis } from '../analysis';
 import { DTYPE_BYTES, type DType } from '../analysis/types';
+import { benchCommand } from './commands/bench';
+import { runCommand } from './commands/run';
 import { diagnosticLine, humanReport, jsonReport } from './report';
 
 export interface Io {
@@ -142,6 +144,8 @@ export const commands: Record<string, Command> = {
       return hasErrors(analysis) ? 1 : 0;
     },
   },
+  run: runCommand,
+  bench: benchCommand,
 };
 
 function onlyFile(positionals: string[], command: string): string {

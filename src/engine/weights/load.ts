@@ -13,22 +13,19 @@ const IGNORED_SUFFIX = '.num_batches_tracked';
  */
 export function loadSafetensorsWeights(file: Uint8Array, declared: readonly ParamTensor[]): Map<string, Float32Array> {
   const { tensors } = parseSafetensors(file);
+  // The first problem in definition order is the one reported.
+  const missing = declared.filter((p) => !tensors.has(p.name));
   const out = new Map<string, Float32Array>();
-  const missing: ParamTensor[] = [];
   for (const p of declared) {
     const e = tensors.get(p.name);
     if (!e) {
-      missing.push(p);
-      continue;
+      const more = missing.length > 1 ? ` (and ${missing.length - 1} more missing)` : '';
+      throw new WeightsError(`missing tensor '${p.name}' ${fmt(p.shape)}${more}`);
     }
     if (e.shape.length !== p.shape.length || e.shape.some((d, i) => d !== p.shape[i])) {
       throw new WeightsError(`tensor '${p.name}' has shape ${fmt(e.shape)}, the network needs ${fmt(p.shape)}`);
     }
     out.set(p.name, toFloat32(e));
-  }
-  if (missing.length) {
-    const more = missing.length > 1 ? ` (and ${missing.length - 1} more missing)` : '';
-    throw new WeightsError(`missing tensor '${missing[0].name}' ${fmt(missing[0].shape)}${more}`);
   }
   const names = new Set(declared.map((p) => p.name));
   const bnPrefixes = new Set(declared.filter((p) => p.role === 'running_mean').map((p) => p.name.slice(0, -'running_mean'.length)));

@@ -1,0 +1,163 @@
+/** `cnn bench`: timing of forward passes, in total and per layer. */
+import { mulberry32 } from '../../engine/weights/init';
+import { inputShapeOf, type LayerTime } from '../../engine/session';
+import { numel } from '../../engine/tensor';
+import { metric, table } from '../format';
+import { CliError, type Command, type Io } from '../main';
+import { backendOptions, openBackend } from './backend';
+import { loadModel, modelOptions } from './model';
+import { intOption } from './options';
+
+/** Passes profiled per layer on WebGPU, after the timed runs (on the CPU every timed run is profiled for free). */
+const GPU_PROFILE_PASSES = 5;
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Nearest-rank percentile. */
+export function percentile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((q / 100) * s.length) - 1))];
+}
+
+/** Per-layer medians over passes that list the same layers in the same order. */
+function layerMedians(passes: LayerTime[][]): { path: string; msMedian: number }[] {
+  if (passes.length === 0) return [];
+  return passes[0].map((l, i) => ({ path: l.path, msMedian: round(median(passes.map((p) => p[i].ms))) }));
+}
+
+const round = (x: number) => Number(x.toFixed(4));
+
+/** Progress on stderr: rewritten in place on a terminal, else (with --progress) a line at most every second. */
+function progressReporter(io: Io, forced: boolean): { update(text: string): void; done(): void } {
+  const tty = Boolean(process.stderr.isTTY);
+  if (!tty && !forced) return { update() {}, done() {} };
+  const start = performance.now();
+  let last = 0;
+  let shown = false;
+  return {
+    update(text) {
+      const now = performance.now();
+      // Only benchmarks that run for more than a second are long enough to need it.
+      if (now - start < 1000 || now - last < (tty ? 100 : 1000)) return;
+      last = now;
+      shown = true;
+      if (tty) process.stderr.write(`\r\x1b[K${text}`);
+      else io.err(text);
+    },
+    done() {
+      if (tty && shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+export const benchCommand: Command = {
+  summary: 'timing of forward passes',
+  usage: 'cnn bench FILE [--backend cpu|webgpu] [--runs N] [--warmup N] [--batch B] [--json] [--progress] [--weights W.safetensors] [--network NAME] [--shape CxHxW]',
+  options: {
+    ...modelOptions,
+    ...backendOptions,
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    batch: { type: 'string' },
+    json: { type: 'boolean' },
+    progress: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new CliError(`bench takes one network file: ${benchCommand.usage}`);
+    const file = positionals[0];
+    const runs = intOption(values, 'runs', 10, 1);
+    const warmup = intOption(values, 'warmup', 1, 0);
+    const batch = intOption(values, 'batch', 1, 1);
+    const { net, model } = loadModel(file, values);
+    const inShape = inputShapeOf(model);
+    // Values do not change the timing; seeded noise keeps runs reproducible.
+    const rand = mulberry32(1);
+    const input = new Float32Array(batch * numel(inShape));
+    for (let i = 0; i < input.length; i++) input[i] = 2 * rand() - 1;
+
+    const backend = await openBackend(values.backend, model, batch);
+    if (!values.json) io.err(backend.note);
+    const s = backend.session;
+    const progress = progressReporter(io, Boolean(values.progress));
+    const times: number[] = [];
+    const passes: LayerTime[][] = [];
+    try {
+      for (let i = 0; i < warmup; i++) {
+        progress.update(`bench: warm-up ${i + 1}/${warmup}`);
+        await s.run(input);
+      }
+      for (let i = 0; i < runs; i++) {
+        progress.update(`bench: run ${i + 1}/${runs}${times.length ? `, median so far ${median(times).toFixed(1)} ms` : ''}`);
+        const t0 = performance.now();
+        if (s.backend === 'cpu') passes.push(await s.profile(input));
+        else await s.run(input);
+        times.push(performance.now() - t0);
+      }
+      if (s.backend !== 'cpu') {
+        const n = Math.min(runs, GPU_PROFILE_PASSES);
+        for (let i = 0; i < n; i++) {
+          progress.update(`bench: per-layer profile ${i + 1}/${n}`);
+          passes.push(await s.profile(input));
+        }
+      }
+    } catch (e) {
+      throw new CliError(`${s.backend}: ${(e as Error).message.split('\n')[0]}`);
+    } finally {
+      progress.done();
+      backend.close();
+    }
+
+    const msMedian = median(times);
+    const msP90 = percentile(times, 90);
+    const macs = net.totals.macs;
+    const gflops = (2 * macs * batch) / (msMedian / 1000) / 1e9;
+    const layers = layerMedians(passes);
+    if (values.json) {
+      io.out(
+        JSON.stringify({
+          backend: s.backend,
+          adapter: s.adapter,
+          runs,
+          warmup,
+          batch,
+          msMedian: round(msMedian),
+          msP90: round(msP90),
+          msMin: round(Math.min(...times)),
+          gflops: round(gflops),
+          macs,
+          input: inShape,
+          layers,
+        }),
+      );
+      return 0;
+    }
+    io.out(`${net.graph.network} [${inShape.join('x')}], batch ${batch}, on ${s.backend} (${s.adapter})`);
+    io.out(
+      `median ${msMedian.toFixed(2)} ms, p90 ${msP90.toFixed(2)} ms over ${runs} run${runs > 1 ? 's' : ''} (${warmup} warm-up); ` +
+        `${gflops.toFixed(2)} GFLOP/s at ${metric(macs)}MACs per image`,
+    );
+    const total = layers.reduce((a, l) => a + l.msMedian, 0);
+    const slowest = layers
+      .map((l, i) => ({ ...l, i }))
+      .sort((a, b) => b.msMedian - a.msMedian)
+      .slice(0, 10);
+    if (slowest.length && total > 0) {
+      io.out(`slowest layers (per-layer medians${s.backend === 'webgpu' ? ', fused steps named by their first layer' : ''}):`);
+      io.out(
+        table(
+          [
+            { header: 'layer', align: 'left' },
+            { header: 'ms', align: 'right' },
+            { header: 'share', align: 'right' },
+          ],
+          slowest.map((l) => [l.path || `#${l.i}`, l.msMedian.toFixed(3), `${((100 * l.msMedian) / total).toFixed(1)}%`]),
+        ),
+      );
+    }
+    return 0;
+  },
+};
