@@ -29,8 +29,8 @@ export interface BarRow {
 /** One row per item, one bar per series, each series scaled to its own maximum. */
 export function barChart(title: string, rows: BarRow[], series: BarSeries[], onClick?: (row: BarRow) => void): SVGSVGElement {
   const labelW = 150;
-  const barW = 220;
-  const valueW = 90;
+  const barW = 180;
+  const valueW = 170;
   const rowH = 8 * series.length + 6;
   const top = 34;
   const width = labelW + series.length * (barW + valueW);

@@ -133,7 +133,7 @@ export function renderGraph(net: NetworkAnalysis, blocks: BlockInstance[], colla
       let d: string;
       if (span > 1 && Math.abs(x1 - x2) < 1) {
         // A skip connection down one column: bow out to the right of the boxes.
-        const bow = Math.max(p.w, u.w) / 2 + 18;
+        const bow = Math.max(p.w, u.w) / 2 + 48;
         d = `M${x1},${y1} C${x1 + bow},${y1 + 20} ${x2 + bow},${y2 - 20} ${x2},${y2}`;
       } else {
         const my = (y1 + y2) / 2;
@@ -175,7 +175,7 @@ export function renderGraph(net: NetworkAnalysis, blocks: BlockInstance[], colla
       el('rect', { width: u.w, height: H, rx: 4, class: `box ${family(n.attrs.kind)}` }, g);
       el('rect', { width: 4, height: H, class: `stripe ${family(n.attrs.kind)}` }, g);
       text(g, 10, 16, describe(n.attrs), 'title', 27);
-      text(g, 10, 32, `${n.path && n.path !== 'input' ? n.path + '  ' : ''}→ ${formatShape(info.shape)}`, 'sub', 29);
+      text(g, 10, 32, `→ ${formatShape(info.shape)}${n.path && n.path !== 'input' ? `  ${n.path}` : ''}`, 'sub', 29);
       el('title', {}, g).textContent = `${layerName(n)}: ${describe(n.attrs)} → ${formatShape(info.shape)}`;
     }
     if (!u.block) {

@@ -830,6 +830,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       syncWeightsPicker();
       break;
     case 'command':
+      if (m.network && m.network !== state.network && analysis?.networks.some((n) => n.graph.network === m.network)) {
+        state.network = m.network;
+        refresh();
+      }
       state.tab = m.command === 'show' ? 'network' : m.command === 'run' ? 'run' : 'benchmark';
       ui.selectTab(tabs, state.tab);
       save();

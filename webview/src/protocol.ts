@@ -38,7 +38,7 @@ export type ToWebview =
   /** Picked weights for the network named. */
   | { type: 'weights'; network: string; file: PickedFile }
   /** A command from the palette: switch to a tab and maybe start something. */
-  | { type: 'command'; command: 'show' | 'run' | 'benchmark' }
+  | { type: 'command'; command: 'show' | 'run' | 'benchmark'; network?: string }
   | { type: 'notice'; message: string };
 
 // ---- webview → extension -------------------------------------------------------------------

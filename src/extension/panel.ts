@@ -1,0 +1,248 @@
+/**
+ * The network panel's extension side: one WebviewPanel that follows the active .cnn editor,
+ * built from webview/src/html.ts under a strict CSP (scripts by nonce only), with its resources
+ * limited to the extension's webview bundle and media plus the files the user picked; restored
+ * after a reload by a WebviewPanelSerializer. Works in desktop and web VS Code alike (no Node APIs).
+ */
+import * as vscode from 'vscode';
+import { makeNonce, panelHtml } from '../../webview/src/html';
+import { type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
+
+const FILES_KEY = 'cnn.panel.pickedFiles';
+const EDIT_DEBOUNCE_MS = 300;
+
+function baseRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'webview', 'media')];
+}
+
+class NetworkPanel {
+  static current: NetworkPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private queue: ToWebview[] = [];
+  private doc: vscode.TextDocument | undefined;
+  private editTimer: ReturnType<typeof setTimeout> | undefined;
+  private cursorTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly panel: vscode.WebviewPanel,
+    state?: PanelState,
+  ) {
+    NetworkPanel.current = this;
+    this.setOptions();
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'webview', 'media', 'icon.svg');
+    panel.webview.html = this.html();
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((m: FromWebview) => void this.receive(m), null, this.disposables);
+    vscode.window.onDidChangeActiveTextEditor((e) => e && this.follow(e.document), null, this.disposables);
+    vscode.workspace.onDidChangeTextDocument(
+      (e) => {
+        if (e.document !== this.doc) return;
+        clearTimeout(this.editTimer);
+        this.editTimer = setTimeout(() => void this.sendDocument(), EDIT_DEBOUNCE_MS);
+      },
+      null,
+      this.disposables,
+    );
+    vscode.window.onDidChangeTextEditorSelection(
+      (e) => {
+        if (e.textEditor.document !== this.doc) return;
+        clearTimeout(this.cursorTimer);
+        const p = e.selections[0].active;
+        this.cursorTimer = setTimeout(() => this.post({ type: 'cursor', uri: this.doc!.uri.toString(), line: p.line, character: p.character }), 50);
+      },
+      null,
+      this.disposables,
+    );
+    const active = vscode.window.activeTextEditor?.document;
+    if (active?.languageId === 'cnn') this.doc = active;
+    else if (state?.uri) {
+      void vscode.workspace.openTextDocument(vscode.Uri.parse(state.uri)).then(
+        (d) => this.follow(d),
+        () => undefined,
+      );
+    }
+  }
+
+  /** Scripts on; resources from the bundle, the media and each file the user picked (the files themselves, not their folders). */
+  private setOptions(): void {
+    const picked = this.context.workspaceState.get<string[]>(FILES_KEY, []).map((u) => vscode.Uri.parse(u));
+    this.panel.webview.options = { enableScripts: true, localResourceRoots: [...baseRoots(this.context.extensionUri), ...picked] };
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    const uri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, ...p)).toString();
+    return panelHtml({
+      cspSource: w.cspSource,
+      nonce: makeNonce(),
+      scriptUri: uri('dist', 'webview', 'main.js'),
+      workerUri: uri('dist', 'webview', 'worker.js'),
+      styleUri: uri('webview', 'media', 'main.css'),
+      mediaUri: uri('webview', 'media'),
+    });
+  }
+
+  post(m: ToWebview): void {
+    if (!this.ready) {
+      this.queue.push(m);
+      return;
+    }
+    void this.panel.webview.postMessage(m);
+  }
+
+  follow(doc: vscode.TextDocument): void {
+    if (doc.languageId !== 'cnn' || doc === this.doc) return;
+    this.doc = doc;
+    void this.sendDocument();
+  }
+
+  /** A labels.txt beside the file (or NAME.labels.txt) names the output classes. */
+  private async labels(doc: vscode.TextDocument): Promise<string[] | undefined> {
+    const dir = vscode.Uri.joinPath(doc.uri, '..');
+    const base = doc.uri.path.split('/').pop()!.replace(/\.cnn$/, '');
+    for (const name of [`${base}.labels.txt`, 'labels.txt']) {
+      try {
+        const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, name));
+        const lines = new TextDecoder().decode(bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+        if (lines.length) return lines;
+      } catch {
+        // none there
+      }
+    }
+    return undefined;
+  }
+
+  async sendDocument(): Promise<void> {
+    const doc = this.doc;
+    if (!doc) return;
+    const labels = doc.uri.scheme === 'untitled' ? undefined : await this.labels(doc);
+    this.post({ type: 'document', uri: doc.uri.toString(), fileName: doc.fileName, text: doc.getText(), version: doc.version, labels });
+    this.panel.title = `Network: ${doc.uri.path.split('/').pop()}`;
+  }
+
+  private async remember(file: vscode.Uri): Promise<PickedFile> {
+    const files = this.context.workspaceState.get<string[]>(FILES_KEY, []);
+    if (!files.includes(file.toString())) {
+      await this.context.workspaceState.update(FILES_KEY, [...files, file.toString()].slice(-50));
+      this.setOptions();
+    }
+    return { uri: this.panel.webview.asWebviewUri(file).toString(), name: file.path.split('/').pop() ?? file.toString() };
+  }
+
+  async pickImage(run: boolean): Promise<boolean> {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Run on this image',
+      filters: { Images: ['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp'] },
+    });
+    if (!picked?.[0]) return false;
+    this.post({ type: 'image', file: await this.remember(picked[0]), run });
+    return true;
+  }
+
+  private async pickWeights(network: string): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: `Use for ${network}`, filters: { 'safetensors weights': ['safetensors'] } });
+    if (!picked?.[0]) return;
+    this.post({ type: 'weights', network, file: await this.remember(picked[0]) });
+  }
+
+  private async reveal(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): Promise<void> {
+    const target = vscode.Uri.parse(uri);
+    const r = new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === target.toString());
+    const editor = await vscode.window.showTextDocument(visible?.document ?? (await vscode.workspace.openTextDocument(target)), {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      preserveFocus: false,
+    });
+    editor.selection = new vscode.Selection(r.start, r.start);
+    editor.revealRange(r, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private async receive(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        if (!this.queue.some((q) => q.type === 'document')) void this.sendDocument();
+        for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+        break;
+      case 'reveal':
+        await this.reveal(m.uri, m.range);
+        break;
+      case 'pickImage':
+        await this.pickImage(false);
+        break;
+      case 'pickWeights':
+        await this.pickWeights(m.network);
+        break;
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        break;
+      case 'error':
+        void vscode.window.showErrorMessage(m.message);
+        break;
+    }
+  }
+
+  dispose(): void {
+    if (NetworkPanel.current === this) NetworkPanel.current = undefined;
+    clearTimeout(this.editTimer);
+    clearTimeout(this.cursorTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function targetDocument(arg: unknown): Thenable<vscode.TextDocument | undefined> {
+  const uri = typeof arg === 'string' ? vscode.Uri.parse(arg) : arg instanceof vscode.Uri ? arg : undefined;
+  if (uri) return vscode.workspace.openTextDocument(uri);
+  const doc = vscode.window.activeTextEditor?.document;
+  return Promise.resolve(doc?.languageId === 'cnn' ? doc : undefined);
+}
+
+/** Opens (or reveals) the panel beside the editor, following `doc`. */
+function show(context: vscode.ExtensionContext, doc: vscode.TextDocument | undefined): NetworkPanel {
+  let p = NetworkPanel.current;
+  if (p) p.panel.reveal(vscode.ViewColumn.Beside, true);
+  else {
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Network', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: baseRoots(context.extensionUri),
+    });
+    p = new NetworkPanel(context, panel);
+  }
+  if (doc) p.follow(doc);
+  return p;
+}
+
+export function registerNetworkPanel(context: vscode.ExtensionContext): void {
+  const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  const needDoc = (doc: vscode.TextDocument | undefined) => {
+    if (!doc) void vscode.window.showInformationMessage('Open a .cnn file first.');
+    return doc;
+  };
+  const net = (n: unknown) => (typeof n === 'string' ? n : undefined);
+  // Code lenses pass the file and the network.
+  reg('cnn.showNetwork', async (uri, network) => {
+    const doc = needDoc(await targetDocument(uri));
+    if (doc) show(context, doc).post({ type: 'command', command: 'show', network: net(network) });
+  });
+  reg('cnn.runOnImage', async (uri) => {
+    const doc = needDoc(await targetDocument(uri));
+    if (doc) await show(context, doc).pickImage(true);
+  });
+  reg('cnn.benchmark', async (uri, network) => {
+    const doc = needDoc(await targetDocument(uri));
+    if (doc) show(context, doc).post({ type: 'command', command: 'benchmark', network: net(network) });
+  });
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        new NetworkPanel(context, panel, state as PanelState | undefined);
+      },
+    }),
+    { dispose: () => NetworkPanel.current?.panel.dispose() },
+  );
+}
