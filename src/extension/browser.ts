@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/browser';
 import { clientOptions, registerCommands } from './commands';
+import { registerNetworkPanel } from './panel';
 
 let client: LanguageClient | undefined;
 
@@ -10,6 +11,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   const worker = new Worker(main.toString(true));
   client = new LanguageClient('cnn', 'CNN Language Server', worker, clientOptions());
   registerCommands(context, client);
+  registerNetworkPanel(context);
   await client.start();
   context.subscriptions.push({ dispose: () => void client?.stop() });
   return { client };

@@ -1,6 +1,6 @@
 /**
- * Commands and client options shared by the desktop and the web client. The commands of the
- * webview issue (show graph, run, benchmark) open the analysis table until the webview exists.
+ * Commands and client options shared by the desktop and the web client. The network panel's
+ * commands (show graph, run, benchmark) are registered by panel.ts.
  */
 import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
@@ -49,12 +49,7 @@ async function showTable(client: BaseLanguageClient, uri: unknown, network: unkn
   return doc;
 }
 
-const PENDING = 'The graph view, runs and benchmarks arrive with the webview; until then, here is the analysis table.';
-
 export function registerCommands(context: vscode.ExtensionContext, client: BaseLanguageClient): void {
   const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
   reg('cnn.showAnalysis', (uri, network) => showTable(client, uri, network));
-  reg('cnn.showNetwork', (uri, network) => showTable(client, uri, network, PENDING));
-  reg('cnn.runOnImage', (uri, network) => showTable(client, uri, network, PENDING));
-  reg('cnn.benchmark', (uri, network) => showTable(client, uri, network, PENDING));
 }

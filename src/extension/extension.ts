@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type ServerOptions } from 'vscode-languageclient/node';
 import { clientOptions, registerCommands } from './commands';
+import { registerNetworkPanel } from './panel';
 
 let client: LanguageClient | undefined;
 
@@ -13,6 +14,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   };
   client = new LanguageClient('cnn', 'CNN Language Server', serverOptions, clientOptions());
   registerCommands(context, client);
+  registerNetworkPanel(context);
   await client.start();
   context.subscriptions.push({ dispose: () => void client?.stop() });
   return { client };
