@@ -207,7 +207,10 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
     else if (node.attrs.kind === 'add' || node.attrs.kind === 'concat') {
       const ins = node.inputs.map((i) => fields[i]);
       rf = shape && ins.length && ins.every((f): f is ReceptiveField => f !== null) ? widestField(ins) : null;
-    } else if (own && node.inputs.length === 1 && fields[node.inputs[0]]) rf = composeField(fields[node.inputs[0]]!, own);
+    } else if (own && node.inputs.length === 1 && fields[node.inputs[0]]) {
+      // Element-wise layers see exactly what their input saw: share the field, compose nothing.
+      rf = own === INPUT_FIELD ? fields[node.inputs[0]] : composeField(fields[node.inputs[0]]!, own);
+    }
     fields.push(rf);
     const own_tensors = shape ? paramTensorsOf(node.attrs, input, shape) : [];
     let params = 0;
@@ -245,24 +248,25 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
   };
 }
 
+/** Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. */
 function checkNames(graph: Graph, tensors: ParamTensor[], out: Diagnostic[]): void {
-  const seen = new Map<string, ParamTensor>();
-  const reported = new Set<number>();
+  const owner = new Map<string, number>();
+  let last = -1;
   for (const t of tensors) {
-    const first = seen.get(t.name);
-    if (!first) {
-      seen.set(t.name, t);
+    if (t.node === last) continue;
+    last = t.node;
+    const node = graph.nodes[t.node];
+    const first = owner.get(node.path);
+    if (first === undefined) {
+      owner.set(node.path, t.node);
       continue;
     }
-    if (first.node === t.node || reported.has(t.node)) continue;
-    reported.add(t.node);
-    const node = graph.nodes[t.node];
     out.push({
       code: 'duplicate-label',
       severity: 'error',
       range: node.range,
       message: `parameter name '${t.name}' is already taken by another layer; label one of them differently`,
-      related: [{ range: graph.nodes[first.node].range, message: 'the other layer' }],
+      related: [{ range: graph.nodes[first].range, message: 'the other layer' }],
     });
   }
 }

@@ -298,6 +298,22 @@ class AstBuilder extends BaseVisitor {
   }
 
   private flatExpr(ctx: Ctx, whole: Range, exclude?: IToken): A.Expr {
+    // Most values are one token (`64`, `k`, `3x3`, `true`): no ordering needed.
+    let single: IToken | undefined;
+    let count = this.nodes(ctx, 'group').length;
+    for (const key of EXPRESSION_TOKENS) {
+      const toks = ctx[key] as IToken[] | undefined;
+      if (!toks) continue;
+      for (const tok of toks) {
+        if (tok === exclude) continue;
+        count++;
+        single = tok;
+      }
+    }
+    if (count === 1 && single && single.tokenType.name !== 'BinaryOp' && !single.isInsertedInRecovery) {
+      const a = this.atom(single);
+      if (a) return a;
+    }
     const items: { offset: number; tok?: IToken; group?: CstNode; binary?: boolean }[] = [];
     for (const key of EXPRESSION_TOKENS) {
       for (const tok of this.tokens(ctx, key)) {
@@ -305,7 +321,6 @@ class AstBuilder extends BaseVisitor {
       }
     }
     for (const g of this.nodes(ctx, 'group')) items.push({ offset: g.location?.startOffset ?? Number.NaN, group: g });
-    if (items.length === 1 && items[0].tok && !items[0].binary) return this.atom(items[0].tok) ?? { kind: 'missing', range: whole };
     items.sort((x, y) => x.offset - y.offset);
     const operands: A.Expr[] = [];
     const ops: A.BinaryOp[] = [];
