@@ -132,9 +132,18 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   await page.evaluate((t) => {
     const link = Array.from(document.querySelectorAll("link")).find((l) => l.href.includes('/themes/'))!;
     link.href = link.href.replace(/(light|dark)\.css$/, `${t}.css`);
-    document.body.className = `vscode-${t}`;
   }, theme);
   await page.waitForFunction((t) => getComputedStyle(document.body).backgroundColor === (t === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)'), theme);
+  // Then the body class, as VS Code does: the toolkit re-reads the variables when it changes.
+  await page.evaluate((t) => (document.body.className = `vscode-${t}`), theme);
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('vscode-panel-view') ?? document.body).color === getComputedStyle(document.body).color);
+  // Chromium can leave inherited colours of a subtree stale after a stylesheet swap: restyle everything.
+  await page.evaluate(() => {
+    const app = document.getElementById('app')!;
+    app.style.display = 'none';
+    void app.offsetHeight;
+    app.style.display = '';
+  });
   await page.emulateMedia({ colorScheme: theme });
 }
 
