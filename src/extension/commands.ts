@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
+import { registerExampleCommands } from './examples';
 
 export const ANALYSIS_TABLE_REQUEST = 'cnn/analysisTable';
 
@@ -52,4 +53,5 @@ async function showTable(client: BaseLanguageClient, uri: unknown, network: unkn
 export function registerCommands(context: vscode.ExtensionContext, client: BaseLanguageClient): void {
   const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
   reg('cnn.showAnalysis', (uri, network) => showTable(client, uri, network));
+  registerExampleCommands(context);
 }
