@@ -1,0 +1,266 @@
+/**
+ * The network as an ONNX model (opset 17): one input `input` of shape [N, ...input shape] with a
+ * symbolic batch N, the main output `output`, then one output per `aux` branch (`aux1`, ...).
+ * Initializers carry our parameter names, in definition order. Every layer maps to one ONNX
+ * operator with PyTorch's semantics, except two decompositions into standard operators:
+ * `adaptiveavgpool` whose bins differ in size (a constant averaging matrix), and `lrn` with an
+ * even size (ONNX's LRN centres an even window one channel later than PyTorch's).
+ */
+import type { NetworkAnalysis } from '../analysis';
+import type { GraphNode } from '../graph/types';
+import { ExportError, knownShapes, tensorsByNode } from './common';
+import { DataType, encodeModel, type AttrValue, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto';
+
+export const ONNX_OPSET = 17;
+/** The IR version that opset 17 came with (ONNX 1.12). */
+export const ONNX_IR_VERSION = 8;
+export const BATCH_DIM = 'N';
+
+export interface OnnxExportOptions {
+  /** The .cnn file, recorded in the model's metadata. */
+  source?: string;
+  producerVersion?: string;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function floatBytes(data: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  data.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  return out;
+}
+
+function int64Bytes(values: readonly number[]): Uint8Array {
+  const out = new Uint8Array(8 * values.length);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
+  return out;
+}
+
+const ints = (...v: number[]): AttrValue => ({ ints: v });
+const int = (v: number): AttrValue => ({ int: v });
+const float = (v: number): AttrValue => ({ float: v });
+
+/** Row i of the [H*W, oh*ow] matrix that PyTorch's adaptive average pooling multiplies by: bin o covers [floor(o*H/oh), ceil((o+1)*H/oh)). */
+function adaptivePoolMatrix(h: number, w: number, oh: number, ow: number): Float32Array {
+  const m = new Float32Array(h * w * oh * ow);
+  for (let i = 0; i < oh; i++) {
+    const h0 = Math.floor((i * h) / oh);
+    const h1 = Math.ceil(((i + 1) * h) / oh);
+    for (let j = 0; j < ow; j++) {
+      const w0 = Math.floor((j * w) / ow);
+      const w1 = Math.ceil(((j + 1) * w) / ow);
+      const v = 1 / ((h1 - h0) * (w1 - w0));
+      for (let y = h0; y < h1; y++) for (let x = w0; x < w1; x++) m[(y * w + x) * oh * ow + i * ow + j] = v;
+    }
+  }
+  return m;
+}
+
+/** The [C, C, 1, 1] 0/1 kernel that sums squares over PyTorch's LRN window: channels c - floor(size/2) .. c + floor((size-1)/2). */
+function lrnBand(c: number, size: number): Float32Array {
+  const m = new Float32Array(c * c);
+  const lo = Math.floor(size / 2);
+  const hi = Math.floor((size - 1) / 2);
+  for (let o = 0; o < c; o++) for (let i = Math.max(0, o - lo); i <= Math.min(c - 1, o + hi); i++) m[o * c + i] = 1;
+  return m;
+}
+
+/**
+ * Builds the ONNX model of `net` with the given weights (every tensor of `net.tensors`, by name).
+ * Throws ExportError, one line, for a network with unknown shapes or weights that do not fit.
+ */
+export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Float32Array>, opts: OnnxExportOptions = {}): Uint8Array {
+  const g = net.graph;
+  const shapes = knownShapes(net);
+  const byNode = tensorsByNode(net);
+
+  const initializers: OnnxTensor[] = [];
+  const used = new Set<string>();
+  for (const t of net.tensors) {
+    const data = weights.get(t.name);
+    const n = t.shape.reduce((a, d) => a * d, 1);
+    if (!data) throw new ExportError(`no weights for '${t.name}' [${t.shape.join(', ')}]`);
+    if (data.length !== n) throw new ExportError(`weights '${t.name}' have ${data.length} values; [${t.shape.join(', ')}] needs ${n}`);
+    initializers.push({ name: t.name, dims: t.shape, dataType: DataType.FLOAT, raw: floatBytes(data) });
+    used.add(t.name);
+  }
+
+  /** A name not taken yet: `base`, else `base_1`, `base_2`... */
+  const fresh = (base: string): string => {
+    let name = base;
+    for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
+    used.add(name);
+    return name;
+  };
+  const constant = (base: string, dims: number[], raw: Uint8Array, dataType: OnnxTensor['dataType']): string => {
+    const name = fresh(base);
+    initializers.push({ name, dims, dataType, raw });
+    return name;
+  };
+  const floatConst = (base: string, dims: number[], data: Float32Array) => constant(base, dims, floatBytes(data), DataType.FLOAT);
+  const int64Const = (base: string, values: number[]) => constant(base, [values.length], int64Bytes(values), DataType.INT64);
+
+  // Value names: the graph's input and outputs by their public names, every other layer by its path.
+  const outputNames = ['output', ...g.auxOutputs.map((_, i) => `aux${i + 1}`)];
+  for (const n of ['input', ...outputNames]) used.add(n);
+  const names: string[] = new Array(g.nodes.length);
+  const inputNode = g.nodes.find((n) => n.attrs.kind === 'input');
+  if (!inputNode) throw new ExportError('the network has no input');
+  names[inputNode.id] = 'input';
+  [g.output, ...g.auxOutputs].forEach((id, i) => {
+    if (names[id] === undefined) names[id] = outputNames[i];
+  });
+  for (const node of g.nodes) if (names[node.id] === undefined) names[node.id] = fresh(node.path);
+
+  const nodes: OnnxNode[] = [];
+  const nodeNames = new Set<string>();
+  const nodeName = (base: string): string => {
+    let name = base;
+    for (let i = 1; nodeNames.has(name); i++) name = `${base}_${i}`;
+    nodeNames.add(name);
+    return name;
+  };
+  const emit = (node: GraphNode, op: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>, suffix = '') => {
+    nodes.push({ op, inputs, outputs: [output], name: nodeName(node.path + suffix), attrs });
+  };
+
+  for (const node of g.nodes) {
+    const a = node.attrs;
+    if (a.kind === 'input') continue;
+    const x = names[node.inputs[0]];
+    const y = names[node.id];
+    const inShape = shapes[node.inputs[0]];
+    const t = byNode.get(node.id) ?? {};
+    const param = (role: 'weight' | 'bias' | 'running_mean' | 'running_var'): string => {
+      const p = t[role];
+      if (!p) throw new ExportError(`'${node.path}' has no ${role} tensor`);
+      return p.name;
+    };
+    switch (a.kind) {
+      case 'conv':
+        emit(node, 'Conv', a.bias ? [x, param('weight'), param('bias')] : [x, param('weight')], y, {
+          kernel_shape: ints(...a.kernel),
+          strides: ints(...a.stride),
+          pads: ints(a.padding[0], a.padding[1], a.padding[0], a.padding[1]),
+          dilations: ints(...a.dilation),
+          group: int(a.groups),
+        });
+        break;
+      case 'linear':
+        emit(node, 'Gemm', a.bias ? [x, param('weight'), param('bias')] : [x, param('weight')], y, { transB: int(1) });
+        break;
+      case 'bn':
+        emit(node, 'BatchNormalization', [x, param('weight'), param('bias'), param('running_mean'), param('running_var')], y, { epsilon: float(a.eps) });
+        break;
+      case 'relu':
+        emit(node, 'Relu', [x], y);
+        break;
+      case 'sigmoid':
+        emit(node, 'Sigmoid', [x], y);
+        break;
+      case 'tanh':
+        emit(node, 'Tanh', [x], y);
+        break;
+      case 'leakyrelu':
+        emit(node, 'LeakyRelu', [x], y, { alpha: float(a.slope) });
+        break;
+      case 'softmax':
+        emit(node, 'Softmax', [x], y, { axis: int(1) });
+        break;
+      case 'maxpool':
+      case 'avgpool':
+        emit(node, a.kind === 'maxpool' ? 'MaxPool' : 'AveragePool', [x], y, {
+          kernel_shape: ints(...a.kernel),
+          strides: ints(...a.stride),
+          pads: ints(a.padding[0], a.padding[1], a.padding[0], a.padding[1]),
+          ceil_mode: int(a.ceil ? 1 : 0),
+          ...(a.kind === 'avgpool' ? { count_include_pad: int(1) } : {}),
+        });
+        break;
+      case 'gap':
+        emit(node, 'GlobalAveragePool', [x], y);
+        break;
+      case 'adaptiveavgpool': {
+        const [c, h, w] = inShape;
+        const [oh, ow] = a.size;
+        if (h === oh && w === ow) {
+          emit(node, 'Identity', [x], y);
+        } else if (h % oh === 0 && w % ow === 0) {
+          const k = [h / oh, w / ow];
+          emit(node, 'AveragePool', [x], y, { kernel_shape: ints(...k), strides: ints(...k) });
+        } else {
+          // Bins of different sizes: y[n, c] = x[n, c] (as a row of H*W) times a constant [H*W, oh*ow] averaging matrix.
+          const rows = fresh(`${node.path}/rows`);
+          const pooled = fresh(`${node.path}/pooled`);
+          emit(node, 'Reshape', [x, int64Const(`${node.path}.rows_shape`, [-1, h * w])], rows, undefined, '/reshape_in');
+          emit(node, 'MatMul', [rows, floatConst(`${node.path}.pool_matrix`, [h * w, oh * ow], adaptivePoolMatrix(h, w, oh, ow))], pooled, undefined, '/matmul');
+          emit(node, 'Reshape', [pooled, int64Const(`${node.path}.out_shape`, [-1, c, oh, ow])], y, undefined, '/reshape_out');
+        }
+        break;
+      }
+      case 'lrn':
+        if (a.size % 2 === 1) {
+          emit(node, 'LRN', [x], y, { size: int(a.size), alpha: float(a.alpha), beta: float(a.beta), bias: float(a.k) });
+        } else {
+          // y = x / (k + alpha/size * S)^beta, S the sum of squares over PyTorch's window: a 1x1 convolution with a 0/1 band.
+          const c = inShape[0];
+          const sq = fresh(`${node.path}/square`);
+          const sum = fresh(`${node.path}/sum`);
+          const scaled = fresh(`${node.path}/scaled`);
+          const shifted = fresh(`${node.path}/shifted`);
+          const denom = fresh(`${node.path}/denominator`);
+          const scalar = (base: string, v: number) => floatConst(`${node.path}.${base}`, [], Float32Array.of(v));
+          emit(node, 'Mul', [x, x], sq, undefined, '/square');
+          emit(node, 'Conv', [sq, floatConst(`${node.path}.window`, [c, c, 1, 1], lrnBand(c, a.size))], sum, { kernel_shape: ints(1, 1) }, '/window_sum');
+          emit(node, 'Mul', [sum, scalar('alpha_over_size', a.alpha / a.size)], scaled, undefined, '/scale');
+          emit(node, 'Add', [scaled, scalar('k', a.k)], shifted, undefined, '/shift');
+          emit(node, 'Pow', [shifted, scalar('beta', a.beta)], denom, undefined, '/pow');
+          emit(node, 'Div', [x, denom], y, undefined, '/divide');
+        }
+        break;
+      case 'dropout':
+        emit(node, 'Identity', [x], y);
+        break;
+      case 'flatten':
+        emit(node, 'Flatten', [x], y, { axis: int(1) });
+        break;
+      case 'add':
+        emit(node, node.inputs.length === 2 ? 'Add' : 'Sum', node.inputs.map((i) => names[i]), y);
+        break;
+      case 'concat':
+        emit(node, 'Concat', node.inputs.map((i) => names[i]), y, { axis: int(1) });
+        break;
+      default: {
+        const never: never = a;
+        throw new ExportError(`layer kind '${(never as { kind: string }).kind}' cannot be exported to ONNX yet`);
+      }
+    }
+  }
+
+  // An output whose layer already carries another public name (the input, the main output) gets an Identity.
+  const outputs: OnnxValueInfo[] = [];
+  [g.output, ...g.auxOutputs].forEach((id, i) => {
+    const name = outputNames[i];
+    if (names[id] !== name) nodes.push({ op: 'Identity', inputs: [names[id]], outputs: [name], name: nodeName(`${name}/identity`) });
+    outputs.push({ name, dims: [BATCH_DIM, ...shapes[id]], doc: i === 0 ? `the main output (${g.nodes[id].path})` : `aux output (${g.nodes[id].path})` });
+  });
+
+  return encodeModel({
+    irVersion: ONNX_IR_VERSION,
+    opsetVersion: ONNX_OPSET,
+    producerName: 'cnn-designer',
+    producerVersion: opts.producerVersion ?? '0.1.0',
+    doc: `${g.network}${opts.source ? ` from ${opts.source}` : ''}, exported by cnn export`,
+    metadata: { network: g.network, ...(opts.source ? { source: opts.source } : {}) },
+    graph: {
+      name: g.network,
+      nodes,
+      initializers,
+      inputs: [{ name: 'input', dims: [BATCH_DIM, ...shapes[inputNode.id]] }],
+      outputs,
+    },
+  });
+}
