@@ -1,0 +1,343 @@
+/**
+ * The network as a self-contained Python file: an `nn.Module` subclass whose `state_dict()` keys
+ * are our parameter names, in definition order, with helpers that read and write safetensors
+ * files without the `safetensors` package. See docs/export.md.
+ *
+ * Every layer is a registered submodule at its path (containers named `Scope` stand for the
+ * prefixes, so `layer1.0.conv1.weight` exists); merges are expressions in `forward`.
+ */
+import type { NetworkAnalysis } from '../analysis';
+import type { GraphNode } from '../graph/types';
+import { ExportError, knownShapes } from './common';
+
+export interface PytorchExportOptions {
+  /** The .cnn file, named in the docstring. */
+  source?: string;
+}
+
+const PY_KEYWORDS = new Set(
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),
+);
+
+/**
+ * Attribute names of torch.nn.Module (torch 1.13 to 2.x): `add_module` refuses a child of such a
+ * name, so a label like `train` or `forward` cannot become a submodule.
+ */
+const MODULE_ATTRIBUTES = new Set(
+  ('add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches eval extra_repr float forward ' +
+    'get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers named_children ' +
+    'named_modules named_parameters parameters register_backward_hook register_buffer register_forward_hook ' +
+    'register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook ' +
+    'register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook ' +
+    'requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad T_destination').split(' '),
+);
+
+/** Names the generated file defines at top level; a network class may not take one. */
+const FILE_NAMES = new Set(['Scope', 'BatchNorm1d', 'BatchNorm2d', 'load_safetensors', 'save_safetensors', 'load_weights', 'save_weights', 'INPUT_SHAPE', 'OUTPUT_SHAPES', 'json', 'struct', 'sys', 'torch', 'nn']);
+
+const isIdentifier = (s: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !PY_KEYWORDS.has(s);
+
+/** A Python number literal; JavaScript's shortest round-trip form is valid Python (`0.001`, `1e-7`). */
+function num(v: number): string {
+  if (!Number.isFinite(v)) throw new ExportError(`cannot write ${v} as a Python number`);
+  return String(v);
+}
+
+const pair = (p: readonly number[]) => `(${p[0]}, ${p[1]})`;
+const pyString = (s: string) => JSON.stringify(s);
+
+/** The Python expression for the submodule at `path`: `self.layer1[0].conv1`. */
+function moduleRef(path: string): string {
+  let expr = 'self';
+  for (const seg of path.split('.')) expr += isIdentifier(seg) ? `.${seg}` : /^\d+$/.test(seg) ? `[${seg}]` : `[${pyString(seg)}]`;
+  return expr;
+}
+
+function checkPath(node: GraphNode): void {
+  for (const seg of node.path.split('.')) {
+    if (seg === '') throw new ExportError(`layer path '${node.path}' has an empty segment`);
+    if (MODULE_ATTRIBUTES.has(seg) || seg.startsWith('_')) {
+      throw new ExportError(`'${node.path}': '${seg}' is an attribute of torch.nn.Module, so PyTorch cannot name a submodule so; rename the label`);
+    }
+  }
+}
+
+/** The constructor call of a layer's module, or null for merges and the input. */
+function moduleFor(node: GraphNode, inShape: number[]): string | null {
+  const a = node.attrs;
+  switch (a.kind) {
+    case 'input':
+    case 'add':
+    case 'concat':
+      return null;
+    case 'conv': {
+      const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
+      if (a.dilation[0] !== 1 || a.dilation[1] !== 1) args.push(`dilation=${pair(a.dilation)}`);
+      if (a.groups !== 1) args.push(`groups=${a.groups}`);
+      if (!a.bias) args.push('bias=False');
+      return `nn.Conv2d(${args.join(', ')})`;
+    }
+    case 'linear':
+      return `nn.Linear(${inShape.reduce((x, y) => x * y, 1)}, ${a.out}${a.bias ? '' : ', bias=False'})`;
+    case 'bn':
+      return `BatchNorm${inShape.length === 3 ? '2d' : '1d'}(${inShape[0]}${a.eps === 1e-5 ? '' : `, eps=${num(a.eps)}`})`;
+    case 'relu':
+      return 'nn.ReLU()';
+    case 'sigmoid':
+      return 'nn.Sigmoid()';
+    case 'tanh':
+      return 'nn.Tanh()';
+    case 'leakyrelu':
+      return `nn.LeakyReLU(${num(a.slope)})`;
+    case 'softmax':
+      return 'nn.Softmax(dim=1)';
+    case 'maxpool':
+    case 'avgpool': {
+      const args = [`kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
+      if (a.ceil) args.push('ceil_mode=True');
+      // AvgPool2d counts padding by default (count_include_pad=True), as the language does.
+      return `nn.${a.kind === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d'}(${args.join(', ')})`;
+    }
+    case 'gap':
+      return 'nn.AdaptiveAvgPool2d((1, 1))';
+    case 'adaptiveavgpool':
+      return `nn.AdaptiveAvgPool2d(${pair(a.size)})`;
+    case 'lrn':
+      return `nn.LocalResponseNorm(${a.size}, alpha=${num(a.alpha)}, beta=${num(a.beta)}, k=${num(a.k)})`;
+    case 'dropout':
+      return `nn.Dropout(${num(a.p)})`;
+    case 'flatten':
+      return 'nn.Flatten(1)';
+    default: {
+      const never: never = a;
+      throw new ExportError(`layer kind '${(never as { kind: string }).kind}' cannot be exported to PyTorch yet`);
+    }
+  }
+}
+
+/** A Python class name for the network: its own name where that is a free identifier. */
+export function pythonClassName(network: string): string {
+  let name = network.replace(/[^A-Za-z0-9_]/g, '_');
+  if (!/^[A-Za-z_]/.test(name)) name = `Net_${name}`;
+  if (PY_KEYWORDS.has(name) || FILE_NAMES.has(name)) name = `${name}Net`;
+  return name;
+}
+
+const PRELUDE = String.raw`import json
+import struct
+import sys
+
+import torch
+from torch import nn
+
+
+class Scope(nn.Module):
+    """A module whose children are reached by name, scope[0] or scope["name"]: the network, and each
+    prefix of the parameter names (layer1, layer1.0, ...), which only holds modules and has no forward."""
+
+    def __getitem__(self, name):
+        return self._modules[str(name)]
+
+
+class _NoStepCounter:
+    """Batch norm without PyTorch's num_batches_tracked counter, so that state_dict() holds exactly
+    weight, bias, running_mean and running_var. load_state_dict() ignores a num_batches_tracked entry,
+    so state dicts with the counter (torchvision's) load as well as those without."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("num_batches_tracked", None)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        state_dict.pop(prefix + "num_batches_tracked", None)
+        # nn.Module's loader, not _NormBase's: that one adds a counter to old-format dicts.
+        nn.Module._load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+
+
+class BatchNorm2d(_NoStepCounter, nn.BatchNorm2d):
+    pass
+
+
+class BatchNorm1d(_NoStepCounter, nn.BatchNorm1d):
+    pass
+
+
+def _attach(root, path, module):
+    """Registers module at a dotted path, making a Scope for each prefix not seen yet."""
+    *prefixes, name = path.split(".")
+    parent = root
+    for p in prefixes:
+        child = parent._modules.get(p)
+        if child is None:
+            child = Scope()
+            parent.add_module(p, child)
+        elif not isinstance(child, Scope):
+            raise ValueError(f"{path}: {p} is a layer, not a prefix")
+        parent = child
+    parent.add_module(name, module)
+
+
+_SAFETENSORS_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool,
+}
+
+
+def load_safetensors(path):
+    """{name: tensor} from a safetensors file (cnn's, or any): with the safetensors package where it is
+    installed, else read here: 8 bytes of little-endian header length, the JSON header, the data."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        load_file = None
+    if load_file is not None:
+        return load_file(path)
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n].decode("utf-8"))
+    header.pop("__metadata__", None)
+    tensors = {}
+    for name, info in header.items():
+        dtype = _SAFETENSORS_DTYPES[info["dtype"]]
+        begin, end = info["data_offsets"]
+        count = (end - begin) // torch.tensor([], dtype=dtype).element_size()
+        if count == 0:
+            t = torch.empty(0, dtype=dtype)
+        else:
+            t = torch.frombuffer(data, dtype=dtype, count=count, offset=8 + n + begin)
+        tensors[name] = t.reshape(info["shape"])
+    return tensors
+
+
+def save_safetensors(tensors, path, metadata=None):
+    """Writes {name: tensor} as float32 safetensors, in the dict's order (cnn run --weights reads it)."""
+    header = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}} if metadata else {}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        a = t.detach().to("cpu", torch.float32).contiguous()
+        try:
+            blob = a.numpy().tobytes()
+        except (ImportError, RuntimeError):
+            blob = struct.pack(f"<{a.numel()}f", *a.flatten().tolist())
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def load_weights(model, path, strict=True):
+    """Loads a safetensors file with our parameter names (cnn's seeded or trained weights) into model."""
+    return model.load_state_dict(load_safetensors(path), strict=strict)
+
+
+def save_weights(model, path):
+    """Saves model.state_dict() for cnn run --weights (and cnn export --to onnx --weights)."""
+    save_safetensors(model.state_dict(), path)
+`;
+
+/** The Python source of the module. Throws ExportError (one line) where PyTorch cannot express the network. */
+export function exportPytorch(net: NetworkAnalysis, opts: PytorchExportOptions = {}): string {
+  const g = net.graph;
+  const shapes = knownShapes(net);
+  const cls = pythonClassName(g.network);
+  const inputNode = g.nodes.find((n) => n.attrs.kind === 'input');
+  if (!inputNode) throw new ExportError('the network has no input');
+  const outputs = [g.output, ...g.auxOutputs];
+
+  // __init__: one module per layer, in execution order, which is definition order: state_dict() follows it.
+  const init: string[] = [];
+  for (const node of g.nodes) {
+    const ctor = moduleFor(node, shapes[node.inputs[0]] ?? []);
+    if (ctor === null) continue;
+    checkPath(node);
+    init.push(`        _attach(self, ${pyString(node.path)}, ${ctor})`);
+  }
+
+  // forward: values in variables x, x1, x2, ..., a variable reused once its value's last user has run.
+  const last = g.nodes.map((n) => n.id);
+  for (const n of g.nodes) for (const i of n.inputs) last[i] = Math.max(last[i], n.id);
+  for (const o of outputs) last[o] = g.nodes.length;
+  const varName = (slot: number) => (slot === 0 ? 'x' : `x${slot}`);
+  const slotOf = new Map<number, number>();
+  const free: number[] = [];
+  let slots = 0;
+  const take = (): number => {
+    if (free.length) {
+      free.sort((a, b) => a - b);
+      return free.shift()!;
+    }
+    return slots++;
+  };
+  slotOf.set(inputNode.id, take());
+  const body: string[] = [];
+  for (const node of g.nodes) {
+    if (node === inputNode) continue;
+    const args = node.inputs.map((i) => varName(slotOf.get(i)!));
+    for (const i of new Set(node.inputs)) if (last[i] === node.id) free.push(slotOf.get(i)!);
+    const slot = take();
+    slotOf.set(node.id, slot);
+    const y = varName(slot);
+    const a = node.attrs;
+    if (a.kind === 'add') body.push(`        ${y} = ${args.join(' + ')}  # ${node.path}`);
+    else if (a.kind === 'concat') body.push(`        ${y} = torch.cat([${args.join(', ')}], 1)  # ${node.path}`);
+    else body.push(`        ${y} = ${moduleRef(node.path)}(${args[0]})`);
+  }
+  const results = outputs.map((o) => varName(slotOf.get(o)!));
+  body.push(`        return ${results.length === 1 ? results[0] : results.join(', ')}`);
+
+  const inShape = shapes[inputNode.id];
+  const outShapes = outputs.map((o) => shapes[o]);
+  const tuple = (s: number[]) => (s.length === 1 ? `(${s[0]},)` : `(${s.join(', ')})`);
+  const returns =
+    outputs.length === 1
+      ? `the output [N, ${outShapes[0].join(', ')}]`
+      : `a tuple: the main output [N, ${outShapes[0].join(', ')}], then the aux outputs (${g.auxOutputs.map((o) => g.nodes[o].path).join(', ')}) in written order`;
+  const bn = net.tensors.some((t) => t.role === 'running_mean');
+
+  const source = opts.source?.replace(/\\/g, '/').replace(/"/g, "'");
+  return `"""${g.network} as a PyTorch module, exported by \`cnn export\`${source ? ` from ${source}` : ''}.
+
+state_dict() keys are the names \`cnn params\` lists, in the same order${bn ? `; the batch norms keep no
+num_batches_tracked counter, and load_state_dict() ignores one, so state dicts with it load as well` : ''}.
+
+    model = ${cls}().eval()
+    load_weights(model, "weights.safetensors")   # weights with our names: cnn's, or save_weights(model, ...)
+    y = model(torch.randn(1, *INPUT_SHAPE))
+
+forward(x) takes [N, ${inShape.join(', ')}] and returns ${returns}.
+Run this file to check it: python3 ${cls}.py [WEIGHTS.safetensors]
+"""
+
+${PRELUDE}
+
+INPUT_SHAPE = ${tuple(inShape)}
+OUTPUT_SHAPES = (${outShapes.map(tuple).join(', ')}${outShapes.length === 1 ? ',' : ''})
+
+
+class ${cls}(Scope):
+    def __init__(self):
+        super().__init__()
+${init.length ? init.join('\n') : '        pass'}
+
+    def forward(self, x):
+${body.join('\n')}
+
+
+if __name__ == "__main__":
+    model = ${cls}().eval()
+    if len(sys.argv) > 1:
+        load_weights(model, sys.argv[1])
+    with torch.no_grad():
+        y = model(torch.zeros(1, *INPUT_SHAPE))
+    ys = y if isinstance(y, tuple) else (y,)
+    print(f"${cls}: {sum(p.numel() for p in model.parameters()):,} parameters; output {', '.join(str(list(t.shape)) for t in ys)}")
+`;
+}
