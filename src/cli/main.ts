@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { analyzeText, type FileAnalysis, type NetworkAnalysis } from '../analysis';
 import { DTYPE_BYTES, type DType } from '../analysis/types';
 import { benchCommand } from './commands/bench';
+import { exportCommand } from './commands/export';
 import { runCommand } from './commands/run';
 import { diagnosticLine, humanReport, jsonReport } from './report';
 
@@ -146,6 +147,7 @@ export const commands: Record<string, Command> = {
   },
   run: runCommand,
   bench: benchCommand,
+  export: exportCommand,
 };
 
 function onlyFile(positionals: string[], command: string): string {
