@@ -69,6 +69,21 @@ function lrnBand(c: number, size: number): Float32Array {
 }
 
 /**
+ * Whether a ceil-mode pool needs ONNX's ceil_mode. Where PyTorch drops a last window that would
+ * start in the right padding, its output size equals floor mode's, with the same windows; ONNX's
+ * shape inference does not know that rule, so such pools are written in floor mode.
+ */
+function needsCeil(inShape: number[], a: { kernel: [number, number]; stride: [number, number]; padding: [number, number]; ceil: boolean }): boolean {
+  if (!a.ceil) return false;
+  return [0, 1].some((i) => {
+    const span = inShape[i + 1] + 2 * a.padding[i] - a.kernel[i];
+    let ceilOut = Math.ceil(span / a.stride[i]) + 1;
+    if ((ceilOut - 1) * a.stride[i] >= inShape[i + 1] + a.padding[i]) ceilOut--;
+    return ceilOut !== Math.floor(span / a.stride[i]) + 1;
+  });
+}
+
+/**
  * Builds the ONNX model of `net` with the given weights (every tensor of `net.tensors`, by name).
  * Throws ExportError, one line, for a network with unknown shapes or weights that do not fit.
  */
@@ -176,7 +191,7 @@ export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Fl
           kernel_shape: ints(...a.kernel),
           strides: ints(...a.stride),
           pads: ints(a.padding[0], a.padding[1], a.padding[0], a.padding[1]),
-          ceil_mode: int(a.ceil ? 1 : 0),
+          ceil_mode: int(needsCeil(inShape, a) ? 1 : 0),
           ...(a.kind === 'avgpool' ? { count_include_pad: int(1) } : {}),
         });
         break;
