@@ -296,6 +296,28 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     await page.keyboard.press('Control+S');
   }, 120_000);
 
+  it('the walkthrough lists its steps and opens an example with its hints', async () => {
+    await runCommand(page, 'Welcome: Open Walkthrough');
+    const input = await quickInput(page);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Get started with CNN Designer' }).first().waitFor({ timeout: 10_000 });
+    await input.fill('CNN Designer');
+    await page.keyboard.press('Enter');
+    const steps = page.locator('.getting-started-step');
+    await expect.poll(() => steps.evaluateAll((xs) => xs.map((x) => (x as HTMLElement).innerText.split('\n')[0])), { timeout: 15_000 }).toEqual([
+      'Open an example',
+      'See the hints',
+      'Run on an image',
+      'Benchmark',
+    ]);
+    await shot(page, 'walkthrough');
+    await page.locator('.getting-started-step.expanded .monaco-button', { hasText: 'Open Example' }).first().click();
+    await (await quickInput(page)).fill('resnet18.cnn');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'resnet18.cnn' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-group-container.active .tab.active', { hasText: 'Untitled' }).waitFor({ timeout: 10_000 });
+    await waitText(page, (t) => t.includes('network ResNet18') && t.includes('→ 64×112×112'), "ResNet-18's hints in the untitled copy");
+  }, 120_000);
+
   it('CNN: Show Network Graph opens the panel with the graph', async () => {
     await openFromExplorer(page, 'cifar.cnn');
     await waitText(page, (t) => t.includes('→'), 'the hints of cifar.cnn');
