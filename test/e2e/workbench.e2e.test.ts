@@ -402,6 +402,7 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r.join(' ')).toMatch(/ms/);
     await progress.waitFor({ state: 'hidden', timeout: 30_000 });
+    await view.locator('#bench-result').scrollIntoViewIfNeeded();
     await shot(page, 'benchmark');
   }, 120_000);
 
@@ -416,6 +417,8 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
       const banner = view.locator('#gpu-banner');
       await banner.waitFor({ state: 'visible', timeout: 60_000 });
       expect(norm(await banner.textContent())).toMatch(/No WebGPU/);
+      await banner.scrollIntoViewIfNeeded();
+      await shot(p, 'no-webgpu-banner');
       await view.locator('#tab-run').click();
       await view.locator('#image-picker').evaluate((d) => {
         (d as HTMLElement & { value: string }).value = 'coffee';
@@ -425,7 +428,7 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
       await view.locator('#run-button').click();
       await expect.poll(async () => `${await status.getAttribute('data-backend')} ${norm(await status.textContent())}`, { timeout: 60_000 }).toMatch(/^cpu .*forward pass/);
       expect(await view.locator('#predictions li').count()).toBeGreaterThan(0);
-      await shot(p, 'no-webgpu');
+      await shot(p, 'no-webgpu-run');
     } finally {
       await plain.close();
     }
