@@ -66,9 +66,13 @@ class NetworkPanel {
     }
   }
 
-  /** Scripts on; resources from the bundle, the media and each file the user picked (the files themselves, not their folders). */
+  /**
+   * Scripts on; resources from the bundle, the media and the folder of each file the user
+   * picked: VS Code matches a resource root as a folder (it appends '/'), so a file root never
+   * matches and the image would be refused.
+   */
   private setOptions(): void {
-    const picked = this.context.workspaceState.get<string[]>(FILES_KEY, []).map((u) => vscode.Uri.parse(u));
+    const picked = this.context.workspaceState.get<string[]>(FILES_KEY, []).map((u) => vscode.Uri.joinPath(vscode.Uri.parse(u), '..'));
     this.panel.webview.options = { enableScripts: true, localResourceRoots: [...baseRoots(this.context.extensionUri), ...picked] };
   }
 
