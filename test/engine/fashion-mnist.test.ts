@@ -1,9 +1,7 @@
 /**
  * The trained example (examples/fashion-mnist, made by scripts/train-fashion-mnist.py) classifies
- * Fashion-MNIST test images in our own engine: at least 90% of the first 1,000 on the CPU; on
- * WebGPU the first 100 in one batch (SwiftShader does ~0.1 GFLOP/s: 1,000 would take a minute)
- * must get exactly the CPU's predictions (100 are too few to pin the accuracy to 90% on their
- * own: the bound there is 85%). Data: Debian's dataset-fashion-mnist.
+ * Fashion-MNIST test images in our own engine: at least 90% of the first 1,000 on both backends,
+ * and WebGPU gives exactly the CPU's predictions. Data: Debian's dataset-fashion-mnist.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -18,7 +16,9 @@ const IMAGES = `${DATA}/t10k-images-idx3-ubyte.gz`;
 const LABELS = `${DATA}/t10k-labels-idx1-ubyte.gz`;
 const EXAMPLE = 'examples/fashion-mnist';
 const CPU_COUNT = 1000;
-const GPU_COUNT = 100;
+const GPU_COUNT = 1000;
+/** Images per WebGPU run: SwiftShader is slow, so a few batches keep memory and time modest. */
+const GPU_BATCH = 250;
 
 /** IDX: a big-endian magic whose third byte is the type (0x08: unsigned byte) and fourth the rank, the sizes, then the data. */
 export function readIdx(file: string): { dims: number[]; data: Uint8Array } {
@@ -89,16 +89,17 @@ describe('Fashion-MNIST example', () => {
     expect(acc).toBeGreaterThanOrEqual(0.9);
   });
 
-  it(`WebGPU: the CPU's predictions on the first ${GPU_COUNT}, in one batch`, async () => {
+  it(`WebGPU: at least 90% and the CPU's predictions on the first ${GPU_COUNT}`, async () => {
     if (!haveData) return;
     const gpu = await testGpu();
     if (!gpu) return;
-    const s = await createWebGpuSession(gpu.device, gpu.adapterName, model, GPU_COUNT, { convAlgorithm: gpu.software ? 'direct' : 'auto' });
+    const s = await createWebGpuSession(gpu.device, gpu.adapterName, model, GPU_BATCH, { convAlgorithm: gpu.software ? 'direct' : 'auto' });
     sessions.push(s);
-    const pred = argmaxRows(await s.run(x.subarray(0, GPU_COUNT * 784)), 10);
+    const pred: number[] = [];
+    for (let i = 0; i < GPU_COUNT; i += GPU_BATCH) pred.push(...argmaxRows(await s.run(x.subarray(i * 784, (i + GPU_BATCH) * 784)), 10));
     const acc = accuracy(pred);
     console.log(`Fashion-MNIST, WebGPU (${gpu.adapterName}): ${(100 * acc).toFixed(1)}% of ${GPU_COUNT}`);
     if (cpuPred.length) expect(pred).toEqual(cpuPred.slice(0, GPU_COUNT));
-    expect(acc).toBeGreaterThanOrEqual(0.85);
-  });
+    expect(acc).toBeGreaterThanOrEqual(0.9);
+  }, 300_000);
 });
