@@ -2,6 +2,7 @@ import type { ParamTensor, TensorRole } from '../../src/analysis/types';
 import type { Graph, GraphNode, LayerAttrs } from '../../src/graph/types';
 import { inferShapes } from '../../src/engine/shapes';
 import { numel, tensor, type Tensor } from '../../src/engine/tensor';
+import { mulberry32 } from '../../src/engine/weights/init';
 
 const pos = { line: 0, character: 0, offset: 0 };
 const range = { start: pos, end: pos };
@@ -42,17 +43,8 @@ export function paramsFor(graph: Graph, shapes = inferShapes(graph)): ParamTenso
   return out;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing case can be rerun. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (the engine's own mulberry32), so a failing case can be rerun. */
+export const rng = mulberry32;
 
 export function randomTensor(shape: number[], rand: () => number, lo = -1, hi = 1): Tensor {
   const t = tensor(shape);

@@ -1,15 +1,9 @@
-import type { Pair } from '../../graph/types';
+import type { LayerAttrs } from '../../graph/types';
 import { windowOutSize } from '../shapes';
 import { requireRank, tensor, type Tensor } from '../tensor';
 
-export interface ConvParams {
-  out: number;
-  kernel: Pair;
-  stride: Pair;
-  padding: Pair;
-  dilation: Pair;
-  groups: number;
-}
+/** A conv layer's geometry, as expansion resolves it (bias comes with the weights). */
+export type ConvParams = Omit<Extract<LayerAttrs, { kind: 'conv' }>, 'kind' | 'bias'>;
 
 /**
  * Direct convolution (cross-correlation, as PyTorch). Weight `[Cout, Cin/groups, Kh, Kw]`.
