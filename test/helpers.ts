@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeText, type FileAnalysis, type NetworkAnalysis } from '../src/analysis';
+import { runCli } from '../src/cli/main';
 import type { Diagnostic } from '../src/diagnostics';
 
 export const ROOT = join(__dirname, '..');
@@ -33,4 +34,12 @@ export function errors(a: FileAnalysis): Diagnostic[] {
 /** `line:col` (1-based) and the text a diagnostic's range covers. */
 export function where(text: string, d: Diagnostic): { at: string; text: string } {
   return { at: `${d.range.start.line + 1}:${d.range.start.character + 1}`, text: text.slice(d.range.start.offset, d.range.end.offset) };
+}
+
+/** Runs the `cnn` command in-process and collects what it prints. */
+export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }

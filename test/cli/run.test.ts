@@ -2,20 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main';
 import { readNpy, writeNpy } from '../../src/engine/input/npy';
 import { writeSafetensors } from '../../src/engine/weights/safetensors';
+import { cli } from '../helpers';
 
 // SwiftShader must be chosen before Dawn creates its Vulkan instance; keeps other drivers' probing quiet.
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** Exit 1 with exactly one line on stderr, starting with the command, and no stack frames. */
 function expectOneLineError(r: { code: number; out: string; err: string }, re: RegExp): void {

@@ -5,19 +5,12 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
-import { runCli } from '../../src/cli/main';
 import { forwardCpu } from '../../src/engine/cpu/forward';
 import { tensor } from '../../src/engine/tensor';
 import { initWeights } from '../../src/engine/weights/init';
 import { saveSafetensorsWeights } from '../../src/engine/weights/load';
 import { expectClose, randomTensor, randomWeights, rng } from '../engine/helpers';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from '../helpers';
 
 function expectOneLineError(r: { code: number; out: string; err: string }, re: RegExp): void {
   expect(r.code).toBe(1);
