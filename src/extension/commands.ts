@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
 import { registerExampleCommands } from './examples';
+import { registerExportCommands } from './export';
 
 export const ANALYSIS_TABLE_REQUEST = 'cnn/analysisTable';
 
@@ -54,4 +55,5 @@ export function registerCommands(context: vscode.ExtensionContext, client: BaseL
   const reg = (id: string, f: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
   reg('cnn.showAnalysis', (uri, network) => showTable(client, uri, network));
   registerExampleCommands(context);
+  registerExportCommands(context);
 }

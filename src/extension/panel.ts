@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from '../../webview/src/html';
 import { type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
 
-const FILES_KEY = 'cnn.panel.pickedFiles';
+export const PICKED_FILES_KEY = 'cnn.panel.pickedFiles';
 const EDIT_DEBOUNCE_MS = 300;
 
 function baseRoots(extensionUri: vscode.Uri): vscode.Uri[] {
@@ -72,7 +72,7 @@ class NetworkPanel {
    * matches and the image would be refused.
    */
   private setOptions(): void {
-    const picked = this.context.workspaceState.get<string[]>(FILES_KEY, []).map((u) => vscode.Uri.joinPath(vscode.Uri.parse(u), '..'));
+    const picked = this.context.workspaceState.get<string[]>(PICKED_FILES_KEY, []).map((u) => vscode.Uri.joinPath(vscode.Uri.parse(u), '..'));
     this.panel.webview.options = { enableScripts: true, localResourceRoots: [...baseRoots(this.context.extensionUri), ...picked] };
   }
 
@@ -128,9 +128,9 @@ class NetworkPanel {
   }
 
   private async remember(file: vscode.Uri): Promise<PickedFile> {
-    const files = this.context.workspaceState.get<string[]>(FILES_KEY, []);
+    const files = this.context.workspaceState.get<string[]>(PICKED_FILES_KEY, []);
     if (!files.includes(file.toString())) {
-      await this.context.workspaceState.update(FILES_KEY, [...files, file.toString()].slice(-50));
+      await this.context.workspaceState.update(PICKED_FILES_KEY, [...files, file.toString()].slice(-50));
       this.setOptions();
     }
     return { uri: this.panel.webview.asWebviewUri(file).toString(), name: file.path.split('/').pop() ?? file.toString() };

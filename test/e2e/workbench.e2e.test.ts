@@ -296,6 +296,53 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     await page.keyboard.press('Control+S');
   }, 120_000);
 
+  /** Accepts VS Code's simple save dialog at `path` (typed, as a user would). */
+  async function saveDialogAt(path: string, label: string): Promise<void> {
+    const input = await quickInput(page);
+    try {
+      // It opens on the suggested NETWORK.ext beside the .cnn file; type the path anyway.
+      await expect.poll(() => input.inputValue(), { timeout: 10_000 }).toMatch(/\.(onnx|py)$/);
+      await sleep(500);
+      await input.fill(path);
+      await sleep(500);
+      const ok = page.locator('.quick-input-widget .monaco-button', { hasText: label }).first();
+      if (await ok.isVisible()) await ok.click();
+      else await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+    } finally {
+      if (await page.locator('.quick-input-widget').isVisible()) await page.keyboard.press('Escape');
+    }
+  }
+
+  it('CNN: Export to ONNX… and Export to PyTorch… write the network at the cursor', async () => {
+    await openFromExplorer(page, 'cifar.cnn');
+    await waitText(page, (t) => t.includes('→'), 'the hints of cifar.cnn');
+    const network = /network\s+(\w+)/.exec(readFileSync(join(ws, 'cifar.cnn'), 'utf8'))![1];
+    await goTo(page, 3, 3);
+
+    await runCommand(page, 'CNN: Export to ONNX');
+    await (await quickInput(page)).waitFor();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Seeded initialisation' }).first().click();
+    const onnxFile = join(ws, 'exported', `${network}.onnx`);
+    mkdirSync(join(ws, 'exported'), { recursive: true });
+    await saveDialogAt(onnxFile, 'Export to ONNX');
+    const toast = page.locator('.notification-toast', { hasText: `Wrote ${network}.onnx` }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    expect(norm(await toast.innerText())).toMatch(/opset 17, input \[N, 3, 32, 32\].*weights: seeded initialisation \(seed 0\)/);
+    await expect.poll(() => existsSync(onnxFile), { timeout: 10_000 }).toBe(true);
+    // The ONNX protobuf starts with field 1 (ir_version, varint) = 8.
+    expect([...readFileSync(onnxFile).subarray(0, 2)]).toEqual([0x08, 0x08]);
+    await shot(page, 'export-onnx');
+
+    await runCommand(page, 'CNN: Export to PyTorch');
+    const pyFile = join(ws, 'exported', `${network}.py`);
+    await saveDialogAt(pyFile, 'Export to PyTorch');
+    await page.locator('.notification-toast', { hasText: `Wrote ${network}.py` }).first().waitFor({ timeout: 30_000 });
+    await expect.poll(() => existsSync(pyFile), { timeout: 10_000 }).toBe(true);
+    expect(readFileSync(pyFile, 'utf8')).toMatch(new RegExp(`^class ${network}\\(Scope\\):$`, 'm'));
+    await page.keyboard.press('Escape');
+  }, 120_000);
+
   it('the walkthrough lists its steps and opens an example with its hints', async () => {
     await runCommand(page, 'Welcome: Open Walkthrough');
     const input = await quickInput(page);

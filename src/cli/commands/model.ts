@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { FileAnalysis, NetworkAnalysis } from '../../analysis';
 import type { Model } from '../../engine/session';
+import { blockingErrors } from '../../export/document';
 import { initWeights } from '../../engine/weights/init';
 import { loadSafetensorsWeights } from '../../engine/weights/load';
 import { CliError, loadNetwork } from '../main';
@@ -39,10 +40,7 @@ export interface LoadedModel {
  */
 export function loadModel(file: string, values: Record<string, unknown>): LoadedModel {
   const { analysis, net } = loadNetwork(file, values);
-  // Errors inside the file's other networks do not stop this one.
-  const others = analysis.graphs.filter((g) => g !== net.graph).map((g) => g.range);
-  const inOther = (off: number) => others.some((r) => r.start.offset <= off && off < r.end.offset);
-  const errors = analysis.diagnostics.filter((d) => d.severity === 'error' && !inOther(d.range.start.offset));
+  const errors = blockingErrors(analysis, net);
   if (errors.length) {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}; see cnn check)` : '';
     throw new CliError(`${diagnosticLine(file, errors[0])}${more}`);
