@@ -8,6 +8,9 @@ import { forwardCpu } from './cpu/forward';
 import { numel, tensor } from './tensor';
 import { WebGpuNetwork, type WebGpuNetworkOptions } from './webgpu/network';
 
+/** The fast CPU engine (WebAssembly SIMD): what `--backend cpu` and the webview's CPU path run. */
+export { createFastCpuSession, type FastCpuOptions, type FastCpuSession } from './wasm/session';
+
 export type BackendKind = 'cpu' | 'webgpu';
 
 /** A network ready to run: its graph, every node's shape (without batch), its tensors' names and values. */
@@ -47,7 +50,7 @@ export function outputShapeOf(model: Model): number[] {
   return [...model.shapes[model.graph.output]];
 }
 
-/** The JavaScript reference engine: exact, single-threaded. */
+/** The JavaScript reference engine: exact, single-threaded, slow; the oracle of the fast one (`--backend reference`). */
 export function createCpuSession(model: Model, batch: number, adapter = 'JavaScript reference'): InferenceSession {
   const inShape = [batch, ...inputShapeOf(model)];
   const check = (input: Float32Array) => {

@@ -1,0 +1,119 @@
+// `npm run bench:cpu`: the fast CPU engine (src/engine/wasm, WebAssembly SIMD, one thread) against
+// ONNX Runtime Web's wasm provider (one thread) on the same networks, weights and input: each
+// network's ONNX export (src/export/onnx.ts) runs in ORT. Passes alternate between the two in one
+// process, so that load from other processes hits both alike; medians are reported.
+//
+//   node scripts/bench-cpu.mjs [--runs N] [--warmup N] [--only resnet18,resnext50] [--json] [--profile]
+//
+// --profile adds our per-layer medians (the ten slowest steps) for each network.
+import { readFileSync } from 'node:fs';
+import { tsImport } from 'tsx/esm/api';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const runs = Number(opt('runs', 10));
+const warmup = Number(opt('warmup', 2));
+const only = opt('only', '')
+  .split(',')
+  .filter(Boolean);
+const json = args.includes('--json');
+const wantProfile = args.includes('--profile');
+
+const NETWORKS = [
+  { key: 'resnet18', file: 'examples/resnet18.cnn' },
+  { key: 'resnet50', file: 'examples/resnet50.cnn' },
+  { key: 'resnext50', file: 'examples/resnext50_32x4d.cnn' },
+  { key: 'vgg16', file: 'examples/vgg16.cnn' },
+  { key: 'googlenet', file: 'examples/googlenet.cnn' },
+  { key: 'fashion-mnist', file: 'examples/fashion-mnist/fashion.cnn', weights: 'examples/fashion-mnist/fashion.safetensors' },
+];
+
+const here = import.meta.url;
+const { analyzeText } = await tsImport('../src/analysis/index.ts', here);
+const { exportOnnx } = await tsImport('../src/export/onnx.ts', here);
+const { initWeights, mulberry32 } = await tsImport('../src/engine/weights/init.ts', here);
+const { loadSafetensorsWeights } = await tsImport('../src/engine/weights/load.ts', here);
+const { createFastCpuSession } = await tsImport('../src/engine/session.ts', here);
+// The wasm-only build (its package exports do not list the file, so by path).
+const ort = await import(new URL('../node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', here).href);
+ort.env.wasm.numThreads = 1;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const results = [];
+for (const n of NETWORKS) {
+  if (only.length && !only.includes(n.key)) continue;
+  const analysis = analyzeText(readFileSync(n.file, 'utf8'));
+  const net = analysis.networks[0];
+  const shapes = net.layers.map((l) => l.shape);
+  const weights = n.weights ? loadSafetensorsWeights(readFileSync(n.weights), net.tensors) : initWeights(net.tensors, 0);
+  const model = { graph: net.graph, shapes, tensors: net.tensors, weights };
+  const inShape = shapes[net.graph.nodes.findIndex((x) => x.attrs.kind === 'input')];
+  const rand = mulberry32(1);
+  const input = Float32Array.from({ length: inShape.reduce((a, d) => a * d, 1) }, () => 2 * rand() - 1);
+
+  const ours = await createFastCpuSession(model, 1);
+  const onnx = exportOnnx(net, weights, {});
+  const ortSession = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const feeds = { [ortSession.inputNames[0]]: new ort.Tensor('float32', input, [1, ...inShape]) };
+  const runOrt = async () => (await ortSession.run(feeds))[ortSession.outputNames[0]].data;
+
+  // Agreement, as a guard against timing a wrong computation.
+  const a = await ours.run(input);
+  const b = await runOrt();
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  for (let i = 0; i < warmup; i++) {
+    await ours.run(input);
+    await runOrt();
+  }
+  const tOurs = [];
+  const tOrt = [];
+  const passes = [];
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await ours.run(input);
+    tOurs.push(performance.now() - t0);
+    t0 = performance.now();
+    await runOrt();
+    tOrt.push(performance.now() - t0);
+    if (wantProfile) passes.push(await ours.profile(input));
+  }
+  const r = {
+    network: net.graph.network,
+    input: inShape,
+    macs: net.totals.macs,
+    oursMs: Number(median(tOurs).toFixed(2)),
+    ortMs: Number(median(tOrt).toFixed(2)),
+    speedup: Number((median(tOrt) / median(tOurs)).toFixed(2)),
+    maxRelDiff: Number((diff / scale).toExponential(2)),
+  };
+  if (wantProfile) {
+    r.slowest = passes[0]
+      .map((l, j) => ({ path: l.path, ms: Number(median(passes.map((p) => p[j].ms)).toFixed(3)) }))
+      .sort((x, y) => y.ms - x.ms)
+      .slice(0, 10);
+  }
+  results.push(r);
+  ours.destroy();
+  await ortSession.release();
+  if (!json) {
+    console.log(
+      `${r.network.padEnd(18)} [${inShape.join('x')}]  ours ${r.oursMs.toFixed(1).padStart(8)} ms   ORT-web wasm ${r.ortMs.toFixed(1).padStart(8)} ms   ` +
+        `ORT/ours ${r.speedup.toFixed(2)}x   (${((2 * r.macs) / r.oursMs / 1e6).toFixed(1)} GFLOP/s; outputs agree to ${r.maxRelDiff} of max)`,
+    );
+    if (r.slowest) for (const l of r.slowest) console.log(`    ${l.path.padEnd(36)} ${l.ms.toFixed(3)} ms`);
+  }
+}
+if (json) console.log(JSON.stringify({ runs, warmup, threads: 1, results }));

@@ -1,0 +1,630 @@
+/*
+ * The fast CPU engine's kernels: WebAssembly SIMD (128-bit), no libc, single-threaded.
+ * Built by scripts/build-wasm.mjs (clang --target=wasm32 -msimd128); the .wasm next to this
+ * file is committed, and src/engine/wasm/kernels-wasm.ts embeds it.
+ *
+ * Tensors are NCHW float32, as in the JavaScript reference (src/engine/cpu). Every entry point
+ * takes a descriptor written once by the session (src/engine/wasm/session.ts) at load time;
+ * pointers in it are byte offsets into the one linear memory. Layout of each descriptor is
+ * mirrored there field by field: change both together.
+ *
+ * Convolutions run as a packed GEMM, C[Cout x OH*OW] = A[Cout x Cin*Kh*Kw] * B, where A is the
+ * weight (batch norm folded in, packed once into panels of 4 rows) and B the input, gathered
+ * block by block into panels of 8 columns (implicit im2col; a 1x1 stride-1 conv only copies).
+ * Grouped and depthwise convolutions run a direct kernel over a zero-padded copy of the group's
+ * input, split into column phases for strided convs. Bias, residual add and activation are
+ * applied in the epilogue as the tile is stored.
+ */
+#include <wasm_simd128.h>
+
+typedef int i32;
+typedef unsigned int u32;
+
+#define MR 4
+#define NR 8
+/* Cache blocking of the GEMM: a KC x NC block of B (<= 256 KiB) is packed at a time; A is read in MC-row blocks. */
+#define KC_MAX 256
+#define NC_MAX 256
+#define MC_MAX 128
+
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY = 2 };
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+#define F(p) ((float *)(unsigned long)(p))
+#define CF(p) ((const float *)(unsigned long)(p))
+
+static inline i32 min_i(i32 a, i32 b) { return a < b ? a : b; }
+static inline i32 max_i(i32 a, i32 b) { return a > b ? a : b; }
+static inline i32 ceil_div(i32 a, i32 b) { return (a + b - 1) / b; }
+
+static inline v128_t act_v(v128_t v, i32 act, v128_t slope) {
+  if (act == ACT_RELU) return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
+  if (act == ACT_LEAKY) {
+    v128_t neg = wasm_f32x4_lt(v, wasm_f32x4_splat(0.0f));
+    return wasm_v128_bitselect(wasm_f32x4_mul(v, slope), v, neg);
+  }
+  return v;
+}
+
+static inline float act_s(float v, i32 act, float slope) {
+  if (act == ACT_RELU) return v > 0.0f ? v : 0.0f;
+  if (act == ACT_LEAKY) return v >= 0.0f ? v : v * slope;
+  return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* GEMM micro-kernel: a 4 x 8 tile of C over kc steps.                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * a: A micro-panel, kc x 4 (row values of one k adjacent); b: B micro-panel, kc x 8.
+ * c: the tile's top-left, rows ldc apart. first: start from zero, else add to what c holds;
+ * last: add bias (one per row), the residual tile (rows ldr apart) and apply the activation.
+ */
+static void tile_4x8(i32 kc, const float *restrict a, const float *restrict b, float *restrict c, i32 ldc, i32 first, i32 last,
+                     const float *bias, const float *res, i32 ldr, i32 act, float slope) {
+  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (i32 k = 0; k < kc; k++) {
+    const v128_t b0 = wasm_v128_load(b);
+    const v128_t b1 = wasm_v128_load(b + 4);
+    const v128_t a0 = wasm_v128_load32_splat(a);
+    const v128_t a1 = wasm_v128_load32_splat(a + 1);
+    const v128_t a2 = wasm_v128_load32_splat(a + 2);
+    const v128_t a3 = wasm_v128_load32_splat(a + 3);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+    a += 4;
+    b += 8;
+  }
+  float *c0 = c, *c1 = c + ldc, *c2 = c + 2 * ldc, *c3 = c + 3 * ldc;
+  if (!first) {
+    c00 = wasm_f32x4_add(c00, wasm_v128_load(c0));
+    c01 = wasm_f32x4_add(c01, wasm_v128_load(c0 + 4));
+    c10 = wasm_f32x4_add(c10, wasm_v128_load(c1));
+    c11 = wasm_f32x4_add(c11, wasm_v128_load(c1 + 4));
+    c20 = wasm_f32x4_add(c20, wasm_v128_load(c2));
+    c21 = wasm_f32x4_add(c21, wasm_v128_load(c2 + 4));
+    c30 = wasm_f32x4_add(c30, wasm_v128_load(c3));
+    c31 = wasm_f32x4_add(c31, wasm_v128_load(c3 + 4));
+  }
+  if (last) {
+    const v128_t z0 = wasm_v128_load32_splat(bias), z1 = wasm_v128_load32_splat(bias + 1);
+    const v128_t z2 = wasm_v128_load32_splat(bias + 2), z3 = wasm_v128_load32_splat(bias + 3);
+    c00 = wasm_f32x4_add(c00, z0);
+    c01 = wasm_f32x4_add(c01, z0);
+    c10 = wasm_f32x4_add(c10, z1);
+    c11 = wasm_f32x4_add(c11, z1);
+    c20 = wasm_f32x4_add(c20, z2);
+    c21 = wasm_f32x4_add(c21, z2);
+    c30 = wasm_f32x4_add(c30, z3);
+    c31 = wasm_f32x4_add(c31, z3);
+    if (res) {
+      c00 = wasm_f32x4_add(c00, wasm_v128_load(res));
+      c01 = wasm_f32x4_add(c01, wasm_v128_load(res + 4));
+      c10 = wasm_f32x4_add(c10, wasm_v128_load(res + ldr));
+      c11 = wasm_f32x4_add(c11, wasm_v128_load(res + ldr + 4));
+      c20 = wasm_f32x4_add(c20, wasm_v128_load(res + 2 * ldr));
+      c21 = wasm_f32x4_add(c21, wasm_v128_load(res + 2 * ldr + 4));
+      c30 = wasm_f32x4_add(c30, wasm_v128_load(res + 3 * ldr));
+      c31 = wasm_f32x4_add(c31, wasm_v128_load(res + 3 * ldr + 4));
+    }
+    if (act != ACT_NONE) {
+      const v128_t s = wasm_f32x4_splat(slope);
+      c00 = act_v(c00, act, s);
+      c01 = act_v(c01, act, s);
+      c10 = act_v(c10, act, s);
+      c11 = act_v(c11, act, s);
+      c20 = act_v(c20, act, s);
+      c21 = act_v(c21, act, s);
+      c30 = act_v(c30, act, s);
+      c31 = act_v(c31, act, s);
+    }
+  }
+  wasm_v128_store(c0, c00);
+  wasm_v128_store(c0 + 4, c01);
+  wasm_v128_store(c1, c10);
+  wasm_v128_store(c1 + 4, c11);
+  wasm_v128_store(c2, c20);
+  wasm_v128_store(c2 + 4, c21);
+  wasm_v128_store(c3, c30);
+  wasm_v128_store(c3 + 4, c31);
+}
+
+/* A partial tile (mr < 4 rows or nr < 8 columns): through a full one on the stack. */
+static void tile_partial(i32 mr, i32 nr, i32 kc, const float *a, const float *b, float *c, i32 ldc, i32 first, i32 last,
+                         const float *bias, const float *res, i32 ldr, i32 act, float slope) {
+  float t[MR * NR], tb[MR], tr[MR * NR];
+  for (i32 i = 0; i < MR; i++) {
+    tb[i] = i < mr ? bias[i] : 0.0f;
+    for (i32 j = 0; j < NR; j++) {
+      t[i * NR + j] = (!first && i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
+      tr[i * NR + j] = (res && i < mr && j < nr) ? res[i * ldr + j] : 0.0f;
+    }
+  }
+  tile_4x8(kc, a, b, t, NR, first, last, tb, res ? tr : 0, NR, act, slope);
+  for (i32 i = 0; i < mr; i++)
+    for (i32 j = 0; j < nr; j++) c[i * ldc + j] = t[i * NR + j];
+}
+
+/* ------------------------------------------------------------------ */
+/* Convolution                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  i32 batch, cin, h, w, cout, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  /* Input, output (already at its channel offset inside a concat's buffer) and residual; strides between images, in floats. */
+  i32 x, x_bstride, y, y_bstride, res, res_bstride;
+  /* Packed weight, bias (always present: zeros where the layer has none), activation, leaky slope. */
+  i32 wt, bias, act;
+  float slope;
+  /* Scratch memory for packing, and which kernel: 0 GEMM, 1 direct. */
+  i32 scratch, algo;
+} ConvDesc;
+
+/*
+ * Gathers rows k0..k0+kc and columns n0..n0+nc of the implicit im2col matrix of one image's
+ * (one group's) input into panels of NR columns: dst[panel][k][NR], zero-padded past nc.
+ * Panel by panel, so that the writes are sequential; within a panel, 8 columns on one output
+ * row and inside the input row (the common case) are two vector loads (four and two shuffles
+ * at stride 2).
+ */
+static void pack_b_conv(const ConvDesc *d, const float *x, i32 k0, i32 kc, i32 n0, i32 nc, float *dst) {
+  const i32 H = d->h, W = d->w, OW = d->ow, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw;
+  const i32 HW = H * W;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && d->ph == 0 && d->pw == 0) {
+    for (i32 jp = 0; jp < nc; jp += NR) {
+      float *o = dst + (jp / NR) * kc * NR;
+      const float *src = x + k0 * HW + n0 + jp;
+      if (jp + NR <= nc) {
+        for (i32 kk = 0; kk < kc; kk++, o += NR, src += HW) {
+          wasm_v128_store(o, wasm_v128_load(src));
+          wasm_v128_store(o + 4, wasm_v128_load(src + 4));
+        }
+      } else {
+        const i32 cols = nc - jp;
+        for (i32 kk = 0; kk < kc; kk++, o += NR, src += HW)
+          for (i32 t = 0; t < NR; t++) o[t] = t < cols ? src[t] : 0.0f;
+      }
+    }
+    return;
+  }
+  const i32 khw = kh * kw;
+  const i32 ci0 = k0 / khw, r0 = k0 - ci0 * khw, ki0 = r0 / kw, kj0 = r0 - ki0 * kw;
+  for (i32 jp = 0; jp < nc; jp += NR) {
+    const i32 cols = min_i(NR, nc - jp);
+    /* Top-left input position of each column's window; columns past nc read nothing. */
+    i32 iy[NR], ix[NR];
+    i32 n = n0 + jp, oh = n / OW, ow = n - oh * OW;
+    const i32 sameRow = cols == NR && ow + NR <= OW;
+    for (i32 t = 0; t < NR; t++) {
+      if (t < cols) {
+        iy[t] = oh * sh - d->ph;
+        ix[t] = ow * sw - d->pw;
+        if (++ow == OW) {
+          ow = 0;
+          oh++;
+        }
+      } else {
+        iy[t] = -(1 << 28);
+        ix[t] = 0;
+      }
+    }
+    float *o = dst + (jp / NR) * kc * NR;
+    i32 ci = ci0, ki = ki0, kj = kj0;
+    for (i32 kk = 0; kk < kc; kk++, o += NR) {
+      const float *xc = x + ci * HW;
+      const i32 dy = ki * dh, dx = kj * dw;
+      const i32 ih = iy[0] + dy, iw = ix[0] + dx;
+      if (sameRow && sw == 1 && (u32)ih < (u32)H && iw >= 0 && iw + NR <= W) {
+        const float *p = xc + ih * W + iw;
+        wasm_v128_store(o, wasm_v128_load(p));
+        wasm_v128_store(o + 4, wasm_v128_load(p + 4));
+      } else if (sameRow && sw == 2 && (u32)ih < (u32)H && iw >= 0 && iw + 2 * NR - 1 <= W) {
+        /* Reads one value past the last one used: the row's next value, or the memory's slack. */
+        const float *p = xc + ih * W + iw;
+        const v128_t v0 = wasm_v128_load(p), v1 = wasm_v128_load(p + 4), v2 = wasm_v128_load(p + 8), v3 = wasm_v128_load(p + 12);
+        wasm_v128_store(o, wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6));
+        wasm_v128_store(o + 4, wasm_i32x4_shuffle(v2, v3, 0, 2, 4, 6));
+      } else if (sameRow && (u32)ih >= (u32)H) {
+        wasm_v128_store(o, wasm_f32x4_splat(0.0f));
+        wasm_v128_store(o + 4, wasm_f32x4_splat(0.0f));
+      } else {
+        for (i32 t = 0; t < NR; t++) {
+          const i32 y = iy[t] + dy, xx = ix[t] + dx;
+          o[t] = ((u32)y < (u32)H && (u32)xx < (u32)W) ? xc[y * W + xx] : 0.0f;
+        }
+      }
+      if (++kj == kw) {
+        kj = 0;
+        if (++ki == kh) {
+          ki = 0;
+          ci++;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * C[M x N] (rows ldc apart) = A[M x K] * B + epilogue, for one image (and group). A is packed as
+ * ceil(M/4) panels of K x 4; B is gathered by pack_b_conv into `scratch`.
+ */
+static void gemm_conv(const ConvDesc *d, i32 M, i32 N, i32 K, const float *A, const float *x, float *C, i32 ldc, const float *bias,
+                      const float *res, i32 ldr, float *scratch) {
+  const i32 kblocks = ceil_div(K, KC_MAX);
+  const i32 kcStep = ceil_div(K, kblocks);
+  for (i32 n0 = 0; n0 < N; n0 += NC_MAX) {
+    const i32 nc = min_i(NC_MAX, N - n0);
+    for (i32 k0 = 0; k0 < K; k0 += kcStep) {
+      const i32 kc = min_i(kcStep, K - k0);
+      const i32 first = k0 == 0, last = k0 + kc >= K;
+      pack_b_conv(d, x, k0, kc, n0, nc, scratch);
+      for (i32 m0 = 0; m0 < M; m0 += MC_MAX) {
+        const i32 mc = min_i(MC_MAX, M - m0);
+        for (i32 j = 0; j < nc; j += NR) {
+          const i32 nr = min_i(NR, nc - j);
+          const float *bp = scratch + (j / NR) * kc * NR;
+          for (i32 i = m0; i < m0 + mc; i += MR) {
+            const i32 mr = min_i(MR, M - i);
+            const float *ap = A + (i / MR) * K * MR + k0 * MR;
+            float *cp = C + i * ldc + n0 + j;
+            const float *rp = res ? res + i * ldr + n0 + j : 0;
+            if (mr == MR && nr == NR)
+              tile_4x8(kc, ap, bp, cp, ldc, first, last, bias + i, rp, ldr, d->act, d->slope);
+            else
+              tile_partial(mr, nr, kc, ap, bp, cp, ldc, first, last, bias + i, rp, ldr, d->act, d->slope);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Scratch floats the GEMM path needs: one packed block of B. */
+EXPORT(conv_gemm_scratch) i32 conv_gemm_scratch(void) { return KC_MAX * NC_MAX; }
+
+/*
+ * Direct convolution for grouped (and depthwise) layers. Per image and group, the group's
+ * input is copied zero-padded into `sw` column phases, phase p holding padded columns
+ * p, p+sw, ...: output column ow at kernel column kj then reads phase (kj*dw) % sw at
+ * ow + (kj*dw) / sw, contiguous in ow for any stride. Output rows are computed 8 columns at a
+ * time into a scratch of OWp = OW rounded up to 8, then stored through the epilogue.
+ * Weight layout per group: blocks of 4 output channels as [ci][ki][kj][4], then the remaining
+ * channels one by one as [ci][ki][kj].
+ */
+typedef struct {
+  i32 owp, wq, hp, plane;
+} DirectGeom;
+
+static DirectGeom direct_geom(const ConvDesc *d) {
+  DirectGeom g;
+  g.owp = ceil_div(d->ow, NR) * NR;
+  g.wq = g.owp + ((d->kw - 1) * d->dw) / d->sw;
+  g.hp = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
+  g.plane = g.hp * g.wq;
+  return g;
+}
+
+EXPORT(conv_direct_scratch) i32 conv_direct_scratch(i32 descPtr) {
+  const ConvDesc *d = (const ConvDesc *)(unsigned long)descPtr;
+  const DirectGeom g = direct_geom(d);
+  const i32 cinG = d->cin / d->groups;
+  return cinG * d->sw * g.plane + MR * d->oh * g.owp;
+}
+
+static void store_rows(const ConvDesc *d, const float *t, i32 rows, i32 owp, float *y, const float *bias, const float *res) {
+  const i32 OH = d->oh, OW = d->ow;
+  const v128_t s = wasm_f32x4_splat(d->slope);
+  for (i32 r = 0; r < rows; r++) {
+    const v128_t bv = wasm_f32x4_splat(bias[r]);
+    for (i32 oh = 0; oh < OH; oh++) {
+      const float *src = t + (r * OH + oh) * owp;
+      float *dst = y + (r * OH + oh) * OW;
+      const float *rs = res ? res + (r * OH + oh) * OW : 0;
+      i32 ow = 0;
+      for (; ow + 4 <= OW; ow += 4) {
+        v128_t v = wasm_f32x4_add(wasm_v128_load(src + ow), bv);
+        if (rs) v = wasm_f32x4_add(v, wasm_v128_load(rs + ow));
+        wasm_v128_store(dst + ow, act_v(v, d->act, s));
+      }
+      for (; ow < OW; ow++) {
+        float v = src[ow] + bias[r];
+        if (rs) v += rs[ow];
+        dst[ow] = act_s(v, d->act, d->slope);
+      }
+    }
+  }
+}
+
+static void conv_direct(const ConvDesc *d) {
+  const DirectGeom g = direct_geom(d);
+  const i32 G = d->groups, cinG = d->cin / G, coutG = d->cout / G;
+  const i32 H = d->h, W = d->w, OH = d->oh, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw;
+  const i32 KK = cinG * kh * kw;
+  const i32 blocks = coutG / MR;
+  float *pad = F(d->scratch);
+  float *out = pad + cinG * sw * g.plane;
+  for (i32 b = 0; b < d->batch; b++) {
+    const float *xb = CF(d->x) + b * d->x_bstride;
+    float *yb = F(d->y) + b * d->y_bstride;
+    const float *rb = d->res ? CF(d->res) + b * d->res_bstride : 0;
+    for (i32 gi = 0; gi < G; gi++) {
+      /* The padded, phase-split copy of this group's input. */
+      for (i32 ci = 0; ci < cinG; ci++) {
+        const float *xc = xb + (gi * cinG + ci) * H * W;
+        for (i32 p = 0; p < sw; p++) {
+          float *pl = pad + (ci * sw + p) * g.plane;
+          for (i32 r = 0; r < g.hp; r++) {
+            const i32 ih = r - d->ph;
+            float *prow = pl + r * g.wq;
+            if (ih < 0 || ih >= H) {
+              for (i32 q = 0; q < g.wq; q++) prow[q] = 0.0f;
+              continue;
+            }
+            const float *xrow = xc + ih * W;
+            for (i32 q = 0; q < g.wq; q++) {
+              const i32 iw = q * sw + p - d->pw;
+              prow[q] = (iw >= 0 && iw < W) ? xrow[iw] : 0.0f;
+            }
+          }
+        }
+      }
+      const float *wg = CF(d->wt) + gi * coutG * KK;
+      /* Blocks of 4 output channels: 4 x 8 outputs per step, as the GEMM tile. */
+      for (i32 blk = 0; blk < blocks; blk++) {
+        const float *wb = wg + blk * MR * KK;
+        for (i32 oh = 0; oh < OH; oh++) {
+          for (i32 ov = 0; ov < g.owp; ov += NR) {
+            v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            const float *w4 = wb;
+            for (i32 ci = 0; ci < cinG; ci++) {
+              for (i32 ki = 0; ki < kh; ki++) {
+                const float *rowp = pad + ci * sw * g.plane + (oh * sh + ki * dh) * g.wq + ov;
+                for (i32 kj = 0; kj < kw; kj++, w4 += MR) {
+                  const i32 off = kj * dw;
+                  const float *p = rowp + (off % sw) * g.plane + off / sw;
+                  const v128_t b0 = wasm_v128_load(p), b1 = wasm_v128_load(p + 4);
+                  const v128_t a0 = wasm_v128_load32_splat(w4), a1 = wasm_v128_load32_splat(w4 + 1);
+                  const v128_t a2 = wasm_v128_load32_splat(w4 + 2), a3 = wasm_v128_load32_splat(w4 + 3);
+                  c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
+                  c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+                  c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
+                  c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+                  c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
+                  c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+                  c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
+                  c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+                }
+              }
+            }
+            float *t = out + oh * g.owp + ov;
+            const i32 rs = OH * g.owp;
+            wasm_v128_store(t, c00);
+            wasm_v128_store(t + 4, c01);
+            wasm_v128_store(t + rs, c10);
+            wasm_v128_store(t + rs + 4, c11);
+            wasm_v128_store(t + 2 * rs, c20);
+            wasm_v128_store(t + 2 * rs + 4, c21);
+            wasm_v128_store(t + 3 * rs, c30);
+            wasm_v128_store(t + 3 * rs + 4, c31);
+          }
+        }
+        const i32 oc = gi * coutG + blk * MR;
+        store_rows(d, out, MR, g.owp, yb + oc * OH * d->ow, CF(d->bias) + oc, rb ? rb + oc * OH * d->ow : 0);
+      }
+      /* The remaining output channels (all of them when depthwise), one at a time. */
+      for (i32 o = blocks * MR; o < coutG; o++) {
+        const float *w1 = wg + blocks * MR * KK + (o - blocks * MR) * KK;
+        for (i32 oh = 0; oh < OH; oh++) {
+          for (i32 ov = 0; ov < g.owp; ov += NR) {
+            v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
+            const float *wp = w1;
+            for (i32 ci = 0; ci < cinG; ci++) {
+              for (i32 ki = 0; ki < kh; ki++) {
+                const float *rowp = pad + ci * sw * g.plane + (oh * sh + ki * dh) * g.wq + ov;
+                for (i32 kj = 0; kj < kw; kj++, wp++) {
+                  const i32 off = kj * dw;
+                  const float *p = rowp + (off % sw) * g.plane + off / sw;
+                  const v128_t a = wasm_v128_load32_splat(wp);
+                  c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a, wasm_v128_load(p)));
+                  c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a, wasm_v128_load(p + 4)));
+                }
+              }
+            }
+            wasm_v128_store(out + oh * g.owp + ov, c0);
+            wasm_v128_store(out + oh * g.owp + ov + 4, c1);
+          }
+        }
+        const i32 oc = gi * coutG + o;
+        store_rows(d, out, 1, g.owp, yb + oc * OH * d->ow, CF(d->bias) + oc, rb ? rb + oc * OH * d->ow : 0);
+      }
+    }
+  }
+}
+
+EXPORT(conv2d) void conv2d(i32 descPtr) {
+  const ConvDesc *d = (const ConvDesc *)(unsigned long)descPtr;
+  if (d->algo == 1) {
+    conv_direct(d);
+    return;
+  }
+  /* One GEMM per image and group; A holds each group's panels one after the other. */
+  const i32 G = d->groups, M = d->cout / G, N = d->oh * d->ow, K = d->cin / G * d->kh * d->kw;
+  const i32 groupA = ceil_div(M, MR) * MR * K;
+  for (i32 b = 0; b < d->batch; b++) {
+    for (i32 g = 0; g < G; g++) {
+      const float *res = d->res ? CF(d->res) + b * d->res_bstride + g * M * N : 0;
+      const float *x = CF(d->x) + b * d->x_bstride + g * (d->cin / G) * d->h * d->w;
+      gemm_conv(d, M, N, K, CF(d->wt) + g * groupA, x, F(d->y) + b * d->y_bstride + g * M * N, N, CF(d->bias) + g * M, res, N, F(d->scratch));
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Linear: y[b] = W x[b] + bias, W [out x in] as stored.               */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  i32 batch, in, out, x, y, y_bstride, wt, bias, act;
+  float slope;
+} LinearDesc;
+
+static inline float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
+EXPORT(linear) void linear(i32 descPtr) {
+  const LinearDesc *d = (const LinearDesc *)(unsigned long)descPtr;
+  const i32 N = d->in, O = d->out;
+  const float *Wt = CF(d->wt), *bias = CF(d->bias);
+  const i32 n4 = N & ~3;
+  i32 o = 0;
+  for (; o + 4 <= O; o += 4) {
+    const float *w0 = Wt + o * N, *w1 = w0 + N, *w2 = w1 + N, *w3 = w2 + N;
+    for (i32 b = 0; b < d->batch; b++) {
+      const float *x = CF(d->x) + b * N;
+      v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+      for (i32 i = 0; i < n4; i += 4) {
+        const v128_t xv = wasm_v128_load(x + i);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(xv, wasm_v128_load(w0 + i)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(xv, wasm_v128_load(w1 + i)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(xv, wasm_v128_load(w2 + i)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(xv, wasm_v128_load(w3 + i)));
+      }
+      float r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
+      for (i32 i = n4; i < N; i++) {
+        r0 += x[i] * w0[i];
+        r1 += x[i] * w1[i];
+        r2 += x[i] * w2[i];
+        r3 += x[i] * w3[i];
+      }
+      float *y = F(d->y) + b * d->y_bstride + o;
+      y[0] = act_s(r0 + bias[o], d->act, d->slope);
+      y[1] = act_s(r1 + bias[o + 1], d->act, d->slope);
+      y[2] = act_s(r2 + bias[o + 2], d->act, d->slope);
+      y[3] = act_s(r3 + bias[o + 3], d->act, d->slope);
+    }
+  }
+  for (; o < O; o++) {
+    const float *w0 = Wt + o * N;
+    for (i32 b = 0; b < d->batch; b++) {
+      const float *x = CF(d->x) + b * N;
+      v128_t s0 = wasm_f32x4_splat(0.0f);
+      for (i32 i = 0; i < n4; i += 4) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(x + i), wasm_v128_load(w0 + i)));
+      float r0 = hsum(s0);
+      for (i32 i = n4; i < N; i++) r0 += x[i] * w0[i];
+      F(d->y)[b * d->y_bstride + o] = act_s(r0 + bias[o], d->act, d->slope);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Pools                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  /* planes = batch x channels; y is written at y + (b * ystride + c * OH*OW) with y_bstride between images. */
+  i32 batch, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, x, y, y_bstride, avg;
+} PoolDesc;
+
+/* Max (padding never wins) or average (count_include_pad: divisor clipped to the padded input). */
+EXPORT(pool2d) void pool2d(i32 descPtr) {
+  const PoolDesc *d = (const PoolDesc *)(unsigned long)descPtr;
+  const i32 H = d->h, W = d->w, OH = d->oh, OW = d->ow;
+  for (i32 b = 0; b < d->batch; b++) {
+    for (i32 c = 0; c < d->c; c++) {
+      const float *x = CF(d->x) + (b * d->c + c) * H * W;
+      float *y = F(d->y) + b * d->y_bstride + c * OH * OW;
+      for (i32 oh = 0; oh < OH; oh++) {
+        const i32 hs = oh * d->sh - d->ph;
+        const i32 h0 = max_i(hs, 0), h1 = min_i(hs + d->kh, H);
+        for (i32 ow = 0; ow < OW; ow++) {
+          const i32 ws = ow * d->sw - d->pw;
+          const i32 w0 = max_i(ws, 0), w1 = min_i(ws + d->kw, W);
+          if (d->avg) {
+            const i32 he = min_i(hs + d->kh, H + d->ph), we = min_i(ws + d->kw, W + d->pw);
+            float s = 0.0f;
+            for (i32 h = h0; h < h1; h++)
+              for (i32 w = w0; w < w1; w++) s += x[h * W + w];
+            y[oh * OW + ow] = s / (float)((he - hs) * (we - ws));
+          } else {
+            float m = -__builtin_inff();
+            for (i32 h = h0; h < h1; h++)
+              for (i32 w = w0; w < w1; w++) {
+                const float v = x[h * W + w];
+                m = v > m ? v : m;
+              }
+            y[oh * OW + ow] = m;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Global average pool: each of batch x channels planes of hw values to its mean; images y_bstride floats apart in y. */
+EXPORT(gap) void gap(i32 x, i32 y, i32 batch, i32 channels, i32 hw, i32 y_bstride) {
+  for (i32 b = 0; b < batch; b++) {
+    const float *src = CF(x) + b * channels * hw;
+    float *dst = F(y) + b * y_bstride;
+    for (i32 c = 0; c < channels; c++, src += hw) {
+      v128_t s = wasm_f32x4_splat(0.0f);
+      i32 i = 0;
+      for (; i + 4 <= hw; i += 4) s = wasm_f32x4_add(s, wasm_v128_load(src + i));
+      float t = hsum(s);
+      for (; i < hw; i++) t += src[i];
+      dst[c] = t / (float)hw;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Element-wise                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * y = act(sum of the inputs) for `count` values per image; `inputs` points at `n` pointers.
+ * y may be a concat's slice: images are y_bstride floats apart (inputs are dense).
+ */
+EXPORT(add_n) void add_n(i32 inputs, i32 n, i32 y, i32 batch, i32 count, i32 y_bstride, i32 act, float slope) {
+  const i32 *in = (const i32 *)(unsigned long)inputs;
+  const v128_t s = wasm_f32x4_splat(slope);
+  for (i32 b = 0; b < batch; b++) {
+    float *dst = F(y) + b * y_bstride;
+    const float *a0 = CF(in[0]) + b * count;
+    i32 i = 0;
+    for (; i + 4 <= count; i += 4) {
+      v128_t v = wasm_v128_load(a0 + i);
+      for (i32 j = 1; j < n; j++) v = wasm_f32x4_add(v, wasm_v128_load(CF(in[j]) + b * count + i));
+      wasm_v128_store(dst + i, act_v(v, act, s));
+    }
+    for (; i < count; i++) {
+      float v = a0[i];
+      for (i32 j = 1; j < n; j++) v += CF(in[j])[b * count + i];
+      dst[i] = act_s(v, act, slope);
+    }
+  }
+}
+
+/* Per-channel y = act(x * scale[c] + shift[c]): a batch norm that follows no conv, or a lone activation (scale 1, shift 0). */
+EXPORT(scale_shift) void scale_shift(i32 x, i32 y, i32 batch, i32 channels, i32 hw, i32 y_bstride, i32 scale, i32 shift, i32 act, float slope) {
+  const v128_t s = wasm_f32x4_splat(slope);
+  for (i32 b = 0; b < batch; b++) {
+    for (i32 c = 0; c < channels; c++) {
+      const float *src = CF(x) + (b * channels + c) * hw;
+      float *dst = F(y) + b * y_bstride + c * hw;
+      const float sc = scale ? CF(scale)[c] : 1.0f, sf = shift ? CF(shift)[c] : 0.0f;
+      const v128_t vsc = wasm_f32x4_splat(sc), vsf = wasm_f32x4_splat(sf);
+      i32 i = 0;
+      for (; i + 4 <= hw; i += 4) wasm_v128_store(dst + i, act_v(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i), vsc), vsf), act, s));
+      for (; i < hw; i++) dst[i] = act_s(src[i] * sc + sf, act, slope);
+    }
+  }
+}
