@@ -9,7 +9,7 @@ import { numel, tensor } from './tensor';
 import { WebGpuNetwork, type WebGpuNetworkOptions } from './webgpu/network';
 
 /** The fast CPU engine (WebAssembly SIMD): what `--backend cpu` and the webview's CPU path run. */
-export { createFastCpuSession, type FastCpuOptions, type FastCpuSession } from './wasm/session';
+export { createFastCpuSession, type FastCpuOptions, type FastCpuSession, WasmUnavailableError } from './wasm/session';
 
 export type BackendKind = 'cpu' | 'webgpu';
 

@@ -128,6 +128,20 @@ describe('cnn run', () => {
     expect(r.err).toMatch(/^backend: (webgpu \(.*\)|cpu \((no WebGPU adapter found|the only WebGPU adapter, .*, is a software one and slower here; select it with --backend webgpu)\))$/);
   });
 
+  it('--backend cpu (WebAssembly SIMD) gives the JavaScript reference output (--backend reference) within 1e-4', async () => {
+    const ref = await cli('run', tiny, '--input', xNpy, '--backend', 'reference', '--json');
+    expect(ref.code, ref.err).toBe(0);
+    const r = JSON.parse(ref.out);
+    expect(r.backend).toBe('cpu');
+    expect(r.adapter).toMatch(/^JavaScript reference/);
+    const fast = JSON.parse((await cli('run', tiny, '--input', xNpy, '--backend', 'cpu', '--json')).out);
+    expect(fast.adapter).toMatch(/^WebAssembly SIMD/);
+    const scale = Math.max(...r.output.map(Math.abs));
+    fast.output.forEach((v: number, i: number) => expect(Math.abs(v - r.output[i])).toBeLessThan(1e-4 * (Math.abs(r.output[i]) + scale)));
+    const human = await cli('run', tiny, '--input', xNpy, '--backend', 'reference');
+    expect(human.err).toBe('backend: cpu (the JavaScript reference)');
+  });
+
   it('--backend webgpu gives the CPU reference output within 1e-4', async () => {
     const cpu = JSON.parse((await cli('run', tiny, '--input', xNpy, '--backend', 'cpu', '--json')).out);
     const r = await cli('run', tiny, '--input', xNpy, '--backend', 'webgpu', '--json');
@@ -142,7 +156,7 @@ describe('cnn run', () => {
   describe('errors: one line, exit 1', () => {
     it('usage mistakes', async () => {
       expectOneLineError(await cli('run', tiny), /needs --input/);
-      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--backend', 'tpu'), /--backend tpu: choose cpu or webgpu/);
+      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--backend', 'tpu'), /--backend tpu: choose cpu, webgpu or reference/);
       expectOneLineError(await cli('run', tiny, '--input', xNpy, '--top=-1'), /--top -1: give an integer of at least 0/);
       expectOneLineError(await cli('run', tiny, '--input', xNpy, '--mean', '1,2'), /--mean has 2 values; the input has 3 channels/);
     });
@@ -184,8 +198,27 @@ describe('cnn bench', () => {
     for (const k of ['adapter', 'msMedian', 'msP90', 'gflops', 'layers']) expect(j).toHaveProperty(k);
     expect(j.msP90).toBeGreaterThanOrEqual(j.msMedian);
     expect(j.gflops).toBeCloseTo((2 * j.macs * 2) / (j.msMedian / 1000) / 1e9, 2);
-    expect(j.layers.map((l: { path: string }) => l.path)).toEqual(expect.arrayContaining(['c1', 'b1', 'fc']));
+    // The fast engine folds b1 into c1 and runs the relu in its epilogue: one step, named c1.
+    expect(j.layers.map((l: { path: string }) => l.path)).toEqual(expect.arrayContaining(['c1', 'fc']));
+    expect(j.layers.map((l: { path: string }) => l.path)).not.toContain('b1');
     for (const l of j.layers) expect(l.msMedian).toBeGreaterThanOrEqual(0);
+  });
+
+  it('--backend reference times every layer of the JavaScript reference', async () => {
+    const r = await cli('bench', tiny, '--backend', 'reference', '--runs', '2', '--warmup', '0', '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ backend: 'cpu', runs: 2 });
+    expect(j.adapter).toMatch(/^JavaScript reference/);
+    expect(j.layers.map((l: { path: string }) => l.path)).toEqual(expect.arrayContaining(['c1', 'b1', 'fc']));
+  });
+
+  it('human output on the CPU names fused steps by their first layer', async () => {
+    const r = await cli('bench', tiny, '--backend', 'cpu', '--runs', '2', '--warmup', '0');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('backend: cpu');
+    expect(r.out).toMatch(/on cpu \(WebAssembly SIMD/);
+    expect(r.out).toMatch(/slowest layers \(per-layer medians, fused steps named by their first layer\)/);
   });
 
   it('human output on WebGPU, per fused step', async () => {

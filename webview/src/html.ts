@@ -30,7 +30,8 @@ export function makeNonce(random: (n: number) => Uint8Array = (n) => crypto.getR
 }
 
 /**
- * `default-src 'none'`; scripts by nonce only (no 'unsafe-eval', no 'unsafe-inline'); styles,
+ * `default-src 'none'`; scripts by nonce only (no 'unsafe-eval', no 'unsafe-inline'; WebAssembly may
+ * compile, 'wasm-unsafe-eval', for the CPU engine's kernels, which the page itself embeds); styles,
  * images, fonts and fetches only from the extension's own resources (images and weights the
  * user picked are added to localResourceRoots, so they come from there too); the engine worker
  * from a blob: made of the fetched worker bundle (VS Code serves resources from another origin,
@@ -39,7 +40,7 @@ export function makeNonce(random: (n: number) => Uint8Array = (n) => crypto.getR
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
     `style-src ${cspSource}`,
     `img-src ${cspSource} blob: data:`,
     `font-src ${cspSource}`,

@@ -1,6 +1,6 @@
 /** Picking and opening the engine for `cnn run` and `cnn bench`. */
 import { cpus } from 'node:os';
-import { createCpuSession, createWebGpuSession, type InferenceSession, type Model } from '../../engine/session';
+import { createCpuSession, createFastCpuSession, createWebGpuSession, type InferenceSession, type Model } from '../../engine/session';
 import { isSoftwareAdapter } from '../../engine/webgpu/adapter';
 import { CliError } from '../main';
 
@@ -8,9 +8,10 @@ export const backendOptions = {
   backend: { type: 'string' },
 } as const;
 
-function cpuName(): string {
-  const model = cpus()[0]?.model?.trim();
-  return model ? `JavaScript reference on ${model}` : 'JavaScript reference';
+const BACKENDS = ['cpu', 'webgpu', 'reference'];
+
+function cpuModel(): string | undefined {
+  return cpus()[0]?.model?.trim() || undefined;
 }
 
 /** Dawn is loaded only when WebGPU is wanted: it is a native module, and `cnn run --backend cpu` should not pay for it. */
@@ -35,12 +36,24 @@ export interface OpenedBackend {
 }
 
 /**
- * `--backend cpu|webgpu`, or by default WebGPU on a hardware adapter and the CPU otherwise:
- * a software adapter (SwiftShader) is far slower than the CPU path, so it runs only when asked for.
+ * `--backend cpu|webgpu|reference`, or by default WebGPU on a hardware adapter and the CPU
+ * otherwise: a software adapter (SwiftShader) is far slower than the CPU path, so it runs only
+ * when asked for. `cpu` is the fast engine (WebAssembly SIMD); `reference` the plain JavaScript
+ * one it is tested against (an extension of the CLI spec's cpu|webgpu).
  */
 export async function openBackend(requested: unknown, model: Model, batch: number): Promise<OpenedBackend> {
-  if (requested !== undefined && requested !== 'cpu' && requested !== 'webgpu') throw new CliError(`--backend ${String(requested)}: choose cpu or webgpu`);
-  const cpu = (note: string): OpenedBackend => ({ session: createCpuSession(model, batch, cpuName()), note, close() {} });
+  if (requested !== undefined && !BACKENDS.includes(requested as string)) throw new CliError(`--backend ${String(requested)}: choose cpu, webgpu or reference`);
+  const on = cpuModel() ? ` on ${cpuModel()}` : '';
+  if (requested === 'reference') return { session: createCpuSession(model, batch, `JavaScript reference${on}`), note: 'backend: cpu (the JavaScript reference)', close() {} };
+  const cpu = async (note: string): Promise<OpenedBackend> => {
+    let session: InferenceSession;
+    try {
+      session = await createFastCpuSession(model, batch, { adapter: `WebAssembly SIMD${on}` });
+    } catch (e) {
+      throw new CliError(`cpu: ${(e as Error).message.split('\n')[0]}`);
+    }
+    return { session, note, close: () => session.destroy() };
+  };
   if (requested === 'cpu') return cpu('backend: cpu');
   const { adapter, why } = await findAdapter();
   if (!adapter) {

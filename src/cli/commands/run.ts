@@ -28,7 +28,7 @@ function labelsFor(values: Record<string, unknown>, classes: number): string[] |
 export const runCommand: Command = {
   summary: 'one forward pass on an image or .npy array',
   usage:
-    'cnn run FILE --input IMG_OR_NPY [--weights W.safetensors] [--backend cpu|webgpu] [--top K] [--json] [--out OUT.npy] [--labels FILE] [--mean M,M,M] [--std S,S,S] [--no-antialias] [--seed N] [--network NAME] [--shape CxHxW]',
+    'cnn run FILE --input IMG_OR_NPY [--weights W.safetensors] [--backend cpu|webgpu|reference] [--top K] [--json] [--out OUT.npy] [--labels FILE] [--mean M,M,M] [--std S,S,S] [--no-antialias] [--seed N] [--network NAME] [--shape CxHxW]',
   options: {
     ...modelOptions,
     ...backendOptions,

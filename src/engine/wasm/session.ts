@@ -67,6 +67,9 @@ interface Kernels {
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
+/** WebAssembly (with SIMD) cannot compile here: an old engine, or a page whose CSP lacks 'wasm-unsafe-eval'. */
+export class WasmUnavailableError extends Error {}
+
 function wasmBytes(): Uint8Array<ArrayBuffer> {
   const bin = atob(KERNELS_WASM_BASE64);
   const bytes = new Uint8Array(new ArrayBuffer(bin.length));
@@ -78,7 +81,7 @@ function wasmBytes(): Uint8Array<ArrayBuffer> {
 export function kernelsModule(): Promise<WebAssembly.Module> {
   compiled ??= WebAssembly.compile(wasmBytes()).catch((e: unknown) => {
     compiled = undefined;
-    throw new Error(`cannot compile the CPU engine's WebAssembly (SIMD needed: Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+): ${(e as Error).message}`);
+    throw new WasmUnavailableError(`cannot compile the CPU engine's WebAssembly (SIMD needed: Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+): ${(e as Error).message}`);
   });
   return compiled;
 }

@@ -1,18 +1,20 @@
 /**
- * The engine behind the panel: the project's CPU reference and WebGPU engines (src/engine),
- * used from the worker (worker.ts) or, where a worker cannot start, from the page itself.
+ * The engine behind the panel: the project's fast CPU engine (WebAssembly SIMD), its JavaScript
+ * reference (where WebAssembly cannot compile) and the WebGPU engine (src/engine), used from the
+ * worker (worker.ts) or, where a worker cannot start, from the page itself.
  * Browser-only APIs here are `navigator.gpu` and `performance`.
  */
 import { forwardCpu } from '../../../src/engine/cpu/forward';
 import { preprocessImage } from '../../../src/engine/input/preprocess';
-import { createCpuSession, createWebGpuSession, type InferenceSession, type Model } from '../../../src/engine/session';
+import { createCpuSession, createFastCpuSession, createWebGpuSession, type FastCpuSession, type InferenceSession, type Model, WasmUnavailableError } from '../../../src/engine/session';
 import { tensor, type Tensor } from '../../../src/engine/tensor';
 import { WebGpuNetwork } from '../../../src/engine/webgpu/network';
 import { initWeights } from '../../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../../src/engine/weights/load';
 import type { BackendKind, BenchBackendResult, BenchResult, EngineRequest, FeatureResult, GpuProbe, Progress, RunResult } from './messages';
 
-const CPU_NAME = 'CPU: JavaScript reference engine';
+const CPU_NAME = 'CPU: WebAssembly SIMD';
+const CPU_REFERENCE_NAME = 'CPU: JavaScript reference engine';
 
 export interface CoreHooks {
   progress(p: Progress): void;
@@ -32,6 +34,13 @@ export class EngineCore {
   /** Unfused, so that every node's output can be read as feature maps. */
   private runNet?: WebGpuNetwork;
   private last?: { backend: BackendKind; cpuNodes?: Tensor[]; input: Float32Array };
+  /**
+   * The fast CPU engine for the loaded model: fused until feature maps are asked for, then
+   * replaced by one that keeps every node's output (one copy of the weights either way).
+   */
+  private cpu?: { session: FastCpuSession; keepAll: boolean; ranOn?: Float32Array };
+  /** Why WebAssembly cannot run here (a CSP without 'wasm-unsafe-eval', say): the reference runs instead. */
+  private noWasm?: string;
 
   constructor(private readonly env: { gpu?: GPU | undefined }) {}
 
@@ -109,6 +118,8 @@ export class EngineCore {
     if (key === this.key && this.model) return { key, tensors: this.model.tensors.length };
     this.runNet?.destroy();
     this.runNet = undefined;
+    this.cpu?.session.destroy();
+    this.cpu = undefined;
     this.last = undefined;
     this.model = undefined;
     this.key = '';
@@ -128,11 +139,20 @@ export class EngineCore {
     const input = preprocessImage(r.pixels, { channels: r.channels, height: r.height, width: r.width });
     const shape = [1, r.channels, r.height, r.width];
     if (backend === 'cpu') {
+      const fast = await this.cpuSession(model, this.cpu?.keepAll ?? false);
+      if (!fast) {
+        const t0 = performance.now();
+        const res = forwardCpu(model.graph, model.weights, model.tensors, tensor(shape, input), { keep: 'all' });
+        const ms = performance.now() - t0;
+        this.last = { backend, cpuNodes: res.nodes, input };
+        return { backend, adapter: CPU_REFERENCE_NAME, input, output: res.output.data, ms };
+      }
       const t0 = performance.now();
-      const res = forwardCpu(model.graph, model.weights, model.tensors, tensor(shape, input), { keep: 'all' });
+      const output = await fast.session.run(input);
       const ms = performance.now() - t0;
-      this.last = { backend, cpuNodes: res.nodes, input };
-      return { backend, adapter: CPU_NAME, input, output: res.output.data, ms };
+      fast.ranOn = input;
+      this.last = { backend, input };
+      return { backend, adapter: fast.session.adapter, input, output, ms };
     }
     const { device, adapter } = await this.device();
     if (!this.runNet) this.runNet = await WebGpuNetwork.create(device, model.graph, model.shapes, model.tensors, model.weights, 1, { fuse: false });
@@ -148,12 +168,38 @@ export class EngineCore {
     if (!this.last) throw new Error('run the network first');
     const shape = model.shapes[node];
     if (this.last.backend === 'cpu') {
-      const t = this.last.cpuNodes?.[node];
-      if (!t) throw new Error(`no output kept for ${model.graph.nodes[node].path}`);
-      return { node, shape, data: t.data };
+      if (this.last.cpuNodes) {
+        const t = this.last.cpuNodes[node];
+        if (!t) throw new Error(`no output kept for ${model.graph.nodes[node].path}`);
+        return { node, shape, data: t.data };
+      }
+      const all = await this.cpuSession(model, true);
+      if (!all) throw new Error('the CPU engine is not available');
+      if (all.ranOn !== this.last.input) {
+        await all.session.run(this.last.input);
+        all.ranOn = this.last.input;
+      }
+      return { node, shape, data: all.session.readNode(node) };
     }
     if (!this.runNet || !this.runNet.hasOutput(node)) throw new Error(`${model.graph.nodes[node].path} has no readable output on the GPU`);
     return { node, shape, data: await this.runNet.readNode(node) };
+  }
+
+  /** The fast CPU session of the loaded model (fused, or keeping every output); undefined where WebAssembly cannot run. */
+  private async cpuSession(model: Model, keepAll: boolean): Promise<{ session: FastCpuSession; keepAll: boolean; ranOn?: Float32Array } | undefined> {
+    if (this.noWasm) return undefined;
+    if (this.cpu && (this.cpu.keepAll || !keepAll)) return this.cpu;
+    try {
+      const session = await createFastCpuSession(model, 1, { adapter: CPU_NAME, keepAll });
+      this.cpu?.session.destroy();
+      this.cpu = { session, keepAll };
+      return this.cpu;
+    } catch (e) {
+      // Only a module that cannot compile sends every later run to the reference; other errors are the network's.
+      if (!(e instanceof WasmUnavailableError)) throw e;
+      this.noWasm = e.message;
+      return undefined;
+    }
   }
 
   async bench(backends: BackendKind[], iterations: number, warmup: number, hooks: CoreHooks): Promise<BenchResult> {
@@ -164,8 +210,15 @@ export class EngineCore {
     const results: BenchBackendResult[] = [];
     for (const backend of backends) {
       let session: InferenceSession;
-      if (backend === 'cpu') session = createCpuSession(model, 1, CPU_NAME);
-      else {
+      let owned = true;
+      if (backend === 'cpu') {
+        const fast = await this.cpuSession(model, this.cpu?.keepAll ?? false);
+        // A session that keeps every node's output is unfused: time a fused one (the CLI's).
+        if (fast && !fast.keepAll) {
+          session = fast.session;
+          owned = false;
+        } else session = fast ? await createFastCpuSession(model, 1, { adapter: CPU_NAME }) : createCpuSession(model, 1, CPU_REFERENCE_NAME);
+      } else {
         const { device, adapter } = await this.device(hooks);
         session = await createWebGpuSession(device, adapter, model, 1);
       }
@@ -183,11 +236,11 @@ export class EngineCore {
         if (hooks.cancelled()) return { results, cancelled: true };
         const layers = await session.profile(input);
         hooks.progress({ done: ++done, total, label: `${backend === 'cpu' ? 'CPU' : 'WebGPU'}: per-layer profile` });
-        const method = backend === 'cpu' ? 'wall time per layer' : session.adapter && this.gpu?.device.features.has('timestamp-query') ? 'GPU timestamps per step' : 'wall time per step (fences)';
+        const method = backend === 'cpu' ? (session.adapter === CPU_REFERENCE_NAME ? 'wall time per layer' : 'wall time per fused step') : session.adapter && this.gpu?.device.features.has('timestamp-query') ? 'GPU timestamps per step' : 'wall time per step (fences)';
         results.push({ backend, adapter: session.adapter, times, layers, method });
         await pause();
       } finally {
-        session.destroy();
+        if (owned) session.destroy();
       }
     }
     return { results, cancelled: false };
