@@ -2,6 +2,7 @@ import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
 import type { Diagnostic } from '../diagnostics';
 import type { CnnFile } from './ast';
 import { cstToAst } from './cst-to-ast';
+import { fastParse } from './fast-parse';
 import * as T from './lexer';
 import { parseTokens } from './parser';
 import { LineIndex, type Range } from './range';
@@ -57,8 +58,27 @@ function syntaxMessage(e: IRecognitionException): string {
   }
 }
 
-/** text → tokens → CST → AST, with every lexical and syntax error as a diagnostic. */
+/**
+ * text → AST, with every lexical and syntax error as a diagnostic. A file without errors takes
+ * the hand-written parser (`fast-parse.ts`); one with errors, chevrotain's, which recovers
+ * and explains. Both give the same AST; the tokens are lexed when first asked for.
+ */
 export function parse(text: string): ParseResult {
+  const file = fastParse(text);
+  if (!file) return chevrotainParse(text);
+  let tokens: IToken[] | undefined;
+  return {
+    file,
+    diagnostics: [],
+    lines: new LineIndex(text),
+    get tokens(): IToken[] {
+      return (tokens ??= T.lex(text).tokens);
+    },
+  };
+}
+
+/** text → tokens → CST → AST with chevrotain, with every lexical and syntax error as a diagnostic. */
+export function chevrotainParse(text: string): ParseResult {
   const lines = new LineIndex(text);
   const lexed = T.lex(text);
   const diagnostics: Diagnostic[] = [];
