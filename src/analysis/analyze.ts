@@ -187,39 +187,73 @@ function largestCommonDivisorAtMost(a: number, b: number, limit: number): number
   return 1;
 }
 
+/** Parameters and buffers a layer holds, from its shapes (the counts of `paramTensorsOf`). */
+function paramCounts(node: GraphNode, input: Shape | null, shape: Shape): { params: number; buffers: number } | undefined {
+  const a = node.attrs;
+  switch (a.kind) {
+    case 'conv':
+      return input ? { params: a.out * (input[0] / a.groups) * a.kernel[0] * a.kernel[1] + (a.bias ? a.out : 0), buffers: 0 } : undefined;
+    case 'linear':
+      return input ? { params: a.out * numel(input) + (a.bias ? a.out : 0), buffers: 0 } : undefined;
+    case 'bn':
+      return shape.length ? { params: 2 * shape[0], buffers: 2 * shape[0] } : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** Shapes, parameters, MACs, memory, receptive fields and totals for one expanded network. */
 export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: Diagnostic[] = []): NetworkAnalysis {
   const dtype = options.dtype ?? 'float32';
   const bytes = DTYPE_BYTES[dtype];
   const checker = new ShapeChecker(graph, out);
+  const nodes = graph.nodes;
   const layers: LayerInfo[] = [];
-  const tensors: ParamTensor[] = [];
   const fields: (ReceptiveField | null)[] = [];
-  for (const node of graph.nodes) {
-    const inputShapes = node.inputs.map((i) => layers[i].shape);
+  /** Nodes that own parameters, for the name check and the tensor list. */
+  const owners: number[] = [];
+  for (let id = 0; id < nodes.length; id++) {
+    const node = nodes[id];
+    const ins = node.inputs;
+    const inputShapes: (Shape | null)[] = new Array(ins.length);
+    let known = ins.length > 0;
+    for (let j = 0; j < ins.length; j++) {
+      const s = layers[ins[j]].shape;
+      inputShapes[j] = s;
+      if (s === null) known = false;
+    }
+    const kind = node.attrs.kind;
     let shape: Shape | null = null;
-    if (node.attrs.kind === 'input') shape = options.inputShape ?? node.attrs.shape;
-    else if (node.inputs.length > 0 && inputShapes.every((s): s is Shape => s !== null)) shape = checker.shape(node, inputShapes);
-    const input = inputShapes[0] ?? null;
+    if (kind === 'input') shape = options.inputShape ?? node.attrs.shape;
+    else if (known) shape = checker.shape(node, inputShapes as Shape[]);
+    const input = ins.length ? inputShapes[0] : null;
     const own = shape ? ownFieldOf(node.attrs, input) : null;
     let rf: ReceptiveField | null = null;
-    if (node.attrs.kind === 'input') rf = shape && shape.length === 3 ? INPUT_FIELD : null;
-    else if (node.attrs.kind === 'add' || node.attrs.kind === 'concat') {
-      const ins = node.inputs.map((i) => fields[i]);
-      rf = shape && ins.length && ins.every((f): f is ReceptiveField => f !== null) ? widestField(ins) : null;
-    } else if (own && node.inputs.length === 1 && fields[node.inputs[0]]) {
+    if (kind === 'input') rf = shape && shape.length === 3 ? INPUT_FIELD : null;
+    else if (kind === 'add' || kind === 'concat') {
+      if (shape && ins.length) {
+        const merged: ReceptiveField[] = [];
+        for (const i of ins) {
+          const f = fields[i];
+          if (f === null) break;
+          merged.push(f);
+        }
+        rf = merged.length === ins.length ? widestField(merged) : null;
+      }
+    } else if (own && ins.length === 1 && fields[ins[0]]) {
       // Element-wise layers see exactly what their input saw: share the field, compose nothing.
-      rf = own === INPUT_FIELD ? fields[node.inputs[0]] : composeField(fields[node.inputs[0]]!, own);
+      rf = own === INPUT_FIELD ? fields[ins[0]] : composeField(fields[ins[0]]!, own);
     }
     fields.push(rf);
-    const own_tensors = shape ? paramTensorsOf(node.attrs, input, shape) : [];
     let params = 0;
     let buffers = 0;
-    for (const t of own_tensors) {
-      const n = numel(t.shape);
-      if (t.kind === 'param') params += n;
-      else buffers += n;
-      tensors.push({ name: `${node.path}.${t.role}`, shape: t.shape, kind: t.kind, role: t.role, node: node.id });
+    if (shape) {
+      const counts = paramCounts(node, input, shape);
+      if (counts) {
+        params = counts.params;
+        buffers = counts.buffers;
+        owners.push(id);
+      }
     }
     layers.push({
       node: node.id,
@@ -234,38 +268,74 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
       ownField: own,
     });
   }
-  checkNames(graph, tensors, out);
+  checkNames(graph, owners, out);
   const totals = summarize(graph, layers);
   const inputNode = graph.nodes.find((n) => n.attrs.kind === 'input');
-  return {
+  return new Analysis(
     graph,
     layers,
     totals,
-    tensors,
     dtype,
-    input: inputNode ? layers[inputNode.id].shape : null,
-    output: graph.output >= 0 ? (layers[graph.output]?.shape ?? null) : null,
-  };
+    inputNode ? layers[inputNode.id].shape : null,
+    graph.output >= 0 ? (layers[graph.output]?.shape ?? null) : null,
+    owners,
+  );
+}
+
+/**
+ * A network's analysis. Its tensors are listed when first asked for: the editor never needs
+ * them, and a long network has many. (A getter on the class: one in an object literal would
+ * give every analysis a shape of its own.)
+ */
+class Analysis implements NetworkAnalysis {
+  #owners: number[];
+  #tensors: ParamTensor[] | undefined;
+
+  constructor(
+    readonly graph: Graph,
+    readonly layers: LayerInfo[],
+    readonly totals: Totals,
+    readonly dtype: DType,
+    readonly input: Shape | null,
+    readonly output: Shape | null,
+    owners: number[],
+  ) {
+    this.#owners = owners;
+  }
+
+  get tensors(): ParamTensor[] {
+    return (this.#tensors ??= tensorsOf(this.graph, this.layers, this.#owners));
+  }
+}
+
+function tensorsOf(graph: Graph, layers: LayerInfo[], owners: number[]): ParamTensor[] {
+  const tensors: ParamTensor[] = [];
+  for (const id of owners) {
+    const node = graph.nodes[id];
+    const l = layers[id];
+    for (const t of paramTensorsOf(node.attrs, l.inputShapes[0] ?? null, l.shape)) {
+      tensors.push({ name: `${node.path}.${t.role}`, shape: t.shape, kind: t.kind, role: t.role, node: node.id });
+    }
+  }
+  return tensors;
 }
 
 /** Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. */
-function checkNames(graph: Graph, tensors: ParamTensor[], out: Diagnostic[]): void {
+function checkNames(graph: Graph, owners: number[], out: Diagnostic[]): void {
   const owner = new Map<string, number>();
-  let last = -1;
-  for (const t of tensors) {
-    if (t.node === last) continue;
-    last = t.node;
-    const node = graph.nodes[t.node];
+  for (const id of owners) {
+    const node = graph.nodes[id];
     const first = owner.get(node.path);
     if (first === undefined) {
-      owner.set(node.path, t.node);
+      owner.set(node.path, id);
       continue;
     }
     out.push({
       code: 'duplicate-label',
       severity: 'error',
       range: node.range,
-      message: `parameter name '${t.name}' is already taken by another layer; label one of them differently`,
+      // Every parameterised layer's first tensor is its weight.
+      message: `parameter name '${node.path}.weight' is already taken by another layer; label one of them differently`,
       related: [{ range: graph.nodes[first].range, message: 'the other layer' }],
     });
   }
@@ -304,28 +374,38 @@ export function peakLiveBytes(graph: Graph, layers: LayerInfo[]): number {
   const n = graph.nodes.length;
   const lastUse = new Array<number>(n).fill(-1);
   for (const node of graph.nodes) {
-    lastUse[node.id] = Math.max(lastUse[node.id], node.id);
-    for (const i of node.inputs) lastUse[i] = Math.max(lastUse[i], node.id);
+    if (lastUse[node.id] < node.id) lastUse[node.id] = node.id;
+    for (const i of node.inputs) if (lastUse[i] < node.id) lastUse[i] = node.id;
   }
-  for (const o of [graph.output, ...graph.auxOutputs]) if (o >= 0) lastUse[o] = n;
-  const freeAt: number[][] = Array.from({ length: n }, () => []);
-  for (let i = 0; i < n; i++) if (lastUse[i] < n) freeAt[lastUse[i]].push(i);
+  if (graph.output >= 0) lastUse[graph.output] = n;
+  for (const o of graph.auxOutputs) if (o >= 0) lastUse[o] = n;
+  // Tensors freed after each step, as linked lists: head[t] → next[i] → ... (-1 ends).
+  const head = new Array<number>(n).fill(-1);
+  const next = new Array<number>(n).fill(-1);
+  for (let i = n - 1; i >= 0; i--) {
+    const t = lastUse[i];
+    if (t >= 0 && t < n) {
+      next[i] = head[t];
+      head[t] = i;
+    }
+  }
   let live = 0;
   let peak = 0;
   for (let t = 0; t < n; t++) {
     live += layers[t].activationBytes;
     peak = Math.max(peak, live);
-    for (const i of freeAt[t]) live -= layers[i].activationBytes;
+    for (let i = head[t]; i >= 0; i = next[i]) live -= layers[i].activationBytes;
   }
   return peak;
 }
 
 /** Conv and linear layers on the longest path to the main output. */
 function depth(graph: Graph): number {
-  const d: number[] = [];
+  const d = new Array<number>(graph.nodes.length).fill(0);
   for (const node of graph.nodes) {
-    const own = node.attrs.kind === 'conv' || node.attrs.kind === 'linear' ? 1 : 0;
-    d.push(own + Math.max(0, ...node.inputs.map((i) => d[i])));
+    let deepest = 0;
+    for (const i of node.inputs) if (d[i] > deepest) deepest = d[i];
+    d[node.id] = deepest + (node.attrs.kind === 'conv' || node.attrs.kind === 'linear' ? 1 : 0);
   }
   return graph.output >= 0 && graph.output < d.length ? d[graph.output] : 0;
 }

@@ -167,14 +167,12 @@ export function ownFieldOf(attrs: LayerAttrs, input: Shape | null): ReceptiveFie
 
 /** Composes a layer's own field with the field of its input: `r += (k-1)·j`, `j *= s`, `p += pad·j`. */
 export function composeField(inField: ReceptiveField, own: ReceptiveField): ReceptiveField {
-  const dim = (i: 0 | 1): [number, number, number] => [
-    inField.size[i] + (own.size[i] - 1) * inField.stride[i],
-    inField.stride[i] * own.stride[i],
-    inField.padding[i] + own.padding[i] * inField.stride[i],
-  ];
-  const h = dim(0);
-  const w = dim(1);
-  return { size: [h[0], w[0]], stride: [h[1], w[1]], padding: [h[2], w[2]] };
+  const s = inField.stride;
+  return {
+    size: [inField.size[0] + (own.size[0] - 1) * s[0], inField.size[1] + (own.size[1] - 1) * s[1]],
+    stride: [s[0] * own.stride[0], s[1] * own.stride[1]],
+    padding: [inField.padding[0] + own.padding[0] * s[0], inField.padding[1] + own.padding[1] * s[1]],
+  };
 }
 
 /** Through merges the spec takes the largest field over paths, per dimension. */

@@ -72,6 +72,22 @@ function argList(spec: LayerSpec): string {
   return spec.args.map((a) => a.name).join(', ');
 }
 
+const POSITIONAL = new Map<LayerSpec, ArgSpec[]>();
+
+function positionalArgs(spec: LayerSpec): ArgSpec[] {
+  let p = POSITIONAL.get(spec);
+  if (!p) POSITIONAL.set(spec, (p = spec.args.filter((a) => a.positional)));
+  return p;
+}
+
+/** The value bound to the spec's argument `name`, if any. */
+function valueOf(spec: LayerSpec, values: (Resolved | undefined)[] | undefined, name: string): Resolved | undefined {
+  if (!values) return undefined;
+  const args = spec.args;
+  for (let i = 0; i < args.length; i++) if (args[i].name === name) return values[i];
+  return undefined;
+}
+
 /**
  * Binds a layer statement's arguments to its spec and checks each one: unknown names, repeats,
  * types and missing required arguments are errors at their own position.
@@ -82,8 +98,10 @@ export function resolveLayer(
   env: Env,
   out: Diagnostic[],
 ): LayerAttrs | undefined {
-  const bound = new Map<string, Bound>();
-  const positional = spec.args.filter((a) => a.positional);
+  // Bound values and argument ranges by the index of their spec in `spec.args`.
+  let values: (Resolved | undefined)[] | undefined;
+  let ranges: Range[] | undefined;
+  const positional = positionalArgs(spec);
   let pos = 0;
   let ok = true;
   for (const arg of stmt.args) {
@@ -106,7 +124,7 @@ export function resolveLayer(
       }
     } else {
       // Positional arguments fill the positional slots in order, skipping any already named.
-      while (pos < positional.length && bound.has(positional[pos].name)) pos++;
+      while (pos < positional.length && values?.[spec.args.indexOf(positional[pos])] !== undefined) pos++;
       target = positional[pos++];
       if (!target) {
         out.push({
@@ -121,7 +139,8 @@ export function resolveLayer(
         continue;
       }
     }
-    if (bound.has(target.name)) {
+    const index = spec.args.indexOf(target);
+    if (values?.[index] !== undefined) {
       out.push({
         code: 'duplicate-argument',
         severity: 'error',
@@ -141,10 +160,14 @@ export function resolveLayer(
       ok = false;
       continue;
     }
-    bound.set(target.name, { spec: target, value: r, range: arg.range });
+    values ??= new Array<Resolved | undefined>(spec.args.length).fill(undefined);
+    ranges ??= new Array<Range>(spec.args.length);
+    values[index] = r;
+    ranges[index] = arg.range;
   }
-  for (const a of spec.args) {
-    if (a.required && !bound.has(a.name) && ok) {
+  for (let i = 0; i < spec.args.length; i++) {
+    const a = spec.args[i];
+    if (a.required && values?.[i] === undefined && ok) {
       const example = a.type === 'shape' ? '3x224x224' : a.name === 'out' ? '64' : a.name === 'size' ? '6x6' : '3';
       const text = a.positional && a.name !== 'k' ? ` ${example}` : ` ${a.name}=${example}`;
       out.push({
@@ -158,8 +181,10 @@ export function resolveLayer(
     }
   }
   if (!ok) return undefined;
-  const attrs = build(spec.keyword, (name) => bound.get(name)?.value);
-  return checkPadding(attrs, bound.get('p'), out) ? attrs : undefined;
+  const attrs = build(spec, values);
+  const p = spec.args.findIndex((a) => a.name === 'p');
+  const padding = p >= 0 && values?.[p] !== undefined ? { spec: spec.args[p], value: values[p]!, range: ranges![p] } : undefined;
+  return checkPadding(attrs, padding, out) ? attrs : undefined;
 }
 
 /** `p=same` needs an even `D*(K-1)`; pools, like PyTorch's, take at most half the kernel as padding. */
@@ -189,7 +214,9 @@ function checkPadding(attrs: LayerAttrs, p: Bound | undefined, out: Diagnostic[]
   return true;
 }
 
-function build(keyword: string, get: (name: string) => Resolved | undefined): LayerAttrs {
+function build(spec: LayerSpec, values: (Resolved | undefined)[] | undefined): LayerAttrs {
+  const keyword = spec.keyword;
+  const get = (name: string): Resolved | undefined => valueOf(spec, values, name);
   const pair = (name: string, dflt: Pair): Pair => (get(name) as Pair | undefined) ?? dflt;
   const num = (name: string, dflt: number): number => (get(name) as number | undefined) ?? dflt;
   const bool = (name: string, dflt: boolean): boolean => (get(name) as boolean | undefined) ?? dflt;

@@ -70,6 +70,8 @@ class Expander {
   private aux = false;
   private steps = 0;
   private sawInput = false;
+  /** Diagnostics of one argument check, reused from layer to layer. */
+  private readonly sink: Diagnostic[] = [];
 
   constructor(
     private readonly blocks: ReadonlyMap<string, A.BlockDef>,
@@ -84,6 +86,12 @@ class Expander {
     return this.calls.map((c) => ({ range: c.range, message: `in this call of ${c.block}` }));
   }
 
+  /** Reports what a check left in `sink` (annotated with the call chain) and empties it. */
+  private flush(sink: Diagnostic[]): void {
+    for (const d of sink) this.report(d);
+    sink.length = 0;
+  }
+
   /** Runs an evaluation or argument check and annotates what it reports with the call chain. */
   private checked<T>(f: (sink: Diagnostic[]) => T): T {
     const sink: Diagnostic[] = [];
@@ -95,7 +103,8 @@ class Expander {
   private addNode(attrs: LayerAttrs, inputs: Flow[], path: string, range: Range, nameRange: Range): Flow {
     if (this.nodes.length >= MAX_LAYERS) throw new LimitReached();
     // An unknown input leaves the layer without inputs; the analysis then gives it no shape.
-    const known = inputs.every((i) => i !== null) ? (inputs as number[]) : [];
+    let known = inputs as number[];
+    for (const i of inputs) if (i === null) known = [];
     const id = this.nodes.length;
     this.nodes.push({ id, attrs, inputs: known, path, range, nameRange, calls: this.calls, aux: this.aux });
     return id;
@@ -210,7 +219,9 @@ class Expander {
     const name = s.keyword.text;
     const spec = layerSpec(name);
     if (spec) {
-      const attrs = this.checked((sink) => resolveLayer(s, spec, env, sink));
+      const sink = this.sink;
+      const attrs = resolveLayer(s, spec, env, sink);
+      if (sink.length) this.flush(sink);
       if (spec.keyword === 'input') return this.input(s, attrs, scope);
       const path = scope.take(s.label);
       if (!this.sawInput) {
