@@ -1,7 +1,9 @@
 // `npm run bench:cpu`: the fast CPU engine (src/engine/wasm, WebAssembly SIMD, one thread) against
 // ONNX Runtime Web's wasm provider (one thread) on the same networks, weights and input: each
 // network's ONNX export (src/export/onnx.ts) runs in ORT. Passes alternate between the two in one
-// process, so that load from other processes hits both alike; medians are reported.
+// process, so that load from other processes hits both alike; medians are reported, of wall time
+// and of this process's CPU time (both engines run on this one thread: on a busy machine the CPU
+// time is the steadier figure).
 //
 //   node scripts/bench-cpu.mjs [--runs N] [--warmup N] [--only resnet18,resnext50] [--json] [--profile]
 //
@@ -80,14 +82,20 @@ for (const n of NETWORKS) {
   }
   const tOurs = [];
   const tOrt = [];
+  const cOurs = [];
+  const cOrt = [];
   const passes = [];
+  const timed = async (f, wall, cpu) => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await f();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  };
   for (let i = 0; i < runs; i++) {
-    let t0 = performance.now();
-    await ours.run(input);
-    tOurs.push(performance.now() - t0);
-    t0 = performance.now();
-    await runOrt();
-    tOrt.push(performance.now() - t0);
+    await timed(() => ours.run(input), tOurs, cOurs);
+    await timed(runOrt, tOrt, cOrt);
     if (wantProfile) passes.push(await ours.profile(input));
   }
   const r = {
@@ -97,6 +105,9 @@ for (const n of NETWORKS) {
     oursMs: Number(median(tOurs).toFixed(2)),
     ortMs: Number(median(tOrt).toFixed(2)),
     speedup: Number((median(tOrt) / median(tOurs)).toFixed(2)),
+    oursCpuMs: Number(median(cOurs).toFixed(2)),
+    ortCpuMs: Number(median(cOrt).toFixed(2)),
+    cpuSpeedup: Number((median(cOrt) / median(cOurs)).toFixed(2)),
     maxRelDiff: Number((diff / scale).toExponential(2)),
   };
   if (wantProfile) {
@@ -110,8 +121,9 @@ for (const n of NETWORKS) {
   await ortSession.release();
   if (!json) {
     console.log(
-      `${r.network.padEnd(18)} [${inShape.join('x')}]  ours ${r.oursMs.toFixed(1).padStart(8)} ms   ORT-web wasm ${r.ortMs.toFixed(1).padStart(8)} ms   ` +
-        `ORT/ours ${r.speedup.toFixed(2)}x   (${((2 * r.macs) / r.oursMs / 1e6).toFixed(1)} GFLOP/s; outputs agree to ${r.maxRelDiff} of max)`,
+      `${r.network.padEnd(16)} [${inShape.join('x')}]  wall: ours ${r.oursMs.toFixed(1).padStart(7)} ms, ORT ${r.ortMs.toFixed(1).padStart(7)} ms, ORT/ours ${r.speedup.toFixed(2)}x;  ` +
+        `CPU time: ours ${r.oursCpuMs.toFixed(1).padStart(7)} ms, ORT ${r.ortCpuMs.toFixed(1).padStart(7)} ms, ${r.cpuSpeedup.toFixed(2)}x  ` +
+        `(${((2 * r.macs) / r.oursCpuMs / 1e6).toFixed(1)} GFLOP/s; outputs agree to ${r.maxRelDiff} of max)`,
     );
     if (r.slowest) for (const l of r.slowest) console.log(`    ${l.path.padEnd(36)} ${l.ms.toFixed(3)} ms`);
   }

@@ -23,9 +23,15 @@ typedef unsigned int u32;
 #define MR 4
 #define NR 8
 /* Cache blocking of the GEMM: a KC x NC block of B (<= 256 KiB) is packed at a time; A is read in MC-row blocks. */
+#ifndef KC_MAX
 #define KC_MAX 256
+#endif
+#ifndef NC_MAX
 #define NC_MAX 256
+#endif
+#ifndef MC_MAX
 #define MC_MAX 128
+#endif
 
 enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY = 2 };
 
@@ -62,27 +68,33 @@ static inline float act_s(float v, i32 act, float slope) {
  * c: the tile's top-left, rows ldc apart. first: start from zero, else add to what c holds;
  * last: add bias (one per row), the residual tile (rows ldr apart) and apply the activation.
  */
-static void tile_4x8(i32 kc, const float *restrict a, const float *restrict b, float *restrict c, i32 ldc, i32 first, i32 last,
+__attribute__((noinline)) static void tile_4x8(i32 kc, const float *restrict a, const float *restrict b, float *restrict c, i32 ldc, i32 first, i32 last,
                      const float *bias, const float *res, i32 ldr, i32 act, float slope) {
   v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (i32 k = 0; k < kc; k++) {
-    const v128_t b0 = wasm_v128_load(b);
-    const v128_t b1 = wasm_v128_load(b + 4);
-    const v128_t a0 = wasm_v128_load32_splat(a);
-    const v128_t a1 = wasm_v128_load32_splat(a + 1);
-    const v128_t a2 = wasm_v128_load32_splat(a + 2);
-    const v128_t a3 = wasm_v128_load32_splat(a + 3);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
-    a += 4;
-    b += 8;
+  /*
+   * One k step per iteration, in a function of its own (noinline): V8 unrolls small innermost
+   * wasm loops, the more the deeper they nest, and then keeps a copy of the accumulators on the
+   * stack at every exit of the copies; inlined into the GEMM's loop nest, this loop ran 25%
+   * slower. Bigger bodies (several k steps) spill worse still.
+   */
+#define STEP(a, b)                                                                   \
+  {                                                                                  \
+    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load((b) + 4);               \
+    v128_t x = wasm_v128_load32_splat(a);                                            \
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));                                \
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));                                \
+    x = wasm_v128_load32_splat((a) + 1);                                             \
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));                                \
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));                                \
+    x = wasm_v128_load32_splat((a) + 2);                                             \
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));                                \
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));                                \
+    x = wasm_v128_load32_splat((a) + 3);                                             \
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));                                \
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));                                \
   }
+#pragma clang loop unroll(disable)
+  for (i32 k = 0; k < kc; k++, a += 4, b += 8) STEP(a, b);
   float *c0 = c, *c1 = c + ldc, *c2 = c + 2 * ldc, *c3 = c + 3 * ldc;
   if (!first) {
     c00 = wasm_f32x4_add(c00, wasm_v128_load(c0));
@@ -276,6 +288,9 @@ static void gemm_conv(const ConvDesc *d, i32 M, i32 N, i32 K, const float *A, co
             const float *ap = A + (i / MR) * K * MR + k0 * MR;
             float *cp = C + i * ldc + n0 + j;
             const float *rp = res ? res + i * ldr + n0 + j : 0;
+#ifdef PACK_ONLY
+            if (mr) continue;
+#endif
             if (mr == MR && nr == NR)
               tile_4x8(kc, ap, bp, cp, ldc, first, last, bias + i, rp, ldr, d->act, d->slope);
             else
@@ -316,7 +331,7 @@ EXPORT(conv_direct_scratch) i32 conv_direct_scratch(i32 descPtr) {
   const ConvDesc *d = (const ConvDesc *)(unsigned long)descPtr;
   const DirectGeom g = direct_geom(d);
   const i32 cinG = d->cin / d->groups;
-  return cinG * d->sw * g.plane + MR * d->oh * g.owp;
+  return cinG * d->sw * g.plane + MR * d->oh * g.owp + cinG * d->kh * d->kw;
 }
 
 static void store_rows(const ConvDesc *d, const float *t, i32 rows, i32 owp, float *y, const float *bias, const float *res) {
@@ -343,105 +358,125 @@ static void store_rows(const ConvDesc *d, const float *t, i32 rows, i32 owp, flo
   }
 }
 
+/* The padded, phase-split copy of `cinG` channels of one image's input (see conv_direct). */
+static void build_pad(const ConvDesc *d, const DirectGeom *g, const float *x, i32 cinG, float *pad) {
+  const i32 H = d->h, W = d->w, sw = d->sw;
+  for (i32 ci = 0; ci < cinG; ci++) {
+    const float *xc = x + ci * H * W;
+    for (i32 p = 0; p < sw; p++) {
+      float *pl = pad + (ci * sw + p) * g->plane;
+      /* Phase columns q whose input column q*sw + p - pw lies in [0, W). */
+      const i32 first = d->pw - p;
+      const i32 q0 = min_i(g->wq, max_i(0, ceil_div(max_i(first, 0), sw)));
+      const i32 q1 = max_i(q0, min_i(g->wq, (W - 1 + d->pw - p) >= 0 ? (W - 1 + d->pw - p) / sw + 1 : 0));
+      for (i32 r = 0; r < g->hp; r++) {
+        const i32 ih = r - d->ph;
+        float *prow = pl + r * g->wq;
+        if (ih < 0 || ih >= H) {
+          for (i32 q = 0; q < g->wq; q++) prow[q] = 0.0f;
+          continue;
+        }
+        const float *xrow = xc + ih * W + p - d->pw;
+        for (i32 q = 0; q < q0; q++) prow[q] = 0.0f;
+        if (sw == 1) {
+          i32 q = q0;
+          for (; q + 4 <= q1; q += 4) wasm_v128_store(prow + q, wasm_v128_load(xrow + q));
+          for (; q < q1; q++) prow[q] = xrow[q];
+        } else {
+          for (i32 q = q0; q < q1; q++) prow[q] = xrow[q * sw];
+        }
+        for (i32 q = q1; q < g->wq; q++) prow[q] = 0.0f;
+      }
+    }
+  }
+}
+
+/*
+ * One group of one image: out[r][oh][ov..ov+8) for 4 output channels (a GEMM tile whose B
+ * columns are read straight from the padded input through a table of tap offsets).
+ */
+__attribute__((noinline)) static void direct_4x8(i32 taps, const i32 *tap, const float *base, const float *w4, float *t, i32 rs) {
+  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+#pragma clang loop unroll(disable)
+  for (i32 k = 0; k < taps; k++, w4 += MR) {
+    const float *p = base + tap[k];
+    const v128_t b0 = wasm_v128_load(p), b1 = wasm_v128_load(p + 4);
+    v128_t a = wasm_v128_load32_splat(w4);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(w4 + 1);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(w4 + 2);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(w4 + 3);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+  }
+  wasm_v128_store(t, c00);
+  wasm_v128_store(t + 4, c01);
+  wasm_v128_store(t + rs, c10);
+  wasm_v128_store(t + rs + 4, c11);
+  wasm_v128_store(t + 2 * rs, c20);
+  wasm_v128_store(t + 2 * rs + 4, c21);
+  wasm_v128_store(t + 3 * rs, c30);
+  wasm_v128_store(t + 3 * rs + 4, c31);
+}
+
+/* One output channel, 16 columns at a time (depthwise and leftover channels). */
+__attribute__((noinline)) static void direct_1x16(i32 taps, const i32 *tap, const float *base, const float *w1, float *t, i32 cols) {
+  v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0, c2 = c0, c3 = c0;
+#pragma clang loop unroll(disable)
+  for (i32 k = 0; k < taps; k++) {
+    const float *p = base + tap[k];
+    const v128_t a = wasm_v128_load32_splat(w1 + k);
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a, wasm_v128_load(p)));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a, wasm_v128_load(p + 4)));
+    if (cols > 8) {
+      c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(a, wasm_v128_load(p + 8)));
+      c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(a, wasm_v128_load(p + 12)));
+    }
+  }
+  wasm_v128_store(t, c0);
+  wasm_v128_store(t + 4, c1);
+  if (cols > 8) {
+    wasm_v128_store(t + 8, c2);
+    wasm_v128_store(t + 12, c3);
+  }
+}
+
 static void conv_direct(const ConvDesc *d) {
   const DirectGeom g = direct_geom(d);
   const i32 G = d->groups, cinG = d->cin / G, coutG = d->cout / G;
-  const i32 H = d->h, W = d->w, OH = d->oh, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw;
+  const i32 OH = d->oh, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw;
   const i32 KK = cinG * kh * kw;
   const i32 blocks = coutG / MR;
   float *pad = F(d->scratch);
   float *out = pad + cinG * sw * g.plane;
+  i32 *tap = (i32 *)(out + MR * OH * g.owp);
+  /* Offset of each tap (ci, ki, kj) from the window's top-left in the padded copy. */
+  for (i32 ci = 0, t = 0; ci < cinG; ci++)
+    for (i32 ki = 0; ki < kh; ki++)
+      for (i32 kj = 0; kj < kw; kj++, t++) tap[t] = (ci * sw + (kj * dw) % sw) * g.plane + ki * dh * g.wq + (kj * dw) / sw;
   for (i32 b = 0; b < d->batch; b++) {
     const float *xb = CF(d->x) + b * d->x_bstride;
     float *yb = F(d->y) + b * d->y_bstride;
     const float *rb = d->res ? CF(d->res) + b * d->res_bstride : 0;
     for (i32 gi = 0; gi < G; gi++) {
-      /* The padded, phase-split copy of this group's input. */
-      for (i32 ci = 0; ci < cinG; ci++) {
-        const float *xc = xb + (gi * cinG + ci) * H * W;
-        for (i32 p = 0; p < sw; p++) {
-          float *pl = pad + (ci * sw + p) * g.plane;
-          for (i32 r = 0; r < g.hp; r++) {
-            const i32 ih = r - d->ph;
-            float *prow = pl + r * g.wq;
-            if (ih < 0 || ih >= H) {
-              for (i32 q = 0; q < g.wq; q++) prow[q] = 0.0f;
-              continue;
-            }
-            const float *xrow = xc + ih * W;
-            for (i32 q = 0; q < g.wq; q++) {
-              const i32 iw = q * sw + p - d->pw;
-              prow[q] = (iw >= 0 && iw < W) ? xrow[iw] : 0.0f;
-            }
-          }
-        }
-      }
+      build_pad(d, &g, xb + gi * cinG * d->h * d->w, cinG, pad);
       const float *wg = CF(d->wt) + gi * coutG * KK;
-      /* Blocks of 4 output channels: 4 x 8 outputs per step, as the GEMM tile. */
       for (i32 blk = 0; blk < blocks; blk++) {
         const float *wb = wg + blk * MR * KK;
-        for (i32 oh = 0; oh < OH; oh++) {
-          for (i32 ov = 0; ov < g.owp; ov += NR) {
-            v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-            const float *w4 = wb;
-            for (i32 ci = 0; ci < cinG; ci++) {
-              for (i32 ki = 0; ki < kh; ki++) {
-                const float *rowp = pad + ci * sw * g.plane + (oh * sh + ki * dh) * g.wq + ov;
-                for (i32 kj = 0; kj < kw; kj++, w4 += MR) {
-                  const i32 off = kj * dw;
-                  const float *p = rowp + (off % sw) * g.plane + off / sw;
-                  const v128_t b0 = wasm_v128_load(p), b1 = wasm_v128_load(p + 4);
-                  const v128_t a0 = wasm_v128_load32_splat(w4), a1 = wasm_v128_load32_splat(w4 + 1);
-                  const v128_t a2 = wasm_v128_load32_splat(w4 + 2), a3 = wasm_v128_load32_splat(w4 + 3);
-                  c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-                  c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-                  c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-                  c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-                  c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-                  c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-                  c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-                  c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
-                }
-              }
-            }
-            float *t = out + oh * g.owp + ov;
-            const i32 rs = OH * g.owp;
-            wasm_v128_store(t, c00);
-            wasm_v128_store(t + 4, c01);
-            wasm_v128_store(t + rs, c10);
-            wasm_v128_store(t + rs + 4, c11);
-            wasm_v128_store(t + 2 * rs, c20);
-            wasm_v128_store(t + 2 * rs + 4, c21);
-            wasm_v128_store(t + 3 * rs, c30);
-            wasm_v128_store(t + 3 * rs + 4, c31);
-          }
-        }
+        for (i32 oh = 0; oh < OH; oh++)
+          for (i32 ov = 0; ov < g.owp; ov += NR) direct_4x8(KK, tap, pad + oh * sh * g.wq + ov, wb, out + oh * g.owp + ov, OH * g.owp);
         const i32 oc = gi * coutG + blk * MR;
         store_rows(d, out, MR, g.owp, yb + oc * OH * d->ow, CF(d->bias) + oc, rb ? rb + oc * OH * d->ow : 0);
       }
-      /* The remaining output channels (all of them when depthwise), one at a time. */
       for (i32 o = blocks * MR; o < coutG; o++) {
         const float *w1 = wg + blocks * MR * KK + (o - blocks * MR) * KK;
-        for (i32 oh = 0; oh < OH; oh++) {
-          for (i32 ov = 0; ov < g.owp; ov += NR) {
-            v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
-            const float *wp = w1;
-            for (i32 ci = 0; ci < cinG; ci++) {
-              for (i32 ki = 0; ki < kh; ki++) {
-                const float *rowp = pad + ci * sw * g.plane + (oh * sh + ki * dh) * g.wq + ov;
-                for (i32 kj = 0; kj < kw; kj++, wp++) {
-                  const i32 off = kj * dw;
-                  const float *p = rowp + (off % sw) * g.plane + off / sw;
-                  const v128_t a = wasm_v128_load32_splat(wp);
-                  c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a, wasm_v128_load(p)));
-                  c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a, wasm_v128_load(p + 4)));
-                }
-              }
-            }
-            wasm_v128_store(out + oh * g.owp + ov, c0);
-            wasm_v128_store(out + oh * g.owp + ov + 4, c1);
-          }
-        }
+        for (i32 oh = 0; oh < OH; oh++)
+          for (i32 ov = 0; ov < g.owp; ov += 2 * NR) direct_1x16(KK, tap, pad + oh * sh * g.wq + ov, w1, out + oh * g.owp + ov, g.owp - ov);
         const i32 oc = gi * coutG + o;
         store_rows(d, out, 1, g.owp, yb + oc * OH * d->ow, CF(d->bias) + oc, rb ? rb + oc * OH * d->ow : 0);
       }
@@ -628,3 +663,9 @@ EXPORT(scale_shift) void scale_shift(i32 x, i32 y, i32 batch, i32 channels, i32 
     }
   }
 }
+#ifdef BENCH_TILE
+EXPORT(bench_tile) void bench_tile(i32 kc, i32 reps, i32 buf) {
+  float *a = F(buf), *b = a + 4 * kc, *c = b + 8 * kc, bias[4] = {0, 0, 0, 0};
+  for (i32 r = 0; r < reps; r++) tile_4x8(kc, a, b, c, 8, 1, 1, bias, 0, 0, 1, 0.0f);
+}
+#endif

@@ -171,7 +171,7 @@ function directScratch(c: { cin: number; groups: number; oh: number; ow: number;
   const owp = Math.ceil(c.ow / NR) * NR;
   const wq = owp + Math.floor(((c.kw - 1) * c.dw) / c.sw);
   const hp = (c.oh - 1) * c.sh + (c.kh - 1) * c.dh + 1;
-  return (c.cin / c.groups) * c.sw * hp * wq + MR * c.oh * owp;
+  return (c.cin / c.groups) * c.sw * hp * wq + MR * c.oh * owp + (c.cin / c.groups) * c.kh * c.kw;
 }
 
 /**
