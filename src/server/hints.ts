@@ -30,7 +30,7 @@ export function callText(model: DocModel, r: { start: { offset: number }; end: {
 /** The shapes a statement gives over all its expansions, grouped: `64×56×56 (×2), 128×28×28`. */
 export function instanceShapes(model: DocModel, entry: Entry): string {
   const counts = new Map<string, number>();
-  for (const inst of entry.instances.values()) {
+  for (const inst of entry.instances) {
     const layer = entry.stmt && isLayerCall(entry.stmt);
     const ids = layer ? inst.own : [model.outputOf(entry, inst)];
     for (const id of ids) {
@@ -47,7 +47,7 @@ export function blockNote(model: DocModel, entry: Entry, inst: Instance): string
   if (entry.def.kind !== 'block') return undefined;
   const site = inst.calls[inst.calls.length - 1];
   if (!site) return undefined;
-  const n = entry.instances.size;
+  const n = entry.instances.length;
   return (
     `Inside block \`${entry.def.name.text}\`: figures for the first call, \`${callText(model, site.range)}\` (line ${site.range.start.line + 1})` +
     (n > 1 ? `, 1 of ${n} expansions; they give ${instanceShapes(model, entry)}.` : '.')
@@ -71,7 +71,7 @@ function md(value: string): MarkupContent {
 function lineSummaries(model: DocModel, lo: number, hi: number): Map<number, Summary[]> {
   const byLine = new Map<number, Entry[]>();
   for (const e of model.entries) {
-    if (!e.stmt || e.instances.size === 0) continue;
+    if (!e.stmt || e.instances.length === 0) continue;
     const line = e.range.end.line;
     if (line < lo || line > hi) continue;
     let list = byLine.get(line);
@@ -168,7 +168,7 @@ export function inlayHints(model: DocModel, range: LspRange, settings: Settings,
     }
     if (opt.memory && mem) extra.push(bytes(mem));
     if (extra.length) parts.push({ value: `${parts.length ? ' · ' : ''}${extra.join(' · ')}`, tooltip: tip });
-    const n = last.entry.instances.size;
+    const n = last.entry.instances.length;
     const site = last.inst.calls[last.inst.calls.length - 1];
     if (last.entry.def.kind === 'block' && site && parts.length) {
       parts.push({

@@ -142,7 +142,7 @@ function statementHover(model: DocModel, entry: Entry, settings: Settings): stri
   }
   const note = blockNote(model, entry, s.inst);
   if (note) out.push(`_${note}_`);
-  else if (entry.instances.size > 1) out.push(`${entry.instances.size} expansions give ${instanceShapes(model, entry)}.`);
+  else if (entry.instances.length > 1) out.push(`${entry.instances.length} expansions give ${instanceShapes(model, entry)}.`);
   return out.join('\n\n');
 }
 
@@ -182,16 +182,16 @@ export function networkHover(model: DocModel, net: NetworkAnalysis, settings: Se
 function blockDefHover(model: DocModel, def: A.BlockDef, settings: Settings): string {
   const entry = model.defEntries.get(def)!;
   const lines = [`**block** \`${signatureOf(def, model.text)}\``];
-  const n = entry.instances.size;
+  const n = entry.instances.length;
   if (!n) {
     lines.push('_Never called from a network._');
     return lines.join('\n\n');
   }
-  lines.push(`${plural(n, 'expansion')}; the first, \`${callText(model, [...entry.instances.values()][0].calls.at(-1)!.range)}\`:`);
+  lines.push(`${plural(n, 'expansion')}; the first, \`${callText(model, entry.instances[0].calls.at(-1)!.range)}\`:`);
   const inst = model.firstInstance(entry)!;
   lines.push(...totalsLines(model, inst, model.outputOf(entry, inst), settings));
   const shapes = new Map<string, number>();
-  for (const i of entry.instances.values()) {
+  for (const i of entry.instances) {
     const o = model.outputOf(entry, i);
     const s = shapeText(o === undefined ? null : model.analysis.networks[i.network].layers[o].shape);
     shapes.set(s, (shapes.get(s) ?? 0) + 1);

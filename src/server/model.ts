@@ -20,8 +20,8 @@ export interface Entry {
   stmt?: StatementLike;
   parent?: Entry;
   range: Range;
-  /** Expansions of this statement, keyed by network and call chain, in execution order. */
-  instances: Map<string, Instance>;
+  /** Expansions of this statement (one per network and call chain), in execution order. */
+  instances: Instance[];
 }
 
 /** One expansion of a statement: at network level one per network, in a block one per call. */
@@ -41,9 +41,9 @@ export interface Resolved {
   info: LayerInfo;
 }
 
-function key(r: Range): string {
-  return `${r.start.offset}:${r.end.offset}`;
-}
+/** Shared by every entry until its first instance: never pushed to. */
+const NO_INSTANCES: Instance[] = Object.freeze([]) as unknown as Instance[];
+const NO_CALLS: CallSite[] = Object.freeze([]) as unknown as CallSite[];
 
 /** Child statements of a statement, in source order (`else if` chains included). */
 export function childStatements(s: A.Statement): A.Statement[] {
@@ -83,7 +83,9 @@ export class DocModel {
   readonly entries: Entry[] = [];
   readonly defEntries = new Map<A.Definition, Entry>();
   readonly blocks = new Map<string, A.BlockDef>();
-  private readonly byRange = new Map<string, Entry>();
+  /** Statement entries by their start offset; the rare second statement at an offset in `sameStart`. */
+  private readonly byStart = new Map<number, Entry>();
+  private readonly sameStart = new Map<string, Entry>();
 
   constructor(
     readonly text: string,
@@ -92,67 +94,98 @@ export class DocModel {
   ) {
     for (const def of analysis.parsed.file.definitions) {
       if (def.kind === 'block' && def.name.text && !this.blocks.has(def.name.text)) this.blocks.set(def.name.text, def);
-      const root = this.add({ def, range: def.range });
+      const root = this.add(def, undefined, undefined, def.range);
       this.defEntries.set(def, root);
-      const walk = (stmts: readonly A.Statement[], parent: Entry) => {
-        for (const s of stmts) {
-          const e = this.add({ def, stmt: s, parent, range: s.range });
-          walk(childStatements(s), e);
-        }
-      };
-      walk(def.body.statements, root);
+      this.walk(def, def.body.statements, root);
     }
     this.attribute();
+  }
+
+  private walk(def: A.Definition, stmts: readonly A.Statement[], parent: Entry): void {
+    for (const s of stmts) {
+      const e = this.add(def, s, parent, s.range);
+      if (s.kind !== 'call') this.walk(def, childStatements(s), e);
+    }
   }
 
   get file(): A.CnnFile {
     return this.analysis.parsed.file;
   }
 
-  private add(e: Omit<Entry, 'id' | 'instances'>): Entry {
-    const entry: Entry = { ...e, id: this.entries.length, instances: new Map() };
+  private add(def: A.Definition, stmt: StatementLike | undefined, parent: Entry | undefined, range: Range): Entry {
+    const entry: Entry = { id: this.entries.length, def, stmt, parent, range, instances: NO_INSTANCES };
     this.entries.push(entry);
     // A definition and its only statement can share no range (the definition starts earlier).
-    if (e.stmt && !this.byRange.has(key(e.range))) this.byRange.set(key(e.range), entry);
+    if (stmt && !this.entryAt(range)) {
+      if (this.byStart.has(range.start.offset)) this.sameStart.set(`${range.start.offset}:${range.end.offset}`, entry);
+      else this.byStart.set(range.start.offset, entry);
+    }
     return entry;
   }
 
   entryAt(r: Range): Entry | undefined {
-    return this.byRange.get(key(r));
+    const e = this.byStart.get(r.start.offset);
+    if (!e || e.range.end.offset === r.end.offset) return e;
+    return this.sameStart.size ? this.sameStart.get(`${r.start.offset}:${r.end.offset}`) : undefined;
   }
 
-  /** Maps every layer of every network back to the statements (and call sites) that made it. */
+  /**
+   * Maps every layer of every network back to the statements (and call sites) that made it.
+   * An instance is one (network, call chain) of an entry; the last call site of the chain
+   * identifies it, as each expansion of a call makes a new CallSite. Expansion is depth-first,
+   * so an entry never returns to an instance it has left: the last one is the only candidate.
+   */
   private attribute(): void {
+    const n = this.entries.length;
+    const lastNet = new Array<number>(n).fill(-1);
+    const lastSite = new Array<CallSite | null>(n).fill(null);
+    const lastInst = new Array<Instance | undefined>(n).fill(undefined);
     const defOfBlock = (name: string) => {
       const b = this.blocks.get(name);
       return b ? this.defEntries.get(b) : undefined;
     };
-    const ids = new WeakMap<CallSite, number>();
-    const callId = (c: CallSite) => {
-      let id = ids.get(c);
-      if (id === undefined) ids.set(c, (id = ids_n++));
-      return id;
-    };
-    let ids_n = 0;
     this.analysis.networks.forEach((net, ni) => {
       const netDef = this.file.definitions.find((d) => d.kind === 'network' && d.range.start.offset === net.graph.range.start.offset);
       const netEntry = netDef ? this.defEntries.get(netDef) : undefined;
+      // The nodes of one call expansion share their `calls` array: its levels' entries once.
+      let chain: CallSite[] | undefined;
+      const roots: (Entry | undefined)[] = [];
+      const starts: (Entry | undefined)[] = [];
       for (const node of net.graph.nodes) {
-        const levels = [...node.calls.map((c) => c.range), node.range];
-        let instKey = `n${ni}`;
-        for (let i = 0; i < levels.length; i++) {
-          // Each expansion of a call makes a new CallSite object: a call in a `repeat` is N instances.
-          if (i > 0) instKey += `|${callId(node.calls[i - 1])}`;
-          const root = i === 0 ? netEntry : defOfBlock(node.calls[i - 1].block);
-          const deepest = i === levels.length - 1;
-          let e = this.entryAt(levels[i]);
-          if (!e || e.def !== root?.def) e = root;
+        const calls = node.calls;
+        const depth = calls.length;
+        if (calls !== chain) {
+          chain = calls;
+          roots.length = 0;
+          starts.length = 0;
+          for (let i = 0; i <= depth; i++) {
+            const root = i === 0 ? netEntry : defOfBlock(calls[i - 1].block);
+            roots.push(root);
+            if (i < depth) {
+              const e = this.entryAt(calls[i].range);
+              starts.push(!e || e.def !== root?.def ? root : e);
+            }
+          }
+        }
+        for (let i = 0; i <= depth; i++) {
+          const root = roots[i];
+          const deepest = i === depth;
+          let e: Entry | undefined;
+          if (deepest) {
+            e = this.entryAt(node.range);
+            if (!e || e.def !== root?.def) e = root;
+          } else e = starts[i];
+          const site = i === 0 ? null : calls[i - 1];
           let first = true;
           for (; e; e = e.parent) {
-            let inst = e.instances.get(instKey);
-            if (!inst) {
-              inst = { network: ni, calls: node.calls.slice(0, i), nodes: [], own: [] };
-              e.instances.set(instKey, inst);
+            let inst = lastInst[e.id];
+            if (!inst || lastNet[e.id] !== ni || lastSite[e.id] !== site) {
+              inst = { network: ni, calls: i === 0 ? NO_CALLS : calls.slice(0, i), nodes: [], own: [] };
+              if (e.instances === NO_INSTANCES) e.instances = [];
+              e.instances.push(inst);
+              lastInst[e.id] = inst;
+              lastNet[e.id] = ni;
+              lastSite[e.id] = site;
             }
             inst.nodes.push(node.id);
             if (first && deepest && e.stmt) inst.own.push(node.id);
@@ -164,8 +197,7 @@ export class DocModel {
   }
 
   firstInstance(e: Entry): Instance | undefined {
-    for (const i of e.instances.values()) return i;
-    return undefined;
+    return e.instances[0];
   }
 
   resolve(network: number, node: number): Resolved {
