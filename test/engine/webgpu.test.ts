@@ -90,9 +90,15 @@ describe('WebGPU layers against the CPU reference', () => {
     ['depthwise, stride 2', [6, 9, 9], conv(6, 3, { s: 2, p: 1, g: 6 }), 2],
     ['depthwise multiplier 2, odd width', [3, 5, 11], conv(6, [5, 3], { p: [2, 1], g: 3 }), 1],
     ['K spanning several tiles', [19, 4, 4], conv(9, 3, { p: 1 }), 1],
+    ['2 groups of 16 (16 packed channels a thread), stride 2', [6, 9, 7], conv(32, 3, { s: 2, p: 1, g: 2 }), 2],
+    ['3 groups of 8, 5x5 pad 2, rows narrower than 4 pixels', [9, 6, 3], conv(24, 5, { p: 2, g: 3 }), 1],
   ];
-  for (const [name, input, attrs, batch] of convCases) {
-    it(`conv: ${name}`, () => compare(single(input, attrs), batch, name.length));
+  // 'auto' picks the GEMM or, for few channels per group, one channel per thread; 'direct' is the
+  // software adapters' kernel with packed weights and up to 16 channels per thread.
+  for (const algorithm of ['auto', 'direct', 'gemm'] as const) {
+    for (const [name, input, attrs, batch] of convCases) {
+      it(`conv (${algorithm}): ${name}`, () => compare(single(input, attrs), batch, name.length, { convAlgorithm: algorithm }));
+    }
   }
 
   const poolCases: [string, number[], LayerAttrs][] = [

@@ -25,10 +25,10 @@ export interface ConvBuffers {
   output: GPUBuffer;
 }
 
-function bindings(b: ConvBuffers): { decls: string; buffers: GPUBuffer[] } {
+function bindings(b: ConvBuffers, weightType = 'f32'): { decls: string; buffers: GPUBuffer[] } {
   const decls = [
     '@group(0) @binding(0) var<storage, read> x: array<f32>;',
-    '@group(0) @binding(1) var<storage, read> w: array<f32>;',
+    `@group(0) @binding(1) var<storage, read> w: array<${weightType}>;`,
   ];
   const buffers = [b.input, b.weight];
   if (b.bias) {
@@ -155,21 +155,67 @@ fn main(${BUILTINS}) {
   return { label, code, workgroups: [gx, gy, g.groups], buffers };
 }
 
-/** Output pixels along a row that one thread of the direct kernel computes, sharing each weight load. */
-const DIRECT_OW = 4;
+/** Output channels a thread of the tiled kernel computes, for a group with `perGroup` of them. */
+export function tiledChannels(perGroup: number, most = 8): number {
+  for (let c = most; c > 1; c >>= 1) if (perGroup % c === 0) return c;
+  return 1;
+}
+
+export interface TiledShape {
+  /** Output channels per thread (must divide the channels per group; tiledChannels picks one). */
+  channels: number;
+  /** Neighbouring output pixels of a row per thread. */
+  pixels: number;
+  /** Weights in packTiledWeights' layout, read as vec4 (channels a multiple of 4). */
+  packed: boolean;
+}
+
+/** [Cout, Cin/g, Kh, Kw] to [Cout/channels, Cin/g, Kh, Kw, channels]: a thread's weights for one tap side by side. */
+export function packTiledWeights(w: Float32Array, outC: number, channels: number): Float32Array {
+  const k = w.length / outC;
+  const out = new Float32Array(w.length);
+  for (let o = 0; o < outC; o++) {
+    const blk = Math.floor(o / channels);
+    const lane = o % channels;
+    for (let r = 0; r < k; r++) out[(blk * k + r) * channels + lane] = w[o * k + r];
+  }
+  return out;
+}
 
 /**
- * Convolution for groups with few output channels each (depthwise and the like), where a GEMM
- * tile would be mostly empty rows: one thread per (batch, channel, row, 4 pixels), each weight
- * read once and applied to 4 neighbouring outputs.
+ * Convolution without workgroup memory, for software adapters: one thread per (batch, a few
+ * output channels, row, a few pixels), each input value loaded once for all its channels and
+ * each weight once for all its pixels, the sums in named registers (the generator unrolls the
+ * tile). SwiftShader runs invocations as SIMD lanes on the CPU, where workgroup barriers are
+ * slow and every per-lane load is a gather: loads, not arithmetic, are the cost.
  */
-export function convDirectKernel(label: string, g: ConvGeometry, place: OutPlace, act: EpilogueAct, bufs: ConvBuffers): Kernel {
-  const { decls, buffers } = bindings(bufs);
-  const owBlocks = Math.ceil(g.outW / DIRECT_OW);
-  const threads = g.batch * g.outC * g.outH * owBlocks;
+export function convTiledKernel(label: string, g: ConvGeometry, place: OutPlace, act: EpilogueAct, bufs: ConvBuffers, shape: Partial<TiledShape> = {}): Kernel {
+  const packed = shape.packed ?? false;
+  const { decls, buffers } = bindings(bufs, packed ? 'vec4<f32>' : 'f32');
+  const mg = g.outC / g.groups;
+  const oct = shape.channels ?? tiledChannels(mg, 4);
+  if (packed && oct % 4 !== 0) throw new Error(`${label}: packed weights need a multiple of 4 channels per thread`);
+  if (mg % oct !== 0) throw new Error(`${label}: ${oct} channels per thread do not divide ${mg} per group`);
+  const px = shape.pixels ?? 4;
+  const owBlocks = Math.ceil(g.outW / px);
+  const threads = g.batch * (g.outC / oct) * g.outH * owBlocks;
+  const C = [...Array(oct).keys()];
+  const P = [...Array(px).keys()];
+  const decl = C.flatMap((i) => P.map((j) => `var a${i}_${j} = 0.0;`)).join(' ');
+  const loadsFast = P.map((j) => `x${j} = x[o + ${j}u * SW];`).join(' ');
+  const loadsEdge = P.map((j) => `{ let iw = iw0 + ${j} * i32(SW); if (iw >= 0 && iw < i32(W)) { x${j} = x[xr + u32(iw)]; } }`).join('\n          ');
+  const body = packed
+    ? [...Array(oct / 4).keys()]
+        .map((q) => `{ let wq = w[wb + ${q}u]; ${[0, 1, 2, 3].map((l) => P.map((j) => `a${q * 4 + l}_${j} = fma(wq[${l}], x${j}, a${q * 4 + l}_${j});`).join(' ')).join(' ')} }`)
+        .join('\n        ')
+    : C.map((i) => `{ let wv = w[wb + ${i}u * WSTRIDE]; ${P.map((j) => `a${i}_${j} = fma(wv, x${j}, a${i}_${j});`).join(' ')} }`).join('\n        ');
+  // Packed: vec4 index of (channel block, ci, kh, kw); else the f32 index of channel oc0's tap.
+  const wbase = packed ? `(((ocb * CG + ci) * KH + kh) * KW + kw) * ${oct / 4}u` : '((oc0 * CG + ci) * KH + kh) * KW + kw';
+  const stores = C.flatMap((i) => P.map((j) => `if (ow0 + ${j}u < OW) { store(a${i}_${j}, oc0 + ${i}u, b, oh * OW + ow0 + ${j}u); }`)).join('\n  ');
   const code = `${decls}
 ${constants(g, place)}
-const OWT = ${DIRECT_OW}u; const OWB = ${owBlocks}u; const THREADS = ${threads}u;
+const OCT = ${oct}u; const OCB = ${g.outC / oct}u; const PX = ${px}u; const OWB = ${owBlocks}u; const THREADS = ${threads}u;
+const WSTRIDE = ${(g.inC / g.groups) * g.kernel[0] * g.kernel[1]}u;
 ${actFn(act)}
 ${epilogue(bufs)}
 @compute @workgroup_size(64)
@@ -177,10 +223,11 @@ fn main(${BUILTINS}) {
   ${FLAT_WORKGROUP}
   let t = wg * 64u + lid.x;
   if (t >= THREADS) { return; }
-  let owb = t % OWB; let oh = (t / OWB) % OH; let oc = (t / (OWB * OH)) % COUT; let b = t / (OWB * OH * COUT);
-  let grp = oc / MG;
-  let ow0 = owb * OWT;
-  var acc: array<f32, ${DIRECT_OW}>;
+  let owb = t % OWB; let oh = (t / OWB) % OH; let ocb = (t / (OWB * OH)) % OCB; let b = t / (OWB * OH * OCB);
+  let oc0 = ocb * OCT;
+  let grp = oc0 / MG;
+  let ow0 = owb * PX;
+  ${decl}
   for (var ci = 0u; ci < CG; ci++) {
     let xc = (b * CIN + grp * CG + ci) * H;
     for (var kh = 0u; kh < KH; kh++) {
@@ -188,29 +235,45 @@ fn main(${BUILTINS}) {
       if (ih < 0 || ih >= i32(H)) { continue; }
       let xr = (xc + u32(ih)) * W;
       for (var kw = 0u; kw < KW; kw++) {
-        let wv = w[((oc * CG + ci) * KH + kh) * KW + kw];
-        for (var j = 0u; j < OWT; j++) {
-          let iw = i32((ow0 + j) * SW + kw * DW) - PW;
-          if (iw >= 0 && iw < i32(W)) { acc[j] = fma(wv, x[xr + u32(iw)], acc[j]); }
+        let iw0 = i32(ow0 * SW + kw * DW) - PW;
+        ${P.map((j) => `var x${j} = 0.0;`).join(' ')}
+        if (iw0 >= 0 && iw0 + ${px - 1} * i32(SW) < i32(W)) {
+          let o = xr + u32(iw0);
+          ${loadsFast}
+        } else {
+          ${loadsEdge}
         }
+        let wb = ${wbase};
+        ${body}
       }
     }
   }
-  for (var j = 0u; j < OWT; j++) {
-    if (ow0 + j < OW) { store(acc[j], oc, b, oh * OW + ow0 + j); }
-  }
+  ${stores}
 }`;
   return { label, code, workgroups: grid1d(Math.ceil(threads / 64)), buffers };
 }
 
 /**
- * 'auto': the direct kernel where a group has fewer output channels than a small GEMM tile would
- * fill well, else the GEMM. 'direct' everywhere suits software adapters (SwiftShader), which
- * compile the GEMM's workgroup-memory kernels slowly (seconds each) and run their barriers slowly.
+ * 'direct' everywhere suits software adapters (SwiftShader), which compile the GEMM's
+ * workgroup-memory kernels slowly (seconds each) and run their barriers slowly; there each thread
+ * computes up to 16 channels × 4 pixels from packed weights. 'auto' (GPUs) takes the GEMM, except
+ * for groups with fewer than 8 output channels (depthwise and the like), where a GEMM tile would
+ * be mostly empty rows: there one thread computes 4 pixels of one channel.
  */
 export type ConvAlgorithm = 'auto' | 'direct' | 'gemm';
 
-export function convKernel(label: string, g: ConvGeometry, place: OutPlace, act: EpilogueAct, bufs: ConvBuffers, algorithm: ConvAlgorithm = 'auto'): Kernel {
-  const direct = algorithm === 'direct' || (algorithm === 'auto' && g.outC / g.groups < 8);
-  return direct ? convDirectKernel(label, g, place, act, bufs) : convGemmKernel(label, g, place, act, bufs);
+export type ConvPlan = { kind: 'gemm' } | { kind: 'direct'; shape: TiledShape };
+
+export function planConv(outPerGroup: number, algorithm: ConvAlgorithm = 'auto'): ConvPlan {
+  if (algorithm === 'direct') {
+    const channels = tiledChannels(outPerGroup, 16);
+    return { kind: 'direct', shape: { channels, pixels: 4, packed: channels % 4 === 0 } };
+  }
+  if (algorithm === 'auto' && outPerGroup < 8) return { kind: 'direct', shape: { channels: 1, pixels: 4, packed: false } };
+  return { kind: 'gemm' };
+}
+
+/** The kernel of a plan; a packed plan's weights must be in packTiledWeights' layout. */
+export function convKernel(label: string, g: ConvGeometry, place: OutPlace, act: EpilogueAct, bufs: ConvBuffers, plan: ConvPlan): Kernel {
+  return plan.kind === 'direct' ? convTiledKernel(label, g, place, act, bufs, plan.shape) : convGemmKernel(label, g, place, act, bufs);
 }

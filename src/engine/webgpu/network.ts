@@ -2,7 +2,7 @@ import type { ParamTensor } from '../../analysis/types';
 import type { Graph, GraphNode, LayerAttrs } from '../../graph/types';
 import { gatherLayerWeights, type LayerWeights } from '../params';
 import { numel } from '../tensor';
-import { type ConvAlgorithm, convKernel } from './conv-kernels';
+import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
 import { batchNormScaleShift, foldBatchNorm } from './fold';
 import {
   activationKernel,
@@ -254,7 +254,9 @@ export class WebGpuNetwork {
     const spatial = () => ({ batch: this.batch, channels: inShape[0], h: inShape[1], w: inShape[2] });
     const a = head.attrs;
     switch (a.kind) {
-      case 'conv':
+      case 'conv': {
+        const plan = planConv(a.out / a.groups, this.opts.convAlgorithm);
+        const weight = plan.kind === 'direct' && plan.shape.packed ? packTiledWeights(tensors.weight, a.out, plan.shape.channels) : tensors.weight;
         return [
           convKernel(
             label,
@@ -263,14 +265,15 @@ export class WebGpuNetwork {
             act,
             {
               input: this.dense(x),
-              weight: this.upload(tensors.weight, `${label}.weight`),
+              weight: this.upload(weight, `${label}.weight`),
               bias: tensors.bias ? this.upload(tensors.bias, `${label}.bias`) : undefined,
               residual: step.add ? this.dense(step.add.other) : undefined,
               output: outBuf,
             },
-            this.opts.convAlgorithm,
+            plan,
           ),
         ];
+      }
       case 'linear':
         return p.linearChunks!.map((c, j) => {
           const chunk: LinearChunk = {
