@@ -89,7 +89,7 @@ describe('fast CPU engine: kernel paths against the reference', () => {
   it('a conv whose output is wider than its padded input reads only zeros past the edge', () =>
     check('padding', [input(2, 3), L(conv(5, 3, { p: 3 })), L(conv(4, 1, { s: 2, p: 1 }))]));
 
-  it('pools: ceil-mode max and average, padded average, even and uneven adaptive averages, global average', () =>
+  it('pools: ceil-mode max and average, padded average, strides 1 to 3, even and uneven adaptive averages, global average', () =>
     check('pools', [
       input(5, 14),
       L(pool('maxpool', 3, 2, 0, true)),
@@ -106,6 +106,15 @@ describe('fast CPU engine: kernel paths against the reference', () => {
       L({ kind: 'add' }, [8, 11]),
       L({ kind: 'concat' }, [6, 6]),
       L({ kind: 'add' }, [12, 13]),
+      // Stride 1 with padding (GoogLeNet's branch pools), stride 3 in ceil mode (the strided path), into a concat.
+      L(pool('maxpool', 3, 1, 1), [0]),
+      L(pool('maxpool', 3, 3, 1, true), [0]),
+      L(pool('avgpool', 3, 3, 1, true), [0]),
+      L({ kind: 'concat' }, [16, 17]),
+      L({ kind: 'gap' }, [15]),
+      L({ kind: 'gap' }),
+      L({ kind: 'concat' }, [19, 20]),
+      L({ kind: 'add' }, [14, 21]),
     ]));
 
   it('residuals: conv + bn + add + relu fused, an add of three, a concat written in place and one copied', () =>

@@ -306,24 +306,50 @@ static void gemm_conv(const ConvDesc *d, i32 M, i32 N, i32 K, const float *A, co
 EXPORT(conv_gemm_scratch) i32 conv_gemm_scratch(void) { return KC_MAX * NC_MAX; }
 
 /*
- * Direct convolution for grouped (and depthwise) layers. Per image and group, the group's
- * input is copied zero-padded into `sw` column phases, phase p holding padded columns
+ * Direct convolution (grouped, depthwise, and dense stride-1 layers): per image and group, the
+ * group's input is copied zero-padded into `sw` column phases, phase p holding padded columns
  * p, p+sw, ...: output column ow at kernel column kj then reads phase (kj*dw) % sw at
- * ow + (kj*dw) / sw, contiguous in ow for any stride. Output rows are computed 8 columns at a
- * time into a scratch of OWp = OW rounded up to 8, then stored through the epilogue.
+ * ow + (kj*dw) / sw, contiguous in ow for any stride, and every tap (ci, ki, kj) is one offset
+ * from the window's corner. Tiles of 4 output channels x 8 columns (the GEMM's, with B read
+ * straight from the copy) go to a scratch and are stored through the epilogue.
+ *
+ * Rows of 8k columns are tiled row by row. Other widths at stride 1 are tiled "flat": the rows of
+ * the copy are W + pw apart (one padding gap shared by a row's right and the next row's left
+ * edge), so the output positions oh*(W+pw) + ow run on across rows and only the gap columns are
+ * computed in vain (3.4% at 28x28, against 12.5% for rows rounded up to 32).
+ *
  * Weight layout per group: blocks of 4 output channels as [ci][ki][kj][4], then the remaining
  * channels one by one as [ci][ki][kj].
  */
 typedef struct {
-  i32 owp, wq, hp, plane;
+  i32 flat;
+  /* Padded planes: row pitch, rows, floats per plane (with slack for the last tile's reads). */
+  i32 wq, hp, plane;
+  /* Output scratch: positions per channel (a multiple of 8), pitch of an output row in it. */
+  i32 npos, opitch;
 } DirectGeom;
 
 static DirectGeom direct_geom(const ConvDesc *d) {
   DirectGeom g;
-  g.owp = ceil_div(d->ow, NR) * NR;
-  g.wq = g.owp + ((d->kw - 1) * d->dw) / d->sw;
-  g.hp = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
-  g.plane = g.hp * g.wq;
+  const i32 owp = ceil_div(d->ow, NR) * NR;
+  const i32 rr = max_i(0, (d->ow - 1) + (d->kw - 1) * d->dw - d->pw - (d->w - 1)); /* padding read past the right edge */
+  const i32 pitch = d->w + max_i(d->pw, rr);
+  const i32 nflat = ceil_div(d->oh * pitch, NR) * NR;
+  g.flat = d->sw == 1 && d->sh == 1 && owp != d->ow && nflat < d->oh * owp;
+  if (g.flat) {
+    g.wq = pitch;
+    g.hp = d->oh + (d->kh - 1) * d->dh;
+    g.plane = g.hp * g.wq + NR + (d->kw - 1) * d->dw;
+    g.npos = nflat;
+    g.opitch = pitch;
+  } else {
+    g.wq = owp + ((d->kw - 1) * d->dw) / d->sw;
+    g.hp = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
+    g.plane = g.hp * g.wq;
+    g.npos = d->oh * owp;
+    g.opitch = owp;
+  }
+  g.plane = ceil_div(g.plane, 4) * 4;
   return g;
 }
 
@@ -331,16 +357,17 @@ EXPORT(conv_direct_scratch) i32 conv_direct_scratch(i32 descPtr) {
   const ConvDesc *d = (const ConvDesc *)(unsigned long)descPtr;
   const DirectGeom g = direct_geom(d);
   const i32 cinG = d->cin / d->groups;
-  return cinG * d->sw * g.plane + MR * d->oh * g.owp + cinG * d->kh * d->kw;
+  return cinG * d->sw * g.plane + MR * g.npos + cinG * d->kh * d->kw;
 }
 
-static void store_rows(const ConvDesc *d, const float *t, i32 rows, i32 owp, float *y, const float *bias, const float *res) {
+/* Output rows from the scratch (`rows` channels npos apart, output rows opitch apart) through the epilogue. */
+static void store_rows(const ConvDesc *d, const DirectGeom *g, const float *t, i32 rows, float *y, const float *bias, const float *res) {
   const i32 OH = d->oh, OW = d->ow;
   const v128_t s = wasm_f32x4_splat(d->slope);
   for (i32 r = 0; r < rows; r++) {
     const v128_t bv = wasm_f32x4_splat(bias[r]);
     for (i32 oh = 0; oh < OH; oh++) {
-      const float *src = t + (r * OH + oh) * owp;
+      const float *src = t + r * g->npos + oh * g->opitch;
       float *dst = y + (r * OH + oh) * OW;
       const float *rs = res ? res + (r * OH + oh) * OW : 0;
       i32 ow = 0;
@@ -358,11 +385,31 @@ static void store_rows(const ConvDesc *d, const float *t, i32 rows, i32 owp, flo
   }
 }
 
-/* The padded, phase-split copy of `cinG` channels of one image's input (see conv_direct). */
+/* The padded, phase-split copy of `cinG` channels of one image's input (see above). */
 static void build_pad(const ConvDesc *d, const DirectGeom *g, const float *x, i32 cinG, float *pad) {
   const i32 H = d->h, W = d->w, sw = d->sw;
   for (i32 ci = 0; ci < cinG; ci++) {
     const float *xc = x + ci * H * W;
+    if (g->flat) {
+      /* Rows wq apart: [pw zeros][W values][zeros to the next row]; then zeros to the plane's end. */
+      float *pl = pad + ci * g->plane;
+      for (i32 r = 0; r < g->hp; r++) {
+        const i32 ih = r - d->ph;
+        float *prow = pl + r * g->wq;
+        if (ih < 0 || ih >= H) {
+          for (i32 q = 0; q < g->wq; q++) prow[q] = 0.0f;
+          continue;
+        }
+        const float *xrow = xc + ih * W;
+        for (i32 q = 0; q < d->pw; q++) prow[q] = 0.0f;
+        i32 q = 0;
+        for (; q + 4 <= W; q += 4) wasm_v128_store(prow + d->pw + q, wasm_v128_load(xrow + q));
+        for (; q < W; q++) prow[d->pw + q] = xrow[q];
+        for (q = d->pw + W; q < g->wq; q++) prow[q] = 0.0f;
+      }
+      for (i32 q = g->hp * g->wq; q < g->plane; q++) pl[q] = 0.0f;
+      continue;
+    }
     for (i32 p = 0; p < sw; p++) {
       float *pl = pad + (ci * sw + p) * g->plane;
       /* Phase columns q whose input column q*sw + p - pw lies in [0, W). */
@@ -387,13 +434,14 @@ static void build_pad(const ConvDesc *d, const DirectGeom *g, const float *x, i3
         }
         for (i32 q = q1; q < g->wq; q++) prow[q] = 0.0f;
       }
+      for (i32 q = g->hp * g->wq; q < g->plane; q++) pl[q] = 0.0f;
     }
   }
 }
 
 /*
- * One group of one image: out[r][oh][ov..ov+8) for 4 output channels (a GEMM tile whose B
- * columns are read straight from the padded input through a table of tap offsets).
+ * A tile of 4 output channels x 8 positions: the GEMM's micro-kernel with B read straight from
+ * the padded copy through a table of tap offsets (noinline: see tile_4x8).
  */
 __attribute__((noinline)) static void direct_4x8(i32 taps, const i32 *tap, const float *base, const float *w4, float *t, i32 rs) {
   v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -424,7 +472,7 @@ __attribute__((noinline)) static void direct_4x8(i32 taps, const i32 *tap, const
   wasm_v128_store(t + 3 * rs + 4, c31);
 }
 
-/* One output channel, 16 columns at a time (depthwise and leftover channels). */
+/* One output channel, 16 positions at a time (8 for the last of an odd count): depthwise and leftover channels. */
 __attribute__((noinline)) static void direct_1x16(i32 taps, const i32 *tap, const float *base, const float *w1, float *t, i32 cols) {
   v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0, c2 = c0, c3 = c0;
 #pragma clang loop unroll(disable)
@@ -449,16 +497,18 @@ __attribute__((noinline)) static void direct_1x16(i32 taps, const i32 *tap, cons
 static void conv_direct(const ConvDesc *d) {
   const DirectGeom g = direct_geom(d);
   const i32 G = d->groups, cinG = d->cin / G, coutG = d->cout / G;
-  const i32 OH = d->oh, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw;
+  const i32 OH = d->oh, OW = d->ow, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, dh = d->dh, dw = d->dw;
   const i32 KK = cinG * kh * kw;
   const i32 blocks = coutG / MR;
   float *pad = F(d->scratch);
   float *out = pad + cinG * sw * g.plane;
-  i32 *tap = (i32 *)(out + MR * OH * g.owp);
-  /* Offset of each tap (ci, ki, kj) from the window's top-left in the padded copy. */
+  i32 *tap = (i32 *)(out + MR * g.npos);
+  /* Offset of each tap (ci, ki, kj) from the window's corner in the padded copy. */
   for (i32 ci = 0, t = 0; ci < cinG; ci++)
     for (i32 ki = 0; ki < kh; ki++)
       for (i32 kj = 0; kj < kw; kj++, t++) tap[t] = (ci * sw + (kj * dw) % sw) * g.plane + ki * dh * g.wq + (kj * dw) / sw;
+  /* Tiles: flat, positions n (window corner at pad + n); by rows, (oh, ov) with the corner at row oh*sh. */
+  const i32 owp = g.opitch;
   for (i32 b = 0; b < d->batch; b++) {
     const float *xb = CF(d->x) + b * d->x_bstride;
     float *yb = F(d->y) + b * d->y_bstride;
@@ -468,17 +518,25 @@ static void conv_direct(const ConvDesc *d) {
       const float *wg = CF(d->wt) + gi * coutG * KK;
       for (i32 blk = 0; blk < blocks; blk++) {
         const float *wb = wg + blk * MR * KK;
-        for (i32 oh = 0; oh < OH; oh++)
-          for (i32 ov = 0; ov < g.owp; ov += NR) direct_4x8(KK, tap, pad + oh * sh * g.wq + ov, wb, out + oh * g.owp + ov, OH * g.owp);
+        if (g.flat) {
+          for (i32 n = 0; n < g.npos; n += NR) direct_4x8(KK, tap, pad + n, wb, out + n, g.npos);
+        } else {
+          for (i32 oh = 0; oh < OH; oh++)
+            for (i32 ov = 0; ov < owp; ov += NR) direct_4x8(KK, tap, pad + oh * sh * g.wq + ov, wb, out + oh * owp + ov, g.npos);
+        }
         const i32 oc = gi * coutG + blk * MR;
-        store_rows(d, out, MR, g.owp, yb + oc * OH * d->ow, CF(d->bias) + oc, rb ? rb + oc * OH * d->ow : 0);
+        store_rows(d, &g, out, MR, yb + oc * OH * OW, CF(d->bias) + oc, rb ? rb + oc * OH * OW : 0);
       }
       for (i32 o = blocks * MR; o < coutG; o++) {
         const float *w1 = wg + blocks * MR * KK + (o - blocks * MR) * KK;
-        for (i32 oh = 0; oh < OH; oh++)
-          for (i32 ov = 0; ov < g.owp; ov += 2 * NR) direct_1x16(KK, tap, pad + oh * sh * g.wq + ov, w1, out + oh * g.owp + ov, g.owp - ov);
+        if (g.flat) {
+          for (i32 n = 0; n < g.npos; n += 2 * NR) direct_1x16(KK, tap, pad + n, w1, out + n, g.npos - n);
+        } else {
+          for (i32 oh = 0; oh < OH; oh++)
+            for (i32 ov = 0; ov < owp; ov += 2 * NR) direct_1x16(KK, tap, pad + oh * sh * g.wq + ov, w1, out + oh * owp + ov, owp - ov);
+        }
         const i32 oc = gi * coutG + o;
-        store_rows(d, out, 1, g.owp, yb + oc * OH * d->ow, CF(d->bias) + oc, rb ? rb + oc * OH * d->ow : 0);
+        store_rows(d, &g, out, 1, yb + oc * OH * OW, CF(d->bias) + oc, rb ? rb + oc * OH * OW : 0);
       }
     }
   }
@@ -565,38 +623,89 @@ EXPORT(linear) void linear(i32 descPtr) {
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-  /* planes = batch x channels; y is written at y + (b * ystride + c * OH*OW) with y_bstride between images. */
-  i32 batch, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, x, y, y_bstride, avg;
+  /* y is written at y + b * y_bstride + c * OH*OW (a concat's slice, maybe); scratch: pool_scratch floats. */
+  i32 batch, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, x, y, y_bstride, avg, scratch;
 } PoolDesc;
 
-/* Max (padding never wins) or average (count_include_pad: divisor clipped to the padded input). */
+/* Scratch floats pool2d needs: a padded input row, the row-reduced plane and the column divisors. */
+EXPORT(pool_scratch) i32 pool_scratch(i32 h, i32 ow, i32 kw, i32 sw) {
+  const i32 owr = ceil_div(ow, 4) * 4;
+  return owr * sw + kw + 8 + h * owr + owr;
+}
+
+/*
+ * Max pool (padding never wins) or average (count_include_pad: the divisor is the window clipped
+ * to the padded input), separably: each input row reduced over the kernel's width into a plane of
+ * H x OW values, then those rows over the kernel's height. A window's divisor is the product of
+ * its clipped height and width, so the average divides once at the end.
+ */
 EXPORT(pool2d) void pool2d(i32 descPtr) {
   const PoolDesc *d = (const PoolDesc *)(unsigned long)descPtr;
-  const i32 H = d->h, W = d->w, OH = d->oh, OW = d->ow;
+  const i32 H = d->h, W = d->w, OH = d->oh, OW = d->ow, kh = d->kh, kw = d->kw, sh = d->sh, sw = d->sw, ph = d->ph, pw = d->pw;
+  const i32 avg = d->avg;
+  const i32 owr = ceil_div(OW, 4) * 4;
+  const i32 wpad = owr * sw + kw + 8;
+  float *pr = F(d->scratch);
+  float *hb = pr + wpad;
+  float *cdiv = hb + H * owr;
+  const float init = avg ? 0.0f : -__builtin_inff();
+  const v128_t vinit = wasm_f32x4_splat(init);
+  if (avg) {
+    for (i32 ow = 0; ow < owr; ow++) {
+      const i32 ws = ow * sw - pw, we = min_i(ws + kw, W + pw);
+      cdiv[ow] = ow < OW ? 1.0f / (float)(we - ws) : 0.0f;
+    }
+  }
+  /* Padded row: pr[q] is input column q - pw; columns outside the input hold init. */
+  const i32 q0 = min_i(pw, wpad), q1 = min_i(pw + W, wpad);
+  for (i32 q = 0; q < q0; q++) pr[q] = init;
+  for (i32 q = q1; q < wpad; q++) pr[q] = init;
   for (i32 b = 0; b < d->batch; b++) {
     for (i32 c = 0; c < d->c; c++) {
       const float *x = CF(d->x) + (b * d->c + c) * H * W;
       float *y = F(d->y) + b * d->y_bstride + c * OH * OW;
+      for (i32 ih = 0; ih < H; ih++) {
+        const float *xr = x + ih * W;
+        i32 q = q0;
+        for (; q + 4 <= q1; q += 4) wasm_v128_store(pr + q, wasm_v128_load(xr + q - pw));
+        for (; q < q1; q++) pr[q] = xr[q - pw];
+        float *hr = hb + ih * owr;
+        for (i32 ow = 0; ow < owr; ow += 4) {
+          v128_t m = vinit;
+          for (i32 j = 0; j < kw; j++) {
+            v128_t v;
+            if (sw == 1) {
+              v = wasm_v128_load(pr + ow + j);
+            } else if (sw == 2) {
+              const float *p = pr + 2 * ow + j;
+              v = wasm_i32x4_shuffle(wasm_v128_load(p), wasm_v128_load(p + 4), 0, 2, 4, 6);
+            } else {
+              const float *p = pr + ow * sw + j;
+              v = wasm_f32x4_make(p[0], p[sw], p[2 * sw], p[3 * sw]);
+            }
+            m = avg ? wasm_f32x4_add(m, v) : wasm_f32x4_max(m, v);
+          }
+          wasm_v128_store(hr + ow, m);
+        }
+      }
       for (i32 oh = 0; oh < OH; oh++) {
-        const i32 hs = oh * d->sh - d->ph;
-        const i32 h0 = max_i(hs, 0), h1 = min_i(hs + d->kh, H);
-        for (i32 ow = 0; ow < OW; ow++) {
-          const i32 ws = ow * d->sw - d->pw;
-          const i32 w0 = max_i(ws, 0), w1 = min_i(ws + d->kw, W);
-          if (d->avg) {
-            const i32 he = min_i(hs + d->kh, H + d->ph), we = min_i(ws + d->kw, W + d->pw);
-            float s = 0.0f;
-            for (i32 h = h0; h < h1; h++)
-              for (i32 w = w0; w < w1; w++) s += x[h * W + w];
-            y[oh * OW + ow] = s / (float)((he - hs) * (we - ws));
+        const i32 hs = oh * sh - ph;
+        const i32 h0 = max_i(hs, 0), h1 = min_i(hs + kh, H);
+        const float rdiv = avg ? 1.0f / (float)(min_i(hs + kh, H + ph) - hs) : 1.0f;
+        float *yr = y + oh * OW;
+        for (i32 ow = 0; ow < owr; ow += 4) {
+          v128_t m = vinit;
+          for (i32 r = h0; r < h1; r++) {
+            const v128_t v = wasm_v128_load(hb + r * owr + ow);
+            m = avg ? wasm_f32x4_add(m, v) : wasm_f32x4_max(m, v);
+          }
+          if (avg) m = wasm_f32x4_mul(m, wasm_f32x4_mul(wasm_v128_load(cdiv + ow), wasm_f32x4_splat(rdiv)));
+          if (ow + 4 <= OW) {
+            wasm_v128_store(yr + ow, m);
           } else {
-            float m = -__builtin_inff();
-            for (i32 h = h0; h < h1; h++)
-              for (i32 w = w0; w < w1; w++) {
-                const float v = x[h * W + w];
-                m = v > m ? v : m;
-              }
-            y[oh * OW + ow] = m;
+            float t[4];
+            wasm_v128_store(t, m);
+            for (i32 i = 0; ow + i < OW; i++) yr[ow + i] = t[i];
           }
         }
       }

@@ -23,9 +23,6 @@ import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
 /** Must match kernels.c. */
 const MR = 4;
-const KC_MAX = 256;
-const NC_MAX = 256;
-const NR = 8;
 
 /** Field order of kernels.c's ConvDesc, LinearDesc and PoolDesc (all 4-byte fields). */
 const CONV_FIELDS = [
@@ -33,7 +30,7 @@ const CONV_FIELDS = [
   'x', 'x_bstride', 'y', 'y_bstride', 'res', 'res_bstride', 'wt', 'bias', 'act', 'slope', 'scratch', 'algo',
 ] as const;
 const LINEAR_FIELDS = ['batch', 'in', 'out', 'x', 'y', 'y_bstride', 'wt', 'bias', 'act', 'slope'] as const;
-const POOL_FIELDS = ['batch', 'c', 'h', 'w', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'x', 'y', 'y_bstride', 'avg'] as const;
+const POOL_FIELDS = ['batch', 'c', 'h', 'w', 'oh', 'ow', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'x', 'y', 'y_bstride', 'avg', 'scratch'] as const;
 const FLOAT_FIELDS = new Set(['slope']);
 
 const ACT_NONE = 0;
@@ -57,6 +54,9 @@ export interface FastCpuOptions {
 
 interface Kernels {
   conv2d(desc: number): void;
+  conv_gemm_scratch(): number;
+  conv_direct_scratch(desc: number): number;
+  pool_scratch(h: number, ow: number, kw: number, sw: number): number;
   linear(desc: number): void;
   pool2d(desc: number): void;
   gap(x: number, y: number, batch: number, channels: number, hw: number, yBstride: number): void;
@@ -166,24 +166,43 @@ export function packDirectWeights(weight: Float32Array, cout: number, groups: nu
   return out;
 }
 
-/** Floats of scratch the direct kernel needs (kernels.c's conv_direct_scratch). */
-function directScratch(c: { cin: number; groups: number; oh: number; ow: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }): number {
-  const owp = Math.ceil(c.ow / NR) * NR;
-  const wq = owp + Math.floor(((c.kw - 1) * c.dw) / c.sw);
-  const hp = (c.oh - 1) * c.sh + (c.kh - 1) * c.dh + 1;
-  return (c.cin / c.groups) * c.sw * hp * wq + MR * c.oh * owp + (c.cin / c.groups) * c.kh * c.kw;
-}
-
 /**
- * Which conv kernel: grouped convs with narrow groups (ResNeXt's 4..32 channels per group,
- * depthwise) run direct, where per-group GEMMs would spend their time packing; the rest GEMM.
+ * Which conv kernel. The direct one reads its taps straight from a zero-padded copy of the input
+ * (no im2col), so it wins wherever the packed GEMM would spend much of its time gathering:
+ * grouped convs with narrow groups (ResNeXt's 4..32 channels per group, depthwise), stride-1
+ * kernels larger than 1x1, and the wide stem of a few input channels (7x7 stride 2 on RGB). 1x1
+ * convs (a copy for the GEMM) and strided 3x3s with many channels run the GEMM. Measured with
+ * /tmp A/B runs of both on ResNet and ResNeXt layer shapes (see docs/benchmarks.md).
  */
 function chooseConv(a: Extract<LayerAttrs, { kind: 'conv' }>, cin: number, forced?: FastConvAlgorithm): FastConvAlgorithm {
   if (forced) return forced;
-  if (a.groups === 1) return 'gemm';
-  const coutG = a.out / a.groups;
   const cinG = cin / a.groups;
-  return coutG <= 32 || cinG <= 8 ? 'direct' : 'gemm';
+  const coutG = a.out / a.groups;
+  if (a.groups > 1) return coutG <= 32 || cinG <= 8 ? 'direct' : 'gemm';
+  const pointwise = a.kernel[0] === 1 && a.kernel[1] === 1;
+  if (pointwise) return 'gemm';
+  const strided = a.stride[0] > 1 || a.stride[1] > 1;
+  return !strided || cin <= 16 ? 'direct' : 'gemm';
+}
+
+/** A conv's geometry fields of the descriptor, with `rest` (pointers; zeros where not given). */
+function convFields(a: Extract<LayerAttrs, { kind: 'conv' }>, inShape: readonly number[], outShape: readonly number[], batch: number, rest: Record<string, number>): Record<string, number> {
+  const zeros = { x: 0, x_bstride: 0, y: 0, y_bstride: 0, res: 0, res_bstride: 0, wt: 0, bias: 0, act: 0, slope: 0, scratch: 0, algo: 0 };
+  return {
+    batch, cin: inShape[0], h: inShape[1], w: inShape[2], cout: a.out, oh: outShape[1], ow: outShape[2], kh: a.kernel[0], kw: a.kernel[1],
+    sh: a.stride[0], sw: a.stride[1], ph: a.padding[0], pw: a.padding[1], dh: a.dilation[0], dw: a.dilation[1], groups: a.groups,
+    ...zeros,
+    ...rest,
+  };
+}
+
+function writeFields(i32: Int32Array, f32: Float32Array, at: number, fields: readonly string[], values: Record<string, number>): void {
+  fields.forEach((f, j) => {
+    const v = values[f];
+    if (v === undefined) throw new Error(`internal: descriptor field ${f} missing`);
+    if (FLOAT_FIELDS.has(f)) f32[at / 4 + j] = v;
+    else i32[at / 4 + j] = v;
+  });
 }
 
 export interface FastCpuSession extends InferenceSession {
@@ -215,9 +234,10 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
   if (inputs.length !== 1) throw new Error(`expected one input layer, found ${inputs.length}`);
   const inputNode = inputs[0].id;
 
-  // Probe the module for where free memory starts (after its stack and data).
-  const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
-  const heapBase = ((probe.exports as unknown as Kernels).__heap_base.value as number) >>> 0;
+  // A probe instance tells where free memory starts (after its stack and data) and how much scratch each kernel needs.
+  const probeMemory = new WebAssembly.Memory({ initial: 2 });
+  const probe = new WebAssembly.Instance(module, { env: { memory: probeMemory } }).exports as unknown as Kernels;
+  const heapBase = (probe.__heap_base.value as number) >>> 0;
 
   const per = (id: number) => numel(shapes[id]);
   const hwOf = (id: number) => numel(shapes[id].slice(1));
@@ -267,14 +287,19 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
       if (a.kind === 'linear') return { tensors: { weight, bias }, scratch: 0 };
       const inShape = shapes[head.inputs[0]];
       const algo = chooseConv(a, inShape[0], opts.convAlgorithm);
-      const geom = { cin: inShape[0], groups: a.groups, oh: shapes[head.id][1], ow: shapes[head.id][2], kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], dh: a.dilation[0], dw: a.dilation[1] };
-      return algo === 'gemm'
-        ? { tensors: { weight: packGemmWeights(weight, a.out, a.groups), bias }, algo, scratch: KC_MAX * NC_MAX }
-        : { tensors: { weight: packDirectWeights(weight, a.out, a.groups), bias }, algo, scratch: directScratch(geom) };
+      if (algo === 'gemm') return { tensors: { weight: packGemmWeights(weight, a.out, a.groups), bias }, algo, scratch: probe.conv_gemm_scratch() };
+      // The direct kernel's scratch depends on its geometry: ask the module, with the descriptor in the probe's memory.
+      writeFields(new Int32Array(probeMemory.buffer), new Float32Array(probeMemory.buffer), heapBase, CONV_FIELDS, convFields(a, shapes[head.inputs[0]], shapes[head.id], batch, { algo: 1 }));
+      return { tensors: { weight: packDirectWeights(weight, a.out, a.groups), bias }, algo, scratch: probe.conv_direct_scratch(heapBase) };
     }
     if (a.kind === 'bn') {
       const { scale, shift } = batchNormScaleShift(bnParams(w, head));
       return { tensors: { scale, shift }, scratch: 0 };
+    }
+    if (a.kind === 'maxpool' || a.kind === 'avgpool') return { tensors: {}, scratch: probe.pool_scratch(shapes[head.inputs[0]][1], shapes[head.id][2], a.kernel[1], a.stride[1]) };
+    if (a.kind === 'adaptiveavgpool') {
+      const [, h, w] = shapes[head.inputs[0]];
+      return { tensors: {}, scratch: h % a.size[0] === 0 && w % a.size[1] === 0 ? probe.pool_scratch(h, a.size[1], w / a.size[1], w / a.size[1]) : 0 };
     }
     return { tensors: {}, scratch: 0 };
   });
@@ -358,14 +383,7 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
       v.set(activate({ shape: [n], data: v }, a).data);
     }
   };
-  const writeDesc = (at: number, fields: readonly string[], values: Record<string, number>) => {
-    fields.forEach((f, j) => {
-      const v = values[f];
-      if (v === undefined) throw new Error(`internal: descriptor field ${f} missing`);
-      if (FLOAT_FIELDS.has(f)) f32[at / 4 + j] = v;
-      else i32[at / 4 + j] = v;
-    });
-  };
+  const writeDesc = (at: number, fields: readonly string[], values: Record<string, number>) => writeFields(i32, f32, at, fields, values);
 
   const planned: PlannedStep[] = steps.map((s, i) => {
     const head = graph.nodes[s.head];
@@ -381,15 +399,14 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
     let run: () => void;
     switch (a.kind) {
       case 'conv': {
-        const [cin, h, w] = shapes[x];
-        const [, oh, ow] = shapes[head.id];
-        const res = s.add ? dense(s.add.other) : 0;
-        writeDesc(desc, CONV_FIELDS, {
-          batch, cin, h, w, cout: a.out, oh, ow, kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1],
-          ph: a.padding[0], pw: a.padding[1], dh: a.dilation[0], dw: a.dilation[1], groups: a.groups,
-          x: dense(x), x_bstride: per(x), y: out.at, y_bstride: out.bstride, res, res_bstride: s.add ? per(s.add.other) : 0,
-          wt: t.weight, bias: t.bias, act, slope, scratch: scratchAt, algo: prepared[i].algo === 'direct' ? 1 : 0,
-        });
+        writeDesc(
+          desc,
+          CONV_FIELDS,
+          convFields(a, shapes[x], shapes[head.id], batch, {
+            x: dense(x), x_bstride: per(x), y: out.at, y_bstride: out.bstride, res: s.add ? dense(s.add.other) : 0, res_bstride: s.add ? per(s.add.other) : 0,
+            wt: t.weight, bias: t.bias, act, slope, scratch: scratchAt, algo: prepared[i].algo === 'direct' ? 1 : 0,
+          }),
+        );
         run = () => k.conv2d(desc);
         break;
       }
@@ -413,7 +430,7 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
         const [, oh, ow] = shapes[head.id];
         writeDesc(desc, POOL_FIELDS, {
           batch, c, h, w, oh, ow, kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], ph: a.padding[0], pw: a.padding[1],
-          x: dense(x), y: out.at, y_bstride: out.bstride, avg: a.kind === 'avgpool' ? 1 : 0,
+          x: dense(x), y: out.at, y_bstride: out.bstride, avg: a.kind === 'avgpool' ? 1 : 0, scratch: scratchAt,
         });
         run = () => k.pool2d(desc);
         break;
@@ -423,7 +440,7 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
         const [oh, ow] = a.size;
         if (h % oh === 0 && w % ow === 0) {
           // Even bins are an average pool with kernel = stride = the bin (the identity when sizes match).
-          writeDesc(desc, POOL_FIELDS, { batch, c, h, w, oh, ow, kh: h / oh, kw: w / ow, sh: h / oh, sw: w / ow, ph: 0, pw: 0, x: dense(x), y: out.at, y_bstride: out.bstride, avg: 1 });
+          writeDesc(desc, POOL_FIELDS, { batch, c, h, w, oh, ow, kh: h / oh, kw: w / ow, sh: h / oh, sw: w / ow, ph: 0, pw: 0, x: dense(x), y: out.at, y_bstride: out.bstride, avg: 1, scratch: scratchAt });
           run = () => k.pool2d(desc);
         } else {
           run = () => store(s.tail, runLayerCpu(a, [view(x)]).data);
