@@ -1,4 +1,5 @@
 import type { Diagnostic, RelatedInfo } from '../diagnostics';
+import type { ExpansionCache, TemplateLayer, TemplateSpan } from '../graph/cache';
 import type { Graph, GraphNode } from '../graph/types';
 import type { Range } from '../language/range';
 import {
@@ -19,6 +20,8 @@ export interface AnalysisOptions {
   dtype?: DType;
   /** Replaces the shape that the network's `input` declares (e.g. AlexNet at 224 instead of 227). */
   inputShape?: Shape;
+  /** Counts the layer figures reused from block templates (graphs expanded with this cache). */
+  cache?: ExpansionCache;
 }
 
 export interface NetworkAnalysis {
@@ -205,69 +208,18 @@ function paramCounts(node: GraphNode, input: Shape | null, shape: Shape): { para
 /** Shapes, parameters, MACs, memory, receptive fields and totals for one expanded network. */
 export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: Diagnostic[] = []): NetworkAnalysis {
   const dtype = options.dtype ?? 'float32';
-  const bytes = DTYPE_BYTES[dtype];
-  const checker = new ShapeChecker(graph, out);
+  const a = new GraphAnalyzer(graph, options, DTYPE_BYTES[dtype], out);
   const nodes = graph.nodes;
-  const layers: LayerInfo[] = [];
-  const fields: (ReceptiveField | null)[] = [];
-  /** Nodes that own parameters, for the name check and the tensor list. */
-  const owners: number[] = [];
-  for (let id = 0; id < nodes.length; id++) {
-    const node = nodes[id];
-    const ins = node.inputs;
-    const inputShapes: (Shape | null)[] = new Array(ins.length);
-    let known = ins.length > 0;
-    for (let j = 0; j < ins.length; j++) {
-      const s = layers[ins[j]].shape;
-      inputShapes[j] = s;
-      if (s === null) known = false;
+  const spans = graph.spans;
+  let next = 0;
+  for (let id = 0; id < nodes.length; ) {
+    if (spans && next < spans.length && spans[next].start === id) {
+      id += a.span(spans[next++]);
+      continue;
     }
-    const kind = node.attrs.kind;
-    let shape: Shape | null = null;
-    if (kind === 'input') shape = options.inputShape ?? node.attrs.shape;
-    else if (known) shape = checker.shape(node, inputShapes as Shape[]);
-    const input = ins.length ? inputShapes[0] : null;
-    const own = shape ? ownFieldOf(node.attrs, input) : null;
-    let rf: ReceptiveField | null = null;
-    if (kind === 'input') rf = shape && shape.length === 3 ? INPUT_FIELD : null;
-    else if (kind === 'add' || kind === 'concat') {
-      if (shape && ins.length) {
-        const merged: ReceptiveField[] = [];
-        for (const i of ins) {
-          const f = fields[i];
-          if (f === null) break;
-          merged.push(f);
-        }
-        rf = merged.length === ins.length ? widestField(merged) : null;
-      }
-    } else if (own && ins.length === 1 && fields[ins[0]]) {
-      // Element-wise layers see exactly what their input saw: share the field, compose nothing.
-      rf = own === INPUT_FIELD ? fields[ins[0]] : composeField(fields[ins[0]]!, own);
-    }
-    fields.push(rf);
-    let params = 0;
-    let buffers = 0;
-    if (shape) {
-      const counts = paramCounts(node, input, shape);
-      if (counts) {
-        params = counts.params;
-        buffers = counts.buffers;
-        owners.push(id);
-      }
-    }
-    layers.push({
-      node: node.id,
-      shape,
-      inputShapes,
-      params,
-      buffers,
-      macs: shape ? macsOf(node.attrs, input, shape) : 0,
-      ops: shape ? opsOf(node.attrs, inputShapes, shape) : 0,
-      activationBytes: shape ? numel(shape) * bytes : 0,
-      rf,
-      ownField: own,
-    });
+    a.node(id++);
   }
+  const { layers, owners } = a;
   checkNames(graph, owners, out);
   const totals = summarize(graph, layers);
   const inputNode = graph.nodes.find((n) => n.attrs.kind === 'input');
@@ -280,6 +232,149 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
     graph.output >= 0 ? (layers[graph.output]?.shape ?? null) : null,
     owners,
   );
+}
+
+class GraphAnalyzer {
+  readonly layers: LayerInfo[] = [];
+  readonly fields: (ReceptiveField | null)[] = [];
+  /** Nodes that own parameters, for the name check and the tensor list. */
+  readonly owners: number[] = [];
+  private readonly checker: ShapeChecker;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly options: AnalysisOptions,
+    private readonly bytes: number,
+    private readonly out: Diagnostic[],
+  ) {
+    this.checker = new ShapeChecker(graph, out);
+  }
+
+  /** Receptive field at a layer's output, from its own field and its inputs' fields. */
+  private field(node: GraphNode, shape: Shape | null, own: ReceptiveField | null): ReceptiveField | null {
+    const kind = node.attrs.kind;
+    const ins = node.inputs;
+    const fields = this.fields;
+    if (kind === 'input') return shape && shape.length === 3 ? INPUT_FIELD : null;
+    if (kind === 'add' || kind === 'concat') {
+      if (!shape || !ins.length) return null;
+      const merged: ReceptiveField[] = [];
+      for (const i of ins) {
+        const f = fields[i];
+        if (f === null) return null;
+        merged.push(f);
+      }
+      return widestField(merged);
+    }
+    if (own && ins.length === 1 && fields[ins[0]]) {
+      // Element-wise layers see exactly what their input saw: share the field, compose nothing.
+      return own === INPUT_FIELD ? fields[ins[0]] : composeField(fields[ins[0]]!, own);
+    }
+    return null;
+  }
+
+  node(id: number): void {
+    const node = this.graph.nodes[id];
+    const layers = this.layers;
+    const ins = node.inputs;
+    const inputShapes: (Shape | null)[] = new Array(ins.length);
+    let known = ins.length > 0;
+    for (let j = 0; j < ins.length; j++) {
+      const s = layers[ins[j]].shape;
+      inputShapes[j] = s;
+      if (s === null) known = false;
+    }
+    let shape: Shape | null = null;
+    if (node.attrs.kind === 'input') shape = this.options.inputShape ?? node.attrs.shape;
+    else if (known) shape = this.checker.shape(node, inputShapes as Shape[]);
+    const input = ins.length ? inputShapes[0] : null;
+    const own = shape ? ownFieldOf(node.attrs, input) : null;
+    const rf = this.field(node, shape, own);
+    this.fields.push(rf);
+    let params = 0;
+    let buffers = 0;
+    if (shape) {
+      const counts = paramCounts(node, input, shape);
+      if (counts) {
+        params = counts.params;
+        buffers = counts.buffers;
+        this.owners.push(id);
+      }
+    }
+    layers.push({
+      node: node.id,
+      shape,
+      inputShapes,
+      params,
+      buffers,
+      macs: shape ? macsOf(node.attrs, input, shape) : 0,
+      ops: shape ? opsOf(node.attrs, inputShapes, shape) : 0,
+      activationBytes: shape ? numel(shape) * this.bytes : 0,
+      rf,
+      ownField: own,
+    });
+  }
+
+  /**
+   * The layers of a block call copied from a template (see graph/cache.ts): their figures come
+   * from the template where it has seen this input shape, receptive fields are composed anew.
+   * Returns the number of layers.
+   */
+  span(span: TemplateSpan): number {
+    const t = span.template;
+    const n = t.nodes.length;
+    const inShape = this.layers[span.input].shape;
+    const key = inShape ? `${inShape.join('x')}|${this.bytes}` : undefined;
+    const memo = key === undefined ? undefined : t.analyses.get(key);
+    const nodes = this.graph.nodes;
+    if (memo) {
+      for (let k = 0; k < n; k++) {
+        const id = span.start + k;
+        const m = memo[k];
+        const rf = this.field(nodes[id], m.shape, m.ownField as ReceptiveField | null);
+        this.fields.push(rf);
+        if (m.owner) this.owners.push(id);
+        this.layers.push({
+          node: id,
+          shape: m.shape,
+          inputShapes: m.inputShapes,
+          params: m.params,
+          buffers: m.buffers,
+          macs: m.macs,
+          ops: m.ops,
+          activationBytes: m.activationBytes,
+          rf,
+          ownField: m.ownField as ReceptiveField | null,
+        });
+      }
+      if (this.options.cache) this.options.cache.analysisHits += n;
+      return n;
+    }
+    const reported = this.out.length;
+    for (let k = 0; k < n; k++) this.node(span.start + k);
+    if (key !== undefined && this.out.length === reported) {
+      const layers: TemplateLayer[] = [];
+      let o = this.owners.length - 1;
+      while (o >= 0 && this.owners[o] >= span.start) o--;
+      const owned = new Set(this.owners.slice(o + 1));
+      for (let k = 0; k < n; k++) {
+        const l = this.layers[span.start + k];
+        layers.push({
+          shape: l.shape,
+          inputShapes: l.inputShapes,
+          params: l.params,
+          buffers: l.buffers,
+          macs: l.macs,
+          ops: l.ops,
+          activationBytes: l.activationBytes,
+          ownField: l.ownField,
+          owner: owned.has(span.start + k),
+        });
+      }
+      t.analyses.set(key, layers);
+    }
+    return n;
+  }
 }
 
 /**

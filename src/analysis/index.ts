@@ -5,6 +5,7 @@ import { parse, type ParseResult } from '../language';
 import { analyzeGraph, type AnalysisOptions, type NetworkAnalysis } from './analyze';
 
 export type { AnalysisOptions, NetworkAnalysis } from './analyze';
+export { ExpansionCache } from '../graph/cache';
 export * from './types';
 
 export interface FileAnalysis {
@@ -13,6 +14,21 @@ export interface FileAnalysis {
   networks: NetworkAnalysis[];
   /** Sorted by position; one per place and kind of problem. */
   diagnostics: Diagnostic[];
+  /** With a cache: what this analysis took from it. */
+  cacheStats?: CacheStats;
+}
+
+export interface CacheStats {
+  /** Block calls copied from a template. */
+  hits: number;
+  /** Block calls expanded and kept as a template. */
+  misses: number;
+  /** Layers copied rather than expanded. */
+  copiedLayers: number;
+  /** Layers whose figures came from a template's analysis. */
+  analysisHits: number;
+  /** Templates kept after this analysis. */
+  templates: number;
 }
 
 /**
@@ -36,14 +52,29 @@ function mergeRepeats(ds: Diagnostic[]): Diagnostic[] {
   return order.map(({ d, count }) => (count > 1 ? { ...d, message: `${d.message} (and ${count - 1} more call${count > 2 ? 's' : ''})` } : d));
 }
 
-/** The whole pipeline: text → tokens → syntax tree → expanded graphs → analysis. */
+/**
+ * The whole pipeline: text → tokens → syntax tree → expanded graphs → analysis. With a cache
+ * (`ExpansionCache`, kept by the caller from one version of a text to the next), block calls
+ * it has seen are copied rather than expanded and analysed again.
+ */
 export function analyzeText(text: string, options: AnalysisOptions & { network?: string } = {}): FileAnalysis {
+  const cache = options.cache;
+  const before = cache && { hits: cache.hits, misses: cache.misses, copiedLayers: cache.copiedLayers, analysisHits: cache.analysisHits };
   const parsed = parse(text);
-  const expanded = expandFile(parsed.file);
+  const expanded = expandFile(parsed.file, cache);
   const shapeDiagnostics: Diagnostic[] = [];
   const networks = expanded.graphs.map((g) =>
-    analyzeGraph(g, options.network === undefined || options.network === g.network ? options : { dtype: options.dtype }, shapeDiagnostics),
+    analyzeGraph(g, options.network === undefined || options.network === g.network ? options : { dtype: options.dtype, cache }, shapeDiagnostics),
   );
   const diagnostics = mergeRepeats([...parsed.diagnostics, ...expanded.diagnostics, ...shapeDiagnostics]).sort(compareDiagnostics);
-  return { parsed, graphs: expanded.graphs, networks, diagnostics };
+  if (!cache || !before) return { parsed, graphs: expanded.graphs, networks, diagnostics };
+  cache.sweep();
+  const cacheStats: CacheStats = {
+    hits: cache.hits - before.hits,
+    misses: cache.misses - before.misses,
+    copiedLayers: cache.copiedLayers - before.copiedLayers,
+    analysisHits: cache.analysisHits - before.analysisHits,
+    templates: cache.size,
+  };
+  return { parsed, graphs: expanded.graphs, networks, diagnostics, cacheStats };
 }

@@ -2,6 +2,7 @@ import type { Diagnostic, RelatedInfo } from '../diagnostics';
 import type * as A from '../language/ast';
 import type { Range } from '../language/range';
 import { resolveLayer } from './args';
+import { blockIndex, envKey, type ExpansionCache, type Template, type TemplateNode, type TemplateSpan } from './cache';
 import { evaluate, formatNumber, isTruthy, type Env, type Value } from './expr';
 import { closest, layerSpec, allLayerNames } from './layers';
 import type { CallSite, Graph, GraphNode, LayerAttrs } from './types';
@@ -35,7 +36,7 @@ function isNumbered(s: A.Statement): boolean {
  */
 class Scope {
   private counter = 0;
-  private readonly merges = new Map<string, number>();
+  private merges?: Map<string, number>;
   private readonly elide: boolean;
 
   constructor(
@@ -53,6 +54,7 @@ class Scope {
   }
 
   mergeName(kind: string): string {
+    this.merges ??= new Map();
     const n = this.merges.get(kind) ?? 0;
     this.merges.set(kind, n + 1);
     return join(this.prefix, n ? `${kind}${n}` : kind);
@@ -72,10 +74,17 @@ class Expander {
   private sawInput = false;
   /** Diagnostics of one argument check, reused from layer to layer. */
   private readonly sink: Diagnostic[] = [];
+  /** Copies of templates (and calls recorded as one) not inside another: for the analysis. */
+  readonly spans: TemplateSpan[] = [];
+  /** Block calls that may become templates, being expanded now. */
+  private recording = 0;
+  /** Blocks expanded (or copied) so far, while recording: a template's dependencies. */
+  private readonly expanded: string[] = [];
 
   constructor(
     private readonly blocks: ReadonlyMap<string, A.BlockDef>,
     private readonly out: Diagnostic[],
+    private readonly cache?: ExpansionCache,
   ) {}
 
   private report(d: Diagnostic): void {
@@ -260,17 +269,169 @@ class Expander {
       });
       return null;
     }
+    // What a call expands to depends on the block's parameters even when binding fails.
+    if (this.recording > 0) this.expanded.push(name);
     const bound = this.checked((sink) => bindBlockArgs(s, block, env, sink));
     if (!bound) return null;
+    // Memoised: only where nothing outside the block can change what it expands to.
+    const cache = this.cache;
+    let key: string | undefined;
+    if (cache && this.sawInput && flow !== null) {
+      key = `${cache.fingerprintOf(block)}|${this.aux ? 'aux' : ''}|${envKey(bound)}`;
+      const t = cache.get(key);
+      if (t && this.usable(t)) return this.copy(t, s, path, flow);
+    }
+    const start = this.nodes.length;
+    const reported = this.out.length;
+    const steps = this.steps;
+    const auxStart = this.auxOutputs.length;
+    const logStart = this.expanded.length;
     const saved = this.calls;
-    this.calls = [...saved, { block: name, range: s.range }];
+    const site: CallSite = { block: name, range: s.range };
+    this.calls = [...saved, site];
     this.blockStack.push(name);
+    if (key !== undefined) this.recording++;
+    let result: Flow;
     try {
-      return this.sequence(block.body.statements, new Scope(path, block.body.statements), bound, flow);
+      result = this.sequence(block.body.statements, new Scope(path, block.body.statements), bound, flow);
     } finally {
       this.blockStack.pop();
       this.calls = saved;
+      if (key !== undefined) this.recording--;
     }
+    if (key !== undefined && this.out.length === reported) {
+      const t = this.record(site, saved.length, path, flow!, result, start, steps, auxStart, logStart);
+      if (t) {
+        cache!.set(key, t);
+        cache!.misses++;
+        if (this.recording === 0) this.spans.push({ start, input: flow!, template: t });
+      }
+    }
+    if (this.recording === 0) this.expanded.length = 0;
+    return result;
+  }
+
+  /** A template fits here when its blocks are unchanged and none of them is being expanded. */
+  private usable(t: Template): boolean {
+    if (this.nodes.length + t.nodes.length > MAX_LAYERS || this.steps + t.steps > MAX_STEPS) return false;
+    for (const [dep, fp] of t.deps) {
+      const def = this.blocks.get(dep);
+      if (!def || this.cache!.fingerprintOf(def) !== fp || this.blockStack.includes(dep)) return false;
+    }
+    return true;
+  }
+
+  private statementOf(block: string, index: number): A.Statement {
+    return blockIndex(this.blocks.get(block)!).statements[index];
+  }
+
+  /** Expands a call as a copy of its template: new ids, paths, call sites; shared attributes. */
+  private copy(t: Template, s: A.CallStatement, path: string, flow: number): Flow {
+    const cache = this.cache!;
+    const base = this.nodes.length;
+    const outer = [...this.calls, { block: s.keyword.text, range: s.range }];
+    const sites: CallSite[] = t.sites.map((x) => ({ block: x.block, range: this.statementOf(x.stmt.block, x.stmt.index).range }));
+    const chains = t.chains.map((ch) => [...outer, ...ch.map((i) => sites[i])]);
+    for (let i = 0; i < t.nodes.length; i++) {
+      const tn = t.nodes[i];
+      const st = this.statementOf(tn.stmt.block, tn.stmt.index);
+      const inputs = tn.inputs.length === 1 ? [tn.inputs[0] < 0 ? flow : base + tn.inputs[0]] : tn.inputs.map((j) => (j < 0 ? flow : base + j));
+      const node: GraphNode = {
+        id: base + i,
+        attrs: tn.attrs,
+        inputs,
+        path: path + tn.suffix,
+        range: st.range,
+        nameRange: st.keyword.range,
+        calls: tn.chain < 0 ? outer : chains[tn.chain],
+        aux: tn.aux,
+      };
+      if (tn.residual) node.residual = true;
+      this.nodes.push(node);
+    }
+    for (const a of t.auxOutputs) this.auxOutputs.push(base + a);
+    this.steps += t.steps;
+    if (this.recording > 0) for (const [dep] of t.deps) this.expanded.push(dep);
+    else this.spans.push({ start: base, input: flow, template: t });
+    cache.hits++;
+    cache.copiedLayers += t.nodes.length;
+    return t.output === null ? null : t.output < 0 ? flow : base + t.output;
+  }
+
+  /**
+   * The template of a call just expanded (nodes from `start`), or undefined where a layer does
+   * not map back to a statement of the blocks (nothing is cached then).
+   */
+  private record(site: CallSite, depth: number, path: string, flow: number, result: Flow, start: number, steps: number, auxStart: number, logStart: number): Template | undefined {
+    const cache = this.cache!;
+    const nodes: TemplateNode[] = [];
+    const siteIds = new Map<CallSite, number>();
+    const chainIds = new Map<CallSite[], number>();
+    const tsites: Template['sites'] = [];
+    const chains: number[][] = [];
+    const ref = (block: string, range: Range) => {
+      const def = this.blocks.get(block);
+      const index = def ? blockIndex(def).byRange.get(range) : undefined;
+      return index === undefined ? undefined : { block, index };
+    };
+    const siteId = (calls: CallSite[], j: number): number | undefined => {
+      const c = calls[j];
+      let id = siteIds.get(c);
+      if (id !== undefined) return id;
+      const parent = j === depth + 1 ? -1 : siteId(calls, j - 1);
+      const stmt = ref(calls[j - 1].block, c.range);
+      if (parent === undefined || !stmt) return undefined;
+      siteIds.set(c, (id = tsites.length));
+      tsites.push({ block: c.block, stmt, parent });
+      return id;
+    };
+    for (let id = start; id < this.nodes.length; id++) {
+      const n = this.nodes[id];
+      const calls = n.calls;
+      if (calls.length <= depth || calls[depth] !== site) return undefined;
+      if (n.path !== path && !n.path.startsWith(`${path}.`)) return undefined;
+      const stmt = ref(calls[calls.length - 1].block, n.range);
+      if (!stmt || this.statementOf(stmt.block, stmt.index).keyword.range !== n.nameRange) return undefined;
+      let chain = -1;
+      if (calls.length > depth + 1) {
+        const known = chainIds.get(calls);
+        if (known !== undefined) chain = known;
+        else {
+          const ids: number[] = [];
+          for (let j = depth + 1; j < calls.length; j++) {
+            const sid = siteId(calls, j);
+            if (sid === undefined) return undefined;
+            ids.push(sid);
+          }
+          chainIds.set(calls, (chain = chains.length));
+          chains.push(ids);
+        }
+      }
+      const inputs: number[] = [];
+      for (const i of n.inputs) {
+        if (i >= start) inputs.push(i - start);
+        else if (i === flow) inputs.push(-1);
+        else return undefined;
+      }
+      nodes.push({ attrs: n.attrs, inputs, suffix: n.path.slice(path.length), stmt, chain, aux: n.aux, residual: !!n.residual });
+    }
+    const auxOutputs: number[] = [];
+    for (let i = auxStart; i < this.auxOutputs.length; i++) {
+      if (this.auxOutputs[i] < start) return undefined;
+      auxOutputs.push(this.auxOutputs[i] - start);
+    }
+    let output: number | null;
+    if (result === null) output = null;
+    else if (result === flow) output = -1;
+    else if (result >= start) output = result - start;
+    else return undefined;
+    const deps: [string, number][] = [];
+    for (const name of new Set(this.expanded.slice(logStart))) {
+      const def = this.blocks.get(name);
+      if (!def) return undefined;
+      deps.push([name, cache.fingerprintOf(def)]);
+    }
+    return { deps, nodes, sites: tsites, chains, auxOutputs, output, steps: this.steps - steps, analyses: new Map() };
   }
 
   private input(s: A.CallStatement, attrs: LayerAttrs | undefined, scope: Scope): Flow {
@@ -482,8 +643,8 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
   });
 }
 
-export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[]): Graph {
-  const ex = new Expander(blocks, out);
+export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[], cache?: ExpansionCache): Graph {
+  const ex = new Expander(blocks, out, cache);
   let output: Flow = null;
   try {
     output = ex.sequence(net.body.statements, new Scope('', []), new Map(), null);
@@ -504,7 +665,7 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
       message: `${net.name.text} has no layers; start it with 'input', such as 'input 3x224x224'`,
     });
   }
-  return {
+  const graph: Graph = {
     network: net.name.text,
     range: net.range,
     nameRange: net.name.range,
@@ -512,15 +673,20 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
     output: output ?? ex.nodes.length - 1,
     auxOutputs: ex.auxOutputs,
   };
+  if (cache) graph.spans = ex.spans;
+  return graph;
 }
 
-/** AST → one graph per network. */
-export function expandFile(file: A.CnnFile): ExpandResult {
+/**
+ * AST → one graph per network. With a cache, block calls seen before (in this file or in an
+ * earlier version of it) are copied from their templates; see cache.ts.
+ */
+export function expandFile(file: A.CnnFile, cache?: ExpansionCache): ExpandResult {
   const diagnostics: Diagnostic[] = [];
   const blocks = checkDefinitions(file, diagnostics);
   const graphs: Graph[] = [];
   for (const def of file.definitions) {
-    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics));
+    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics, cache));
   }
   return { graphs, diagnostics: dedupe(diagnostics) };
 }

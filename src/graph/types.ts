@@ -1,4 +1,5 @@
 import type { Range } from '../language/range';
+import type { TemplateSpan } from './cache';
 
 /** Height and width. */
 export type Pair = [number, number];
@@ -72,4 +73,6 @@ export interface Graph {
   output: number;
   /** The last layer of each `aux` branch. */
   auxOutputs: number[];
+  /** With an expansion cache: the layers copied from (or recorded as) block templates. */
+  spans?: TemplateSpan[];
 }

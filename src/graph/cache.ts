@@ -1,0 +1,247 @@
+/**
+ * Memoised block expansions. A block call's expansion depends only on the block's statements
+ * (and those of the blocks it calls), its argument values and whether it runs inside `aux`;
+ * its analysis, in addition, on the shape that flows in. A cache kept from one analysis to the
+ * next (the language server keeps one per document) expands a call it has seen as a copy of
+ * the recorded layers, and reuses their shapes and counts where the input shape matches: an
+ * edit in a network re-expands none of its blocks, and `repeat 35 { Bottleneck(256) }`
+ * expands its block once. Only calls that expanded (and analysed) without a diagnostic are
+ * kept, so every message still comes from a real expansion at its real place.
+ */
+import type * as A from '../language/ast';
+import { SAME, type Env, type Value } from './expr';
+import type { LayerAttrs } from './types';
+
+/** A statement of a block, by its place in a depth-first walk of the block's body. */
+export interface StatementRef {
+  block: string;
+  index: number;
+}
+
+/** One layer of a recorded expansion, relative to the call. */
+export interface TemplateNode {
+  /** Shared by every copy: attributes are never changed after expansion. */
+  attrs: LayerAttrs;
+  /** Template indices; -1 is the tensor that flows into the call. */
+  inputs: number[];
+  /** Appended to the call's path: '' or `.conv1`. */
+  suffix: string;
+  stmt: StatementRef;
+  /** Index in `Template.chains` of the calls nested inside this one, or -1 for none. */
+  chain: number;
+  aux: boolean;
+  residual: boolean;
+}
+
+/** What `analyzeGraph` found for one layer of a template, for one input shape. */
+export interface TemplateLayer {
+  shape: number[] | null;
+  inputShapes: (number[] | null)[];
+  params: number;
+  buffers: number;
+  macs: number;
+  ops: number;
+  activationBytes: number;
+  ownField: unknown;
+  owner: boolean;
+}
+
+export interface Template {
+  /** Blocks expanded inside the call (transitively), with the fingerprint they had. */
+  deps: [string, number][];
+  nodes: TemplateNode[];
+  /** Call sites nested inside the call: the call statement, and the enclosing site (-1: none). */
+  sites: { block: string; stmt: StatementRef; parent: number }[];
+  /** Each distinct chain of nested sites, outermost first. */
+  chains: number[][];
+  auxOutputs: number[];
+  /** The flow out of the call: a template index, -1 for the flow in, null for unknown. */
+  output: number | null;
+  steps: number;
+  /** Layer figures by input shape and dtype. */
+  analyses: Map<string, TemplateLayer[]>;
+}
+
+/** A copy of a template in a graph: nodes `start .. start + template.nodes.length - 1`. */
+export interface TemplateSpan {
+  start: number;
+  /** The node that flows into the call. */
+  input: number;
+  template: Template;
+}
+
+/** Every statement of a body, depth first, in source order (what `StatementRef.index` counts). */
+function collect(stmts: readonly A.Statement[], out: A.Statement[]): void {
+  for (const s of stmts) {
+    out.push(s);
+    switch (s.kind) {
+      case 'call':
+        break;
+      case 'repeat':
+      case 'aux':
+      case 'group':
+        collect(s.body.statements, out);
+        break;
+      case 'residual':
+        collect(s.body.statements, out);
+        if (s.shortcut) collect(s.shortcut.body.statements, out);
+        break;
+      case 'add':
+      case 'concat':
+        for (const b of s.branches) collect(b.body.statements, out);
+        break;
+      case 'if': {
+        collect(s.then.statements, out);
+        const alt = s.else?.body;
+        if (alt) {
+          if ('kind' in alt) collect([alt], out);
+          else collect(alt.statements, out);
+        }
+        break;
+      }
+    }
+  }
+}
+
+export interface BlockIndex {
+  statements: A.Statement[];
+  /** A statement's place, by its range object (what graph nodes and call sites hold). */
+  byRange: Map<unknown, number>;
+}
+
+const indexes = new WeakMap<A.BlockDef, BlockIndex>();
+
+export function blockIndex(def: A.BlockDef): BlockIndex {
+  let ix = indexes.get(def);
+  if (!ix) {
+    const statements: A.Statement[] = [];
+    collect(def.body.statements, statements);
+    const byRange = new Map<unknown, number>();
+    statements.forEach((s, i) => byRange.set(s.range, i));
+    indexes.set(def, (ix = { statements, byRange }));
+  }
+  return ix;
+}
+
+function exprKey(e: A.Expr): string {
+  switch (e.kind) {
+    case 'number':
+      return Object.is(e.value, -0) ? '-0' : String(e.value);
+    case 'bool':
+      return e.value ? 'T' : 'F';
+    case 'name':
+      return `$${e.name}`;
+    case 'dims':
+      return `<${e.values.join('x')}>`;
+    case 'tuple':
+      return `(${e.items.map(exprKey).join(',')})`;
+    case 'unary':
+      return `(${e.op}${exprKey(e.operand)})`;
+    case 'binary':
+      return `(${exprKey(e.left)}${e.op}${exprKey(e.right)})`;
+    case 'missing':
+      return '?';
+  }
+}
+
+function bodyKey(stmts: readonly A.Statement[]): string {
+  return `{${stmts.map(statementKey).join(';')}}`;
+}
+
+function statementKey(s: A.Statement): string {
+  const head = `${s.label ? `${s.label.text}:` : ''}${s.kind} ${s.keyword.text}`;
+  switch (s.kind) {
+    case 'call':
+      return `${head}${s.parenthesized ? '()' : ''} ${s.args.map((a) => `${a.name ? `${a.name.text}=` : ''}${exprKey(a.value)}`).join(' ')}`;
+    case 'repeat':
+      return `${head} ${exprKey(s.count)}${bodyKey(s.body.statements)}`;
+    case 'residual':
+      return `${head}${bodyKey(s.body.statements)}${s.shortcut ? `shortcut${bodyKey(s.shortcut.body.statements)}` : ''}`;
+    case 'add':
+    case 'concat':
+      return `${head}[${s.branches.map((b) => `${b.label ? `${b.label.text}:` : ''}${bodyKey(b.body.statements)}`).join('|')}]`;
+    case 'aux':
+    case 'group':
+      return `${head}${bodyKey(s.body.statements)}`;
+    case 'if': {
+      let out = `${head} ${exprKey(s.condition)}${bodyKey(s.then.statements)}`;
+      const alt = s.else?.body;
+      if (alt) out += `else ${'kind' in alt ? statementKey(alt) : bodyKey(alt.statements)}`;
+      return out;
+    }
+  }
+}
+
+/** Everything about a block that its expansion depends on, and nothing else (no positions). */
+export function blockFingerprint(def: A.BlockDef): string {
+  const params = def.params.map((p) => (p.default ? `${p.name.text}=${exprKey(p.default)}` : p.name.text)).join(',');
+  return `${def.name.text}(${params})${bodyKey(def.body.statements)}`;
+}
+
+/** Bound parameter values, exactly (`String` of a number round-trips). */
+export function envKey(env: Env): string {
+  let out = '';
+  for (const [name, v] of env) out += `${name}=${valueKey(v)};`;
+  return out;
+}
+
+function valueKey(v: Value): string {
+  if (v === SAME) return '$same';
+  if (typeof v === 'boolean') return v ? 'T' : 'F';
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  return `[${(v as number[]).join(',')}]`;
+}
+
+/** Memoised block expansions and their analyses; see the top of this file. */
+export class ExpansionCache {
+  /** Calls expanded from a template, and calls recorded as one: cumulative, for tests and logs. */
+  hits = 0;
+  misses = 0;
+  /** Layers copied from templates rather than expanded. */
+  copiedLayers = 0;
+  /** Layer figures reused from a template's analysis. */
+  analysisHits = 0;
+  private readonly templates = new Map<string, Template>();
+  private readonly fingerprints = new Map<string, number>();
+  private defIds = new WeakMap<A.BlockDef, number>();
+  private used = new Set<Template>();
+
+  /** A small number that stands for the block's fingerprint, stable across analyses. */
+  fingerprintOf(def: A.BlockDef): number {
+    let id = this.defIds.get(def);
+    if (id === undefined) {
+      const fp = blockFingerprint(def);
+      id = this.fingerprints.get(fp);
+      if (id === undefined) this.fingerprints.set(fp, (id = this.fingerprints.size));
+      this.defIds.set(def, id);
+    }
+    return id;
+  }
+
+  get(key: string): Template | undefined {
+    const t = this.templates.get(key);
+    if (t) this.used.add(t);
+    return t;
+  }
+
+  set(key: string, t: Template): void {
+    this.templates.set(key, t);
+    this.used.add(t);
+  }
+
+  get size(): number {
+    return this.templates.size;
+  }
+
+  /** Ends an analysis: forgets the templates it did not use (an edited block's old ones). */
+  sweep(): void {
+    for (const [k, t] of this.templates) if (!this.used.has(t)) this.templates.delete(k);
+    this.used = new Set();
+    // Fingerprints of blocks long gone: start afresh (templates refer to fingerprints by number).
+    if (this.fingerprints.size > 4 * (this.templates.size + 64)) {
+      this.templates.clear();
+      this.fingerprints.clear();
+      this.defIds = new WeakMap();
+    }
+  }
+}
