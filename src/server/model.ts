@@ -3,7 +3,7 @@
  * indexes that map source statements to the layers they expand to. No analysis happens here;
  * everything is a lookup over `analyzeText`'s graphs and `LayerInfo`s.
  */
-import { analyzeText, type FileAnalysis, type LayerInfo, type NetworkAnalysis } from '../analysis';
+import { analyzeText, type ExpansionCache, type FileAnalysis, type LayerInfo, type NetworkAnalysis } from '../analysis';
 import type { DType } from '../analysis/types';
 import type * as A from '../language/ast';
 import type { Range } from '../language/range';
@@ -178,18 +178,21 @@ export class DocModel {
           const site = i === 0 ? null : calls[i - 1];
           let first = true;
           for (; e; e = e.parent) {
-            let inst = lastInst[e.id];
-            if (!inst || lastNet[e.id] !== ni || lastSite[e.id] !== site) {
-              inst = { network: ni, calls: i === 0 ? NO_CALLS : calls.slice(0, i), nodes: [], own: [] };
-              if (e.instances === NO_INSTANCES) e.instances = [];
-              e.instances.push(inst);
-              lastInst[e.id] = inst;
-              lastNet[e.id] = ni;
-              lastSite[e.id] = site;
-            }
-            inst.nodes.push(node.id);
-            if (first && deepest && e.stmt) inst.own.push(node.id);
+            const own = first && deepest && !!e.stmt;
             first = false;
+            const inst = lastInst[e.id];
+            if (inst && lastNet[e.id] === ni && lastSite[e.id] === site) {
+              inst.nodes.push(node.id);
+              if (own) inst.own.push(node.id);
+              continue;
+            }
+            // Literal arrays: most statements expand to one layer, and `[]` grows by 17.
+            const fresh: Instance = { network: ni, calls: i === 0 ? NO_CALLS : calls.slice(0, i), nodes: [node.id], own: own ? [node.id] : [] };
+            if (e.instances === NO_INSTANCES) e.instances = [fresh];
+            else e.instances.push(fresh);
+            lastInst[e.id] = fresh;
+            lastNet[e.id] = ni;
+            lastSite[e.id] = site;
           }
         }
       }
@@ -260,9 +263,11 @@ export class DocModel {
 
 export interface ModelOptions {
   dtype?: DType;
+  /** The document's expansion cache, kept from version to version. */
+  cache?: ExpansionCache;
 }
 
 export function buildModel(text: string, version: number, options: ModelOptions = {}): DocModel {
-  const analysis = analyzeText(text, { dtype: options.dtype });
+  const analysis = analyzeText(text, { dtype: options.dtype, cache: options.cache });
   return new DocModel(text, version, analysis);
 }

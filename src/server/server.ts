@@ -18,6 +18,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ExpansionCache, type CacheStats } from '../analysis';
 import { diagnosticLine, humanReport } from '../cli/report';
 import { codeActions } from './actions';
 import { completions, signatureHelp } from './completion';
@@ -31,6 +32,16 @@ import { DEFAULT_SETTINGS, normalizeSettings, type Settings } from './settings';
 import { LEGEND, documentSymbols, foldingRanges, isValidName, occurrenceAt, referencesOf, semanticTokens } from './symbols';
 
 export const ANALYSIS_TABLE_REQUEST = 'cnn/analysisTable';
+/** The last analysis of a document: its version, its time and what it took from the cache. */
+export const ANALYSIS_STATS_REQUEST = 'cnn/analysisStats';
+
+export interface AnalysisStats {
+  version: number;
+  ms: number;
+  /** True when the text was the last analysis's (an undo, a save): nothing was analysed. */
+  reused: boolean;
+  cache?: CacheStats;
+}
 
 export interface AnalysisTableParams {
   uri: string;
@@ -44,7 +55,7 @@ export interface AnalysisTableResult {
 
 export interface ServerHooks {
   /** Called after each analysis with its duration, for benchmarks and logs. */
-  onAnalysis?: (uri: string, version: number, ms: number) => void;
+  onAnalysis?: (uri: string, version: number, ms: number, cache?: CacheStats) => void;
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -52,6 +63,9 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
 export function startServer(connection: Connection, hooks: ServerHooks = {}): void {
   const documents = new TextDocuments(TextDocument);
   const models = new Map<string, DocModel>();
+  /** Per document: block expansions kept from one version to the next (see graph/cache.ts). */
+  const caches = new Map<string, ExpansionCache>();
+  const stats = new Map<string, AnalysisStats>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   let settings: Settings = DEFAULT_SETTINGS;
   let pullConfiguration = false;
@@ -64,10 +78,16 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     if (hit && hit.version === doc.version && hit.analysis.networks.every((n) => n.dtype === settings.memory.dtype)) return hit;
     const t0 = now();
     const text = doc.getText();
+    let cache = caches.get(uri);
+    if (!cache) caches.set(uri, (cache = new ExpansionCache()));
     // Same text (an undo, a save, a reopen): the analysis still holds.
-    const model = hit && hit.text === text && hit.analysis.networks.every((n) => n.dtype === settings.memory.dtype) ? reuse(hit, doc.version) : buildModel(text, doc.version, { dtype: settings.memory.dtype });
+    const reused = !!hit && hit.text === text && hit.analysis.networks.every((n) => n.dtype === settings.memory.dtype);
+    const model = reused ? reuse(hit!, doc.version) : buildModel(text, doc.version, { dtype: settings.memory.dtype, cache });
     models.set(uri, model);
-    hooks.onAnalysis?.(uri, doc.version, now() - t0);
+    const ms = now() - t0;
+    const cacheStats = reused ? undefined : model.analysis.cacheStats;
+    stats.set(uri, { version: doc.version, ms, reused, cache: cacheStats });
+    hooks.onAnalysis?.(uri, doc.version, ms, cacheStats);
     return model;
   }
 
@@ -166,6 +186,8 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     if (t) clearTimeout(t);
     timers.delete(e.document.uri);
     models.delete(e.document.uri);
+    caches.delete(e.document.uri);
+    stats.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
@@ -276,6 +298,8 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
       return { markdown: parts.join('\n'), networks: m.analysis.networks.map((n) => n.graph.network) };
     }, null),
   );
+
+  connection.onRequest(ANALYSIS_STATS_REQUEST, (p: { uri: string }): AnalysisStats | null => stats.get(p.uri) ?? null);
 
   documents.listen(connection);
   connection.listen();

@@ -95,6 +95,55 @@ describe('inlay hints', () => {
   });
 });
 
+describe('incremental analysis', () => {
+  it('copies block expansions across edits elsewhere and re-expands an edited block, whose call sites then change', async () => {
+    const text = [
+      'network N {',
+      '  input 3x32x32',
+      '  stem: conv 16 k=3 p=1',
+      '  a: Down(32)',
+      '  b: Down(64)',
+      '  repeat 2 { Down(64, s=1) }',
+      '  gap',
+      '}',
+      'block Down(c, s=2) {',
+      '  conv c k=3 s=s p=1',
+      '  bn; relu',
+      '}',
+    ].join('\n');
+    const stats = (uri: string) => c.request<{ version: number; reused: boolean; cache?: { hits: number; misses: number; analysisHits: number } }>('cnn/analysisStats', { uri });
+    const at = (hs: InlayHint[], line: number) => label(hs.find((h) => h.position.line === line)!);
+    const uri = await openDoc(text);
+    const h1 = await hints(uri);
+    expect(at(h1, 3)).toMatch(/^→ 32×16×16 · Σ /);
+    expect(at(h1, 4)).toMatch(/^→ 64×8×8 · Σ /);
+    // Three distinct calls (by argument values); the repeat's second call is a copy.
+    expect((await stats(uri)).cache).toMatchObject({ misses: 3, hits: 1 });
+
+    // An edit in the network: every block call is copied, the figures still follow the edit.
+    await c.change(uri, 2, [{ range: { start: { line: 2, character: 13 }, end: { line: 2, character: 15 } }, text: '8' }]);
+    const h2 = await hints(uri);
+    const s2 = await stats(uri);
+    expect(s2.version).toBe(2);
+    expect(s2.cache).toMatchObject({ misses: 0, hits: 4 });
+    expect(at(h2, 2)).toBe('→ 8×32×32');
+    expect(at(h2, 3)).toMatch(/^→ 32×16×16 · Σ /);
+    expect(at(h2, 3)).not.toBe(at(h1, 3)); // fewer input channels: fewer parameters in a's conv
+
+    // An edit inside the block: its calls are expanded anew and their hints change.
+    await c.change(uri, 3, [{ range: { start: { line: 9, character: 7 }, end: { line: 9, character: 8 } }, text: '2*c' }]);
+    const h3 = await hints(uri);
+    expect((await stats(uri)).cache).toMatchObject({ misses: 3, hits: 1 });
+    expect(at(h3, 3)).toMatch(/^→ 64×16×16 · Σ /);
+    expect(at(h3, 4)).toMatch(/^→ 128×8×8 · Σ /);
+    expect(at(h3, 9)).toBe('→ 64×16×16 (1 of 4)');
+
+    // Undo the block edit: the earlier templates are gone (swept), so it is expanded again, correctly.
+    await c.change(uri, 4, [{ range: { start: { line: 9, character: 7 }, end: { line: 9, character: 10 } }, text: 'c' }]);
+    expect(at(await hints(uri), 3)).toBe(at(h2, 3));
+  });
+});
+
 describe('hover', () => {
   it('substitutes the layer numbers into the seed formulas', async () => {
     const uri = await openDoc(example('alexnet.cnn'));
