@@ -12,7 +12,6 @@ import { forwardCpu } from '../../src/engine/cpu/forward';
 import { createCpuSession, createFastCpuSession, type Model } from '../../src/engine/session';
 import { inferShapes } from '../../src/engine/shapes';
 import { tensor } from '../../src/engine/tensor';
-import { packDirectWeights, packGemmWeights } from '../../src/engine/wasm/session';
 import { loadSafetensorsWeights } from '../../src/engine/weights/load';
 import { buildGraph, expectClose, paramsFor, randomTensor, randomWeights, rng } from './helpers';
 
@@ -157,19 +156,7 @@ describe('fast CPU engine: kernel paths against the reference', () => {
   });
 });
 
-describe('fast CPU engine: weight packing and the session', () => {
-  it('packs GEMM panels of 4 rows, k-major, zero rows past the end', () => {
-    // 5 output channels, K = 2: rows r -> [10r, 10r+1]
-    const w = Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31, 40, 41]);
-    expect(Array.from(packGemmWeights(w, 5, 1))).toEqual([0, 10, 20, 30, 1, 11, 21, 31, 40, 0, 0, 0, 41, 0, 0, 0]);
-  });
-
-  it('packs direct blocks of 4 channels per group, then single channels as stored', () => {
-    // 1 group, 5 channels, KK = 2
-    const w = Float32Array.from([0, 1, 10, 11, 20, 21, 30, 31, 40, 41]);
-    expect(Array.from(packDirectWeights(w, 5, 1))).toEqual([0, 10, 20, 30, 1, 11, 21, 31, 40, 41]);
-  });
-
+describe('fast CPU engine: the session', () => {
   it('profiles per step with the layer paths, reads fused outputs only where kept, and checks its input', async () => {
     const m = modelOf([input(3, 8), L(conv(4, 3, { p: 1 })), L(bn), L(relu), L({ kind: 'gap' }), L({ kind: 'flatten' }), L({ kind: 'linear', out: 2, bias: true })]);
     const s = await createFastCpuSession(m, 1);

@@ -561,6 +561,62 @@ EXPORT(conv2d) void conv2d(i32 descPtr) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Weight packing, once per session                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * src: a conv weight [cout][kk] (kk = cin/groups x kh x kw); scale: a factor per output channel
+ * (a folded batch norm) or 0. mode 0: GEMM panels, per group ceil(coutG/4) panels of kk x 4 (zero
+ * rows past coutG); mode 1: the direct kernel's blocks of 4 channels as [kk][4], then the rest
+ * one by one as stored.
+ */
+EXPORT(pack_weights) void pack_weights(i32 src, i32 dst, i32 cout, i32 groups, i32 kk, i32 scale, i32 mode) {
+  const float *w = CF(src), *sc = scale ? CF(scale) : 0;
+  float *o = F(dst);
+  const i32 coutG = cout / groups;
+  for (i32 g = 0; g < groups; g++) {
+    const float *wg = w + g * coutG * kk;
+    if (mode == 0) {
+      const i32 panels = ceil_div(coutG, MR);
+      for (i32 p = 0; p < panels; p++) {
+        float *op = o + (g * panels + p) * MR * kk;
+        for (i32 r = 0; r < MR; r++) {
+          const i32 row = p * MR + r;
+          if (row >= coutG) {
+            for (i32 k = 0; k < kk; k++) op[k * MR + r] = 0.0f;
+            continue;
+          }
+          const float s = sc ? sc[g * coutG + row] : 1.0f;
+          const float *wr = wg + row * kk;
+          for (i32 k = 0; k < kk; k++) op[k * MR + r] = wr[k] * s;
+        }
+      }
+    } else {
+      float *og = o + g * coutG * kk;
+      const i32 blocks = coutG / MR;
+      for (i32 b = 0; b < blocks; b++)
+        for (i32 r = 0; r < MR; r++) {
+          const float s = sc ? sc[g * coutG + b * MR + r] : 1.0f;
+          const float *wr = wg + (b * MR + r) * kk;
+          for (i32 k = 0; k < kk; k++) og[b * MR * kk + k * MR + r] = wr[k] * s;
+        }
+      for (i32 row = blocks * MR; row < coutG; row++) {
+        const float s = sc ? sc[g * coutG + row] : 1.0f;
+        for (i32 k = 0; k < kk; k++) og[row * kk + k] = wg[row * kk + k] * s;
+      }
+    }
+  }
+}
+
+/* Rows of a [rows][cols] matrix times a factor each, in place (a batch norm folded into a linear). */
+EXPORT(scale_rows) void scale_rows(i32 p, i32 rows, i32 cols, i32 scale) {
+  float *m = F(p);
+  const float *sc = CF(scale);
+  for (i32 r = 0; r < rows; r++)
+    for (i32 c = 0; c < cols; c++) m[r * cols + c] *= sc[r];
+}
+
+/* ------------------------------------------------------------------ */
 /* Linear: y[b] = W x[b] + bias, W [out x in] as stored.               */
 /* ------------------------------------------------------------------ */
 

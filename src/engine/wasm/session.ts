@@ -17,7 +17,7 @@ import { activate } from '../cpu/pointwise';
 import { gatherLayerWeights, type LayerWeights } from '../params';
 import type { InferenceSession, LayerTime, Model } from '../session';
 import { numel, type Tensor } from '../tensor';
-import { batchNormScaleShift, foldBatchNorm } from '../webgpu/fold';
+import { batchNormScaleShift } from '../webgpu/fold';
 import { type Place, planExecution, type Step } from '../webgpu/plan';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
@@ -57,6 +57,8 @@ interface Kernels {
   conv_gemm_scratch(): number;
   conv_direct_scratch(desc: number): number;
   pool_scratch(h: number, ow: number, kw: number, sw: number): number;
+  pack_weights(src: number, dst: number, cout: number, groups: number, kk: number, scale: number, mode: number): void;
+  scale_rows(p: number, rows: number, cols: number, scale: number): void;
   linear(desc: number): void;
   pool2d(desc: number): void;
   gap(x: number, y: number, batch: number, channels: number, hw: number, yBstride: number): void;
@@ -130,42 +132,6 @@ function bnParams(w: LayerWeights | undefined, node: GraphNode) {
   return { weight: need(w, 'weight', node), bias: need(w, 'bias', node), runningMean: need(w, 'running_mean', node), runningVar: need(w, 'running_var', node), eps: node.attrs.eps };
 }
 
-/** GEMM panels: for each group, ceil(coutG/4) panels of K x 4 (row values of one k adjacent), zero rows past coutG. */
-export function packGemmWeights(weight: Float32Array, cout: number, groups: number): Float32Array {
-  const coutG = cout / groups;
-  const K = weight.length / cout;
-  const panels = Math.ceil(coutG / MR);
-  const out = new Float32Array(groups * panels * MR * K);
-  for (let g = 0; g < groups; g++) {
-    for (let p = 0; p < panels; p++) {
-      const base = (g * panels + p) * MR * K;
-      for (let r = 0; r < MR; r++) {
-        const row = p * MR + r;
-        if (row >= coutG) continue;
-        const src = (g * coutG + row) * K;
-        for (let k = 0; k < K; k++) out[base + k * MR + r] = weight[src + k];
-      }
-    }
-  }
-  return out;
-}
-
-/** Direct-kernel layout: per group, blocks of 4 output channels as [ci][ki][kj][4], then the rest one by one as stored. */
-export function packDirectWeights(weight: Float32Array, cout: number, groups: number): Float32Array {
-  const coutG = cout / groups;
-  const KK = weight.length / cout;
-  const blocks = Math.floor(coutG / MR);
-  const out = new Float32Array(weight.length);
-  for (let g = 0; g < groups; g++) {
-    const gBase = g * coutG * KK;
-    for (let b = 0; b < blocks; b++) {
-      for (let k = 0; k < KK; k++) for (let r = 0; r < MR; r++) out[gBase + b * MR * KK + k * MR + r] = weight[gBase + (b * MR + r) * KK + k];
-    }
-    out.set(weight.subarray(gBase + blocks * MR * KK, gBase + coutG * KK), gBase + blocks * MR * KK);
-  }
-  return out;
-}
-
 /**
  * Which conv kernel. The direct one reads its taps straight from a zero-padded copy of the input
  * (no im2col), so it wins wherever the packed GEMM would spend much of its time gathering:
@@ -203,6 +169,36 @@ function writeFields(i32: Int32Array, f32: Float32Array, at: number, fields: rea
     if (FLOAT_FIELDS.has(f)) f32[at / 4 + j] = v;
     else i32[at / 4 + j] = v;
   });
+}
+
+/**
+ * V8 first runs WebAssembly in its baseline compiler (Liftoff, several times slower here) and
+ * compiles a function with TurboFan in the background once it has run long enough; the call after
+ * that runs the fast code. A small conv through both algorithms and a pool, on the arena before
+ * it holds anything, start that now, so that the first pass of a one-shot `cnn run` is not spent
+ * in Liftoff. About a millisecond; skipped where the arena or scratch is too small for it.
+ */
+function warmUp(k: Kernels, i32: Int32Array, f32: Float32Array, arenaAt: number, arenaBytes: number, scratchAt: number, scratchFloats: number): void {
+  const c = 16;
+  const hw = 16;
+  const plane = c * hw * hw;
+  const descAt = arenaAt;
+  const x = arenaAt + 256;
+  const y = x + plane * 4;
+  const w = y + plane * 4;
+  const bias = w + c * c * 9 * 4;
+  if (bias + c * 4 > arenaAt + arenaBytes || scratchFloats < 8192) return;
+  f32.fill(0, arenaAt / 4, (bias + c * 4) / 4);
+  const conv = { kind: 'conv' as const, out: c, kernel: [3, 3] as [number, number], stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1, bias: true };
+  for (const algo of [0, 1]) {
+    const fields = convFields(conv, [c, hw, hw], [c, hw, hw], 1, { x, x_bstride: plane, y, y_bstride: plane, wt: w, bias, act: ACT_RELU, scratch: scratchAt, algo });
+    writeFields(i32, f32, descAt, CONV_FIELDS, fields);
+    if ((algo === 1 ? k.conv_direct_scratch(descAt) : k.conv_gemm_scratch()) > scratchFloats) continue;
+    for (let r = 0; r < 3; r++) k.conv2d(descAt);
+  }
+  const pool = { batch: 1, c, h: hw, w: hw, oh: hw / 2, ow: hw / 2, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, x, y, y_bstride: plane, avg: 0, scratch: scratchAt };
+  writeFields(i32, f32, descAt, POOL_FIELDS, pool);
+  if (k.pool_scratch(hw, hw / 2, 2, 2) <= scratchFloats) for (let r = 0; r < 3; r++) k.pool2d(descAt);
 }
 
 export interface FastCpuSession extends InferenceSession {
@@ -271,7 +267,10 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
 
   // --- Weights, packed, and descriptors: fixed sizes first, then the arena. ---
   interface Prepared {
+    /** Tensors copied into memory as they are. */
     tensors: Record<string, Float32Array>;
+    /** A conv or linear weight as stored, to be packed (and scaled by a folded batch norm) in the module. */
+    weight?: { data: Float32Array; floats: number; scale?: Float32Array };
     algo?: FastConvAlgorithm;
     scratch: number;
   }
@@ -280,17 +279,25 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
     const a = head.attrs;
     const w = byNode.get(head.id);
     if (a.kind === 'conv' || a.kind === 'linear') {
-      let weight = need(w, 'weight', head);
-      let bias = a.bias ? need(w, 'bias', head) : undefined;
-      if (s.bn !== undefined) ({ weight, bias } = foldBatchNorm(weight, bias, a.out, bnParams(byNode.get(s.bn), graph.nodes[s.bn])));
-      bias ??= new Float32Array(a.out);
-      if (a.kind === 'linear') return { tensors: { weight, bias }, scratch: 0 };
+      const data = need(w, 'weight', head);
+      let bias = a.bias ? need(w, 'bias', head) : new Float32Array(a.out);
+      // A folded batch norm: w' = w * s per output channel (in the module, while packing), b' = (b - mean) * s + beta.
+      let scale: Float32Array | undefined;
+      if (s.bn !== undefined) {
+        const bn = batchNormScaleShift(bnParams(byNode.get(s.bn), graph.nodes[s.bn]));
+        scale = bn.scale;
+        bias = bias.map((v, c) => v * bn.scale[c] + bn.shift[c]);
+      }
+      if (a.kind === 'linear') return { tensors: { bias }, weight: { data, floats: data.length, scale }, scratch: 0 };
       const inShape = shapes[head.inputs[0]];
       const algo = chooseConv(a, inShape[0], opts.convAlgorithm);
-      if (algo === 'gemm') return { tensors: { weight: packGemmWeights(weight, a.out, a.groups), bias }, algo, scratch: probe.conv_gemm_scratch() };
+      if (algo === 'gemm') {
+        const floats = a.groups * Math.ceil(a.out / a.groups / MR) * MR * (data.length / a.out);
+        return { tensors: { bias }, weight: { data, floats, scale }, algo, scratch: probe.conv_gemm_scratch() };
+      }
       // The direct kernel's scratch depends on its geometry: ask the module, with the descriptor in the probe's memory.
       writeFields(new Int32Array(probeMemory.buffer), new Float32Array(probeMemory.buffer), heapBase, CONV_FIELDS, convFields(a, shapes[head.inputs[0]], shapes[head.id], batch, { algo: 1 }));
-      return { tensors: { weight: packDirectWeights(weight, a.out, a.groups), bias }, algo, scratch: probe.conv_direct_scratch(heapBase) };
+      return { tensors: { bias }, weight: { data, floats: data.length, scale }, algo, scratch: probe.conv_direct_scratch(heapBase) };
     }
     if (a.kind === 'bn') {
       const { scale, shift } = batchNormScaleShift(bnParams(w, head));
@@ -310,6 +317,7 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
   const tensorAt = prepared.map((p) => {
     const at: Record<string, number> = {};
     for (const [k, t] of Object.entries(p.tensors)) at[k] = layout.take(t.byteLength);
+    if (p.weight) at.weight = layout.take(p.weight.floats * 4);
     return at;
   });
   const scratchFloats = Math.max(0, ...prepared.map((p) => p.scratch));
@@ -333,7 +341,9 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
     placedAt.set(r, at);
     placed.push({ root: r, at, end: at + size });
   }
-  const arenaBytes = Math.max(0, ...placed.map((p) => p.end));
+  // Before the first run the arena stages each conv weight (and its scale) for packing: at least that big.
+  const stagingBytes = Math.max(0, ...prepared.map((p) => (p.weight ? (p.algo ? align(p.weight.data.byteLength) : 0) + align((p.weight.scale?.length ?? 0) * 4) : 0)));
+  const arenaBytes = Math.max(stagingBytes, ...placed.map((p) => p.end));
   const arenaAt = layout.take(arenaBytes);
   // Slack: strided packing may read one vector past a buffer's last value.
   const totalBytes = layout.take(256) + 256;
@@ -354,6 +364,23 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
 
   prepared.forEach((p, i) => {
     for (const [name, t] of Object.entries(p.tensors)) f32.set(t, tensorAt[i][name] / 4);
+    const w = p.weight;
+    if (!w) return;
+    const head = graph.nodes[steps[i].head];
+    const a = head.attrs;
+    if (a.kind === 'linear') {
+      f32.set(w.data, tensorAt[i].weight / 4);
+      if (w.scale) {
+        f32.set(w.scale, arenaAt / 4);
+        k.scale_rows(tensorAt[i].weight, a.out, w.data.length / a.out, arenaAt);
+      }
+    } else if (a.kind === 'conv') {
+      // Staged in the (still unused) arena, then packed into place.
+      const scaleAt = arenaAt + align(w.data.byteLength);
+      f32.set(w.data, arenaAt / 4);
+      if (w.scale) f32.set(w.scale, scaleAt / 4);
+      k.pack_weights(arenaAt, tensorAt[i].weight, a.out, a.groups, w.data.length / a.out, w.scale ? scaleAt : 0, p.algo === 'direct' ? 1 : 0);
+    }
   });
 
   /** Byte address of node `id`'s first value in image 0, and the floats between images. */
@@ -485,6 +512,8 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
     const body = run;
     return { step: s, path: head.path, nodes, run: finish ? () => (body(), finish()) : body };
   });
+
+  warmUp(k, i32, f32, arenaAt, arenaBytes, scratchAt, scratchFloats);
 
   // The input's buffer is written by run(); aliases (flatten, dropout) need no step.
   const inAt = dense(inputNode) / 4;
