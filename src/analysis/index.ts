@@ -1,7 +1,7 @@
 import { compareDiagnostics, type Diagnostic } from '../diagnostics';
 import { expandFile } from '../graph/expand';
 import type { Graph } from '../graph/types';
-import { parse, type ParseResult } from '../language';
+import { parse, type IncrementalParser, type ParseResult } from '../language';
 import { analyzeGraph, type AnalysisOptions, type NetworkAnalysis } from './analyze';
 
 export type { AnalysisOptions, NetworkAnalysis } from './analyze';
@@ -55,12 +55,13 @@ function mergeRepeats(ds: Diagnostic[]): Diagnostic[] {
 /**
  * The whole pipeline: text → tokens → syntax tree → expanded graphs → analysis. With a cache
  * (`ExpansionCache`, kept by the caller from one version of a text to the next), block calls
- * it has seen are copied rather than expanded and analysed again.
+ * it has seen are copied rather than expanded and analysed again; with an `IncrementalParser`
+ * (likewise kept), statements the text shares with the last version are not parsed again.
  */
-export function analyzeText(text: string, options: AnalysisOptions & { network?: string } = {}): FileAnalysis {
+export function analyzeText(text: string, options: AnalysisOptions & { network?: string; parser?: IncrementalParser } = {}): FileAnalysis {
   const cache = options.cache;
   const before = cache && { hits: cache.hits, misses: cache.misses, copiedLayers: cache.copiedLayers, analysisHits: cache.analysisHits };
-  const parsed = parse(text);
+  const parsed = options.parser ? options.parser.parse(text) : parse(text);
   const expanded = expandFile(parsed.file, cache);
   const shapeDiagnostics: Diagnostic[] = [];
   const networks = expanded.graphs.map((g) =>

@@ -377,13 +377,89 @@ const BINARY_OPS: Record<string, A.BinaryOp> = {
   '%': '%',
 };
 
+/**
+ * The previous version of a text and its AST, for an incremental parse: statements that lie
+ * wholly in the text both versions share (before the first change, or after the last) are
+ * taken over rather than parsed again; see `tryReuse`.
+ */
+export interface Reuse {
+  /** The previous version's statements at every depth, in source order. */
+  statements: A.Statement[];
+  /** Length of the text both versions start with. */
+  prefix: number;
+  /** Where the text both versions end with starts, in the old text. */
+  oldSuffix: number;
+  /** New offset minus old offset in that shared end. */
+  delta: number;
+  /** Statements taken over (a counter for tests and logs). */
+  reused: number;
+}
+
 class Parser {
   /** Index of the current token. */
   private t = 0;
   /** End position of the last token consumed: where a node's range ends. */
   private last!: Position;
+  /** Next candidate in `reuse.statements`: the parse only moves forward. */
+  private cursor = 0;
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly n: number,
+    private readonly reuse?: Reuse,
+  ) {}
+
+  /**
+   * Takes over the previous version's statement that starts here, if it lies in text both
+   * versions share and so do the two tokens after it (which decided where it ends). One in the
+   * shared end moves by the change in length and lines, in place: the old tree is not used
+   * again. Returns undefined where the statement must be parsed.
+   */
+  private tryReuse(): A.Statement | undefined {
+    const r = this.reuse!;
+    const t = this.t;
+    const o = starts[t];
+    const inPrefix = o < r.prefix;
+    const old = inPrefix ? o : o - r.delta;
+    if (!inPrefix && old < r.oldSuffix) return undefined;
+    const list = r.statements;
+    while (this.cursor < list.length && list[this.cursor].range.start.offset < old) this.cursor++;
+    const s = list[this.cursor];
+    if (!s || s.range.start.offset !== old) return undefined;
+    const end = s.range.end.offset + (inPrefix ? 0 : r.delta);
+    // The first token after the statement.
+    let lo = t + 1;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] < end) lo = mid + 1;
+      else hi = mid;
+    }
+    const next = lo;
+    if (next > 0 && ends[next - 1] !== end) return undefined;
+    if (inPrefix) {
+      if (next + 1 > this.n || ends[next + 1] > r.prefix) return undefined;
+    } else {
+      const dLine = lines[t] - s.range.start.line;
+      if (o - lineStarts[t] !== s.range.start.character) return undefined;
+      if (r.delta !== 0 || dLine !== 0) {
+        eachPosition(s, (p) => {
+          if (p.character >= 0) {
+            p.offset += r.delta;
+            p.line += dLine;
+            p.character = -1 - p.character;
+          }
+        });
+        eachPosition(s, (p) => {
+          if (p.character < 0) p.character = -1 - p.character;
+        });
+      }
+    }
+    r.reused++;
+    this.t = next;
+    this.last = s.range.end;
+    return s;
+  }
 
   // ----- tokens and positions -----
 
@@ -509,7 +585,7 @@ class Parser {
         case AUX:
         case IF:
         case LBRACE:
-          statements.push(this.statement());
+          statements.push((this.reuse && this.tryReuse()) || this.statement());
           continue;
         default:
           throw BAIL;
@@ -644,7 +720,8 @@ class Parser {
       } else if (this.argAhead()) args.push(this.arg());
       else break;
     }
-    return { kind: 'call', keyword, args, parenthesized: argsRange !== undefined, argsRange, range: this.span(label, keyword), label };
+    // `[]` grows by 17 on its first push: keep what a call holds (most have 0 to 4).
+    return { kind: 'call', keyword, args: args.length ? args.slice() : args, parenthesized: argsRange !== undefined, argsRange, range: this.span(label, keyword), label };
   }
 
   private argAhead(): boolean {
@@ -758,13 +835,143 @@ class Parser {
   }
 }
 
-/** The AST of an error-free file, or undefined where `parse` must take the chevrotain path. */
-export function fastParse(text: string): A.CnnFile | undefined {
-  if (scan(text) < 0) return undefined;
+/**
+ * The AST of an error-free file, or undefined where `parse` must take the chevrotain path.
+ * With `reuse`, statements of the previous version are taken over where the text is shared
+ * (and those after the change are moved in place).
+ */
+export function fastParse(text: string, reuse?: Reuse): A.CnnFile | undefined {
+  const n = scan(text);
+  if (n < 0) return undefined;
   try {
-    return new Parser(text).file();
+    return new Parser(text, n, reuse).file();
   } catch (e) {
     if (e === BAIL) return undefined;
     throw e;
+  }
+}
+
+/** Every statement of a file at every depth, in source order. */
+export function allStatements(file: A.CnnFile): A.Statement[] {
+  const out: A.Statement[] = [];
+  const walk = (stmts: readonly A.Statement[]) => {
+    for (const s of stmts) {
+      out.push(s);
+      switch (s.kind) {
+        case 'call':
+          break;
+        case 'repeat':
+        case 'aux':
+        case 'group':
+          walk(s.body.statements);
+          break;
+        case 'residual':
+          walk(s.body.statements);
+          if (s.shortcut) walk(s.shortcut.body.statements);
+          break;
+        case 'add':
+        case 'concat':
+          for (const b of s.branches) walk(b.body.statements);
+          break;
+        case 'if': {
+          let i: A.IfStatement | undefined = s;
+          while (i) {
+            walk(i.then.statements);
+            const alt: A.Body | A.IfStatement | undefined = i.else?.body;
+            if (alt && 'kind' in alt) {
+              out.push(alt);
+              i = alt;
+            } else {
+              if (alt) walk(alt.statements);
+              i = undefined;
+            }
+          }
+          break;
+        }
+      }
+    }
+  };
+  for (const d of file.definitions) walk(d.body.statements);
+  return out;
+}
+
+function rangePositions(r: Range | undefined, f: (p: Position) => void): void {
+  if (!r) return;
+  f(r.start);
+  f(r.end);
+}
+
+function exprPositions(e: A.Expr, f: (p: Position) => void): void {
+  rangePositions(e.range, f);
+  switch (e.kind) {
+    case 'tuple':
+      for (const i of e.items) exprPositions(i, f);
+      break;
+    case 'unary':
+      exprPositions(e.operand, f);
+      break;
+    case 'binary':
+      exprPositions(e.left, f);
+      exprPositions(e.right, f);
+      break;
+    default:
+      break;
+  }
+}
+
+function bodyPositions(b: A.Body, f: (p: Position) => void): void {
+  rangePositions(b.range, f);
+  for (const s of b.statements) eachPosition(s, f);
+}
+
+/** Every position in a statement (shared ones more than once). */
+function eachPosition(s: A.Statement, f: (p: Position) => void): void {
+  rangePositions(s.range, f);
+  rangePositions(s.keyword.range, f);
+  if (s.label) rangePositions(s.label.range, f);
+  switch (s.kind) {
+    case 'call':
+      rangePositions(s.argsRange, f);
+      for (const a of s.args) {
+        rangePositions(a.range, f);
+        if (a.name) rangePositions(a.name.range, f);
+        exprPositions(a.value, f);
+      }
+      break;
+    case 'repeat':
+      exprPositions(s.count, f);
+      bodyPositions(s.body, f);
+      break;
+    case 'residual':
+      bodyPositions(s.body, f);
+      if (s.shortcut) {
+        rangePositions(s.shortcut.keyword.range, f);
+        bodyPositions(s.shortcut.body, f);
+      }
+      break;
+    case 'add':
+    case 'concat':
+      rangePositions(s.body.range, f);
+      for (const b of s.branches) {
+        rangePositions(b.range, f);
+        rangePositions(b.keyword.range, f);
+        if (b.label) rangePositions(b.label.range, f);
+        bodyPositions(b.body, f);
+      }
+      break;
+    case 'aux':
+    case 'group':
+      bodyPositions(s.body, f);
+      break;
+    case 'if':
+      exprPositions(s.condition, f);
+      bodyPositions(s.then, f);
+      if (s.else) {
+        rangePositions(s.else.keyword.range, f);
+        const alt = s.else.body;
+        if ('kind' in alt) eachPosition(alt, f);
+        else bodyPositions(alt, f);
+      }
+      break;
   }
 }

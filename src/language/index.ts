@@ -2,7 +2,7 @@ import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
 import type { Diagnostic } from '../diagnostics';
 import type { CnnFile } from './ast';
 import { cstToAst } from './cst-to-ast';
-import { fastParse } from './fast-parse';
+import { allStatements, fastParse, type Reuse } from './fast-parse';
 import * as T from './lexer';
 import { parseTokens } from './parser';
 import { LineIndex, type Range } from './range';
@@ -65,7 +65,10 @@ function syntaxMessage(e: IRecognitionException): string {
  */
 export function parse(text: string): ParseResult {
   const file = fastParse(text);
-  if (!file) return chevrotainParse(text);
+  return file ? fastResult(text, file) : chevrotainParse(text);
+}
+
+function fastResult(text: string, file: CnnFile): ParseResult {
   let tokens: IToken[] | undefined;
   return {
     file,
@@ -75,6 +78,41 @@ export function parse(text: string): ParseResult {
       return (tokens ??= T.lex(text).tokens);
     },
   };
+}
+
+/**
+ * `parse` for one document from version to version: statements in the text the new version
+ * shares with the last one (before the first change, or after the last one) are taken over
+ * from the last tree, the ones after the change moved in place. The last tree is therefore
+ * not to be used once a newer version is parsed. Same results as `parse`.
+ */
+export class IncrementalParser {
+  private text?: string;
+  private file?: CnnFile;
+  /** Statements taken over, over all parses (for tests and logs). */
+  reused = 0;
+
+  parse(text: string): ParseResult {
+    let reuse: Reuse | undefined;
+    const old = this.text;
+    if (this.file && old !== undefined) {
+      const max = Math.min(old.length, text.length);
+      let p = 0;
+      while (p < max && old.charCodeAt(p) === text.charCodeAt(p)) p++;
+      let q = 0;
+      while (q < max - p && old.charCodeAt(old.length - 1 - q) === text.charCodeAt(text.length - 1 - q)) q++;
+      reuse = { statements: allStatements(this.file), prefix: p, oldSuffix: old.length - q, delta: text.length - old.length, reused: 0 };
+    }
+    // Parts of the last tree may move into the new one: it is not a base for later parses.
+    this.file = undefined;
+    this.text = undefined;
+    const file = fastParse(text, reuse);
+    if (reuse) this.reused += reuse.reused;
+    if (!file) return chevrotainParse(text);
+    this.file = file;
+    this.text = text;
+    return fastResult(text, file);
+  }
 }
 
 /** text → tokens → CST → AST with chevrotain, with every lexical and syntax error as a diagnostic. */

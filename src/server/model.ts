@@ -6,6 +6,7 @@
 import { analyzeText, type ExpansionCache, type FileAnalysis, type LayerInfo, type NetworkAnalysis } from '../analysis';
 import type { DType } from '../analysis/types';
 import type * as A from '../language/ast';
+import type { IncrementalParser } from '../language';
 import type { Range } from '../language/range';
 import type { CallSite, GraphNode } from '../graph/types';
 import { layerSpec } from '../graph/layers';
@@ -265,9 +266,11 @@ export interface ModelOptions {
   dtype?: DType;
   /** The document's expansion cache, kept from version to version. */
   cache?: ExpansionCache;
+  /** The document's parser, kept from version to version (the last model's tree is then spent). */
+  parser?: IncrementalParser;
 }
 
 export function buildModel(text: string, version: number, options: ModelOptions = {}): DocModel {
-  const analysis = analyzeText(text, { dtype: options.dtype, cache: options.cache });
+  const analysis = analyzeText(text, { dtype: options.dtype, cache: options.cache, parser: options.parser });
   return new DocModel(text, version, analysis);
 }

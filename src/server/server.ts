@@ -19,6 +19,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ExpansionCache, type CacheStats } from '../analysis';
+import { IncrementalParser } from '../language';
 import { diagnosticLine, humanReport } from '../cli/report';
 import { codeActions } from './actions';
 import { completions, signatureHelp } from './completion';
@@ -41,6 +42,8 @@ export interface AnalysisStats {
   /** True when the text was the last analysis's (an undo, a save): nothing was analysed. */
   reused: boolean;
   cache?: CacheStats;
+  /** Statements taken over from the last version's tree rather than parsed. */
+  reusedStatements?: number;
 }
 
 export interface AnalysisTableParams {
@@ -63,8 +66,11 @@ const now = () => (typeof performance !== 'undefined' ? performance.now() : Date
 export function startServer(connection: Connection, hooks: ServerHooks = {}): void {
   const documents = new TextDocuments(TextDocument);
   const models = new Map<string, DocModel>();
-  /** Per document: block expansions kept from one version to the next (see graph/cache.ts). */
-  const caches = new Map<string, ExpansionCache>();
+  /**
+   * Per document, kept from one version to the next: block expansions (see graph/cache.ts) and
+   * the parser that takes over the statements an edit did not touch.
+   */
+  const caches = new Map<string, { expansions: ExpansionCache; parser: IncrementalParser }>();
   const stats = new Map<string, AnalysisStats>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   let settings: Settings = DEFAULT_SETTINGS;
@@ -79,14 +85,21 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     const t0 = now();
     const text = doc.getText();
     let cache = caches.get(uri);
-    if (!cache) caches.set(uri, (cache = new ExpansionCache()));
+    if (!cache) caches.set(uri, (cache = { expansions: new ExpansionCache(), parser: new IncrementalParser() }));
     // Same text (an undo, a save, a reopen): the analysis still holds.
     const reused = !!hit && hit.text === text && hit.analysis.networks.every((n) => n.dtype === settings.memory.dtype);
-    const model = reused ? reuse(hit!, doc.version) : buildModel(text, doc.version, { dtype: settings.memory.dtype, cache });
+    let model: DocModel;
+    const parsedBefore = cache.parser.reused;
+    if (reused) model = reuse(hit!, doc.version);
+    else {
+      // The new parse takes statements over from the last model's tree: that model is spent.
+      models.delete(uri);
+      model = buildModel(text, doc.version, { dtype: settings.memory.dtype, cache: cache.expansions, parser: cache.parser });
+    }
     models.set(uri, model);
     const ms = now() - t0;
     const cacheStats = reused ? undefined : model.analysis.cacheStats;
-    stats.set(uri, { version: doc.version, ms, reused, cache: cacheStats });
+    stats.set(uri, { version: doc.version, ms, reused, cache: cacheStats, reusedStatements: cache.parser.reused - parsedBefore });
     hooks.onAnalysis?.(uri, doc.version, ms, cacheStats);
     return model;
   }

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { chevrotainParse, parse } from '../../src/language';
+import { chevrotainParse, IncrementalParser, parse } from '../../src/language';
 import { fastParse } from '../../src/language/fast-parse';
 import { mulberry32 } from '../../src/engine/weights/init';
 
@@ -165,5 +165,79 @@ describe('fast parser', () => {
     expect(fast.diagnostics).toEqual([]);
     expect(fast.tokens.map((t) => [t.image, t.startOffset])).toEqual(slow.tokens.map((t) => [t.image, t.startOffset]));
     expect(fast.lines.positionAt(20)).toEqual(slow.lines.positionAt(20));
+  });
+});
+
+describe('incremental parser', () => {
+  /** Random edits of a text: characters, tokens and lines typed, deleted and replaced. */
+  function edits(text: string, seed: number, count: number): string[] {
+    const rand = mulberry32(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+    const INSERT = [' ', '\n', 'x', '3', ' 4', 'relu\n  ', '\n  bn', '// c', '{', '}', '(', ')', ',', '=', 'k=3 ', ' residual { relu }', '\n\n', ';', 'shortcut { }', ' else { }', ':'];
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = Math.floor(rand() * (text.length + 1));
+      const r = rand();
+      if (r < 0.4) text = text.slice(0, at) + pick(INSERT) + text.slice(at);
+      else if (r < 0.7) text = text.slice(0, at) + text.slice(at + 1 + Math.floor(rand() * 6));
+      else {
+        // Undo-like: back to an earlier version now and then.
+        text = out.length && rand() < 0.3 ? pick(out) : text.slice(0, at) + pick(INSERT) + text.slice(at + Math.floor(rand() * 3));
+      }
+      out.push(text);
+    }
+    return out;
+  }
+
+  it('gives what a fresh parse gives over random edit sequences, taking over the unchanged statements', () => {
+    const files = [...cnnFiles(join(root, 'examples')), ...cnnFiles(join(root, 'test/grammar/cases'))].map((f) => readFileSync(f, 'utf8'));
+    let reused = 0;
+    let checked = 0;
+    files.push(SPEC);
+    files.forEach((start, i) => {
+      const ip = new IncrementalParser();
+      for (const text of [start, ...edits(start, 100 + i, 40)]) {
+        const got = ip.parse(text);
+        const want = parse(text);
+        expect(got.diagnostics).toEqual(want.diagnostics);
+        expect(got.file).toStrictEqual(want.file);
+        checked++;
+      }
+      reused += ip.reused;
+    });
+    expect(checked).toBeGreaterThan(350);
+    expect(reused).toBeGreaterThan(400);
+  });
+
+  it('gives what a fresh parse gives after any one character is replaced, inserted or deleted', () => {
+    const text = 'network N {\n  input 3x8x8\n  a: conv 4 k=3\n  residual { relu } shortcut { bn }\n  B(2); relu\n}\nblock B(c) { conv c k=1 }';
+    for (let i = 0; i <= text.length; i++) {
+      for (const next of [text.slice(0, i) + 'q' + text.slice(i + 1), text.slice(0, i) + '7' + text.slice(i), text.slice(0, i) + text.slice(i + 1)]) {
+        const ip = new IncrementalParser();
+        ip.parse(text);
+        expect(ip.parse(next).file).toStrictEqual(parse(next).file);
+      }
+    }
+  });
+
+  it('moves the statements after an edit: lines, characters and offsets', () => {
+    const lines = ['network N {', '  input 3x8x8'];
+    for (let i = 0; i < 200; i++) lines.push(i % 2 ? '  relu' : '  conv 4 k=3 p=(1, 1) bias=false');
+    lines.push('}');
+    let text = lines.join('\n');
+    const ip = new IncrementalParser();
+    ip.parse(text);
+    const before = ip.reused;
+    // Type a character on a middle line, then a new line, then delete both.
+    for (const next of [
+      text.replace('  relu\n  conv', '  relux\n  conv'),
+      text.replace('  relu\n  conv', '  relux\n\n  conv'),
+      text,
+    ]) {
+      text = next;
+      expect(ip.parse(text).file).toStrictEqual(chevrotainParse(text).file);
+    }
+    // Nearly all of the 200 statements, three times.
+    expect(ip.reused - before).toBeGreaterThan(3 * 195);
   });
 });

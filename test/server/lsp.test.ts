@@ -111,7 +111,7 @@ describe('incremental analysis', () => {
       '  bn; relu',
       '}',
     ].join('\n');
-    const stats = (uri: string) => c.request<{ version: number; reused: boolean; cache?: { hits: number; misses: number; analysisHits: number } }>('cnn/analysisStats', { uri });
+    const stats = (uri: string) => c.request<{ version: number; reused: boolean; reusedStatements?: number; cache?: { hits: number; misses: number; analysisHits: number } }>('cnn/analysisStats', { uri });
     const at = (hs: InlayHint[], line: number) => label(hs.find((h) => h.position.line === line)!);
     const uri = await openDoc(text);
     const h1 = await hints(uri);
@@ -126,6 +126,8 @@ describe('incremental analysis', () => {
     const s2 = await stats(uri);
     expect(s2.version).toBe(2);
     expect(s2.cache).toMatchObject({ misses: 0, hits: 4 });
+    // The statements before and after the edited line are taken over from the last tree.
+    expect(s2.reusedStatements).toBeGreaterThanOrEqual(5);
     expect(at(h2, 2)).toBe('→ 8×32×32');
     expect(at(h2, 3)).toMatch(/^→ 32×16×16 · Σ /);
     expect(at(h2, 3)).not.toBe(at(h1, 3)); // fewer input channels: fewer parameters in a's conv
