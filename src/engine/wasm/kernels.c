@@ -313,16 +313,19 @@ EXPORT(conv_gemm_scratch) i32 conv_gemm_scratch(void) { return KC_MAX * NC_MAX; 
  * from the window's corner. Tiles of 4 output channels x 8 columns (the GEMM's, with B read
  * straight from the copy) go to a scratch and are stored through the epilogue.
  *
- * Rows of 8k columns are tiled row by row. Other widths at stride 1 are tiled "flat": the rows of
- * the copy are W + pw apart (one padding gap shared by a row's right and the next row's left
- * edge), so the output positions oh*(W+pw) + ow run on across rows and only the gap columns are
- * computed in vain (3.4% at 28x28, against 12.5% for rows rounded up to 32).
+ * Rows of 8k columns are tiled row by row. Other widths are tiled "flat" where that computes
+ * fewer columns in vain: the copy is split into row phases too, so that output row oh + 1 reads
+ * the row after output row oh's in every plane, and the output positions oh * P + ow run on across
+ * rows; only the P - OW gap columns are wasted (1 of 29 at 28x28, against 4 of 32 for rows rounded
+ * up to 8). At stride 1 the gap is shared: a row's right padding is the next row's left.
  *
  * Weight layout per group: blocks of 4 output channels as [ci][ki][kj][4], then the remaining
  * channels one by one as [ci][ki][kj].
  */
 typedef struct {
   i32 flat;
+  /* Row phases (flat: the row stride; by rows: 1), column phases are the column stride. */
+  i32 rph;
   /* Padded planes: row pitch, rows, floats per plane (with slack for the last tile's reads). */
   i32 wq, hp, plane;
   /* Output scratch: positions per channel (a multiple of 8), pitch of an output row in it. */
@@ -331,25 +334,27 @@ typedef struct {
 
 static DirectGeom direct_geom(const ConvDesc *d) {
   DirectGeom g;
-  const i32 owp = ceil_div(d->ow, NR) * NR;
-  const i32 rr = max_i(0, (d->ow - 1) + (d->kw - 1) * d->dw - d->pw - (d->w - 1)); /* padding read past the right edge */
-  const i32 pitch = d->w + max_i(d->pw, rr);
-  const i32 nflat = ceil_div(d->oh * pitch, NR) * NR;
-  g.flat = d->sw == 1 && d->sh == 1 && owp != d->ow && nflat < d->oh * owp;
+  const i32 OW = d->ow, OH = d->oh, sw = d->sw, sh = d->sh;
+  const i32 owp = ceil_div(OW, NR) * NR;
+  /* Flat pitch: at stride 1 a row's right padding is the next row's left (rr: padding read past the right edge). */
+  const i32 rr = max_i(0, (OW - 1) + (d->kw - 1) * d->dw - d->pw - (d->w - 1));
+  const i32 pitch = sw == 1 ? max_i(OW, d->w + max_i(d->pw, rr)) : OW + ((d->kw - 1) * d->dw) / sw;
+  const i32 nflat = ceil_div(OH * pitch, NR) * NR;
+  g.flat = nflat < OH * owp;
   if (g.flat) {
+    g.rph = sh;
     g.wq = pitch;
-    g.hp = d->oh + (d->kh - 1) * d->dh;
-    g.plane = g.hp * g.wq + NR + (d->kw - 1) * d->dw;
+    g.hp = OH + ((d->kh - 1) * d->dh) / sh;
     g.npos = nflat;
     g.opitch = pitch;
   } else {
-    g.wq = owp + ((d->kw - 1) * d->dw) / d->sw;
-    g.hp = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
-    g.plane = g.hp * g.wq;
-    g.npos = d->oh * owp;
+    g.rph = 1;
+    g.wq = owp + ((d->kw - 1) * d->dw) / sw;
+    g.hp = (OH - 1) * sh + (d->kh - 1) * d->dh + 1;
+    g.npos = OH * owp;
     g.opitch = owp;
   }
-  g.plane = ceil_div(g.plane, 4) * 4;
+  g.plane = ceil_div(g.hp * g.wq + g.wq + 2 * NR + ((d->kw - 1) * d->dw) / sw, 4) * 4;
   return g;
 }
 
@@ -357,7 +362,7 @@ EXPORT(conv_direct_scratch) i32 conv_direct_scratch(i32 descPtr) {
   const ConvDesc *d = (const ConvDesc *)(unsigned long)descPtr;
   const DirectGeom g = direct_geom(d);
   const i32 cinG = d->cin / d->groups;
-  return cinG * d->sw * g.plane + MR * g.npos + cinG * d->kh * d->kw;
+  return cinG * g.rph * d->sw * g.plane + MR * g.npos + cinG * d->kh * d->kw;
 }
 
 /* Output rows from the scratch (`rows` channels npos apart, output rows opitch apart) through the epilogue. */
@@ -385,56 +390,42 @@ static void store_rows(const ConvDesc *d, const DirectGeom *g, const float *t, i
   }
 }
 
-/* The padded, phase-split copy of `cinG` channels of one image's input (see above). */
+/*
+ * The padded, phase-split copy of `cinG` channels of one image's input: per channel, rph x sw
+ * planes; plane (rp, cp) row t, column q holds input (t*rph + rp - ph, q*sw + cp - pw), zero
+ * outside the input.
+ */
 static void build_pad(const ConvDesc *d, const DirectGeom *g, const float *x, i32 cinG, float *pad) {
-  const i32 H = d->h, W = d->w, sw = d->sw;
+  const i32 H = d->h, W = d->w, sw = d->sw, rph = g->rph;
   for (i32 ci = 0; ci < cinG; ci++) {
     const float *xc = x + ci * H * W;
-    if (g->flat) {
-      /* Rows wq apart: [pw zeros][W values][zeros to the next row]; then zeros to the plane's end. */
-      float *pl = pad + ci * g->plane;
-      for (i32 r = 0; r < g->hp; r++) {
-        const i32 ih = r - d->ph;
-        float *prow = pl + r * g->wq;
-        if (ih < 0 || ih >= H) {
-          for (i32 q = 0; q < g->wq; q++) prow[q] = 0.0f;
-          continue;
+    for (i32 rp = 0; rp < rph; rp++) {
+      for (i32 p = 0; p < sw; p++) {
+        float *pl = pad + ((ci * rph + rp) * sw + p) * g->plane;
+        /* Phase columns q whose input column q*sw + p - pw lies in [0, W). */
+        const i32 first = d->pw - p;
+        const i32 q0 = min_i(g->wq, max_i(0, ceil_div(max_i(first, 0), sw)));
+        const i32 q1 = max_i(q0, min_i(g->wq, (W - 1 + d->pw - p) >= 0 ? (W - 1 + d->pw - p) / sw + 1 : 0));
+        for (i32 t = 0; t < g->hp; t++) {
+          const i32 ih = t * rph + rp - d->ph;
+          float *prow = pl + t * g->wq;
+          if (ih < 0 || ih >= H) {
+            for (i32 q = 0; q < g->wq; q++) prow[q] = 0.0f;
+            continue;
+          }
+          const float *xrow = xc + ih * W + p - d->pw;
+          for (i32 q = 0; q < q0; q++) prow[q] = 0.0f;
+          if (sw == 1) {
+            i32 q = q0;
+            for (; q + 4 <= q1; q += 4) wasm_v128_store(prow + q, wasm_v128_load(xrow + q));
+            for (; q < q1; q++) prow[q] = xrow[q];
+          } else {
+            for (i32 q = q0; q < q1; q++) prow[q] = xrow[q * sw];
+          }
+          for (i32 q = q1; q < g->wq; q++) prow[q] = 0.0f;
         }
-        const float *xrow = xc + ih * W;
-        for (i32 q = 0; q < d->pw; q++) prow[q] = 0.0f;
-        i32 q = 0;
-        for (; q + 4 <= W; q += 4) wasm_v128_store(prow + d->pw + q, wasm_v128_load(xrow + q));
-        for (; q < W; q++) prow[d->pw + q] = xrow[q];
-        for (q = d->pw + W; q < g->wq; q++) prow[q] = 0.0f;
+        for (i32 q = g->hp * g->wq; q < g->plane; q++) pl[q] = 0.0f;
       }
-      for (i32 q = g->hp * g->wq; q < g->plane; q++) pl[q] = 0.0f;
-      continue;
-    }
-    for (i32 p = 0; p < sw; p++) {
-      float *pl = pad + (ci * sw + p) * g->plane;
-      /* Phase columns q whose input column q*sw + p - pw lies in [0, W). */
-      const i32 first = d->pw - p;
-      const i32 q0 = min_i(g->wq, max_i(0, ceil_div(max_i(first, 0), sw)));
-      const i32 q1 = max_i(q0, min_i(g->wq, (W - 1 + d->pw - p) >= 0 ? (W - 1 + d->pw - p) / sw + 1 : 0));
-      for (i32 r = 0; r < g->hp; r++) {
-        const i32 ih = r - d->ph;
-        float *prow = pl + r * g->wq;
-        if (ih < 0 || ih >= H) {
-          for (i32 q = 0; q < g->wq; q++) prow[q] = 0.0f;
-          continue;
-        }
-        const float *xrow = xc + ih * W + p - d->pw;
-        for (i32 q = 0; q < q0; q++) prow[q] = 0.0f;
-        if (sw == 1) {
-          i32 q = q0;
-          for (; q + 4 <= q1; q += 4) wasm_v128_store(prow + q, wasm_v128_load(xrow + q));
-          for (; q < q1; q++) prow[q] = xrow[q];
-        } else {
-          for (i32 q = q0; q < q1; q++) prow[q] = xrow[q * sw];
-        }
-        for (i32 q = q1; q < g->wq; q++) prow[q] = 0.0f;
-      }
-      for (i32 q = g->hp * g->wq; q < g->plane; q++) pl[q] = 0.0f;
     }
   }
 }
@@ -501,12 +492,13 @@ static void conv_direct(const ConvDesc *d) {
   const i32 KK = cinG * kh * kw;
   const i32 blocks = coutG / MR;
   float *pad = F(d->scratch);
-  float *out = pad + cinG * sw * g.plane;
+  float *out = pad + cinG * g.rph * sw * g.plane;
   i32 *tap = (i32 *)(out + MR * g.npos);
   /* Offset of each tap (ci, ki, kj) from the window's corner in the padded copy. */
   for (i32 ci = 0, t = 0; ci < cinG; ci++)
     for (i32 ki = 0; ki < kh; ki++)
-      for (i32 kj = 0; kj < kw; kj++, t++) tap[t] = (ci * sw + (kj * dw) % sw) * g.plane + ki * dh * g.wq + (kj * dw) / sw;
+      for (i32 kj = 0; kj < kw; kj++, t++)
+        tap[t] = ((ci * g.rph + (ki * dh) % g.rph) * sw + (kj * dw) % sw) * g.plane + ((ki * dh) / g.rph) * g.wq + (kj * dw) / sw;
   /* Tiles: flat, positions n (window corner at pad + n); by rows, (oh, ov) with the corner at row oh*sh. */
   const i32 owp = g.opitch;
   for (i32 b = 0; b < d->batch; b++) {
