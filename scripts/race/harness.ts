@@ -58,7 +58,7 @@ export interface RaceOptions {
   ortGpuBuild: 'webgpu' | 'jsep';
   /** Our WebGPU convolution kernels ('cli': as cnn run/bench choose them for the adapter). */
   conv: SetupRequest['conv'];
-  /** Also record our per-layer profile (one pass) per row. */
+  /** Also record per-layer profiles (ours: session.profile(); ORT: enableProfiling), medians of 5 passes, per row. */
   profile: boolean;
   seed: number;
   chromium: string;
@@ -127,6 +127,8 @@ export interface RaceRow {
   maxAbsOutput: number | null;
   top1Agree: boolean | null;
   profile?: { path: string; ms: number }[];
+  /** ORT's profile (with --profile): per node the median of 5 passes; summed per operator type, and the slowest nodes. */
+  ortProfile?: OrtProfile;
   error?: string;
   wallS: number;
 }
@@ -327,12 +329,69 @@ async function raceOne(page: Page, url: string, n: RaceNetwork, side: Side, size
   if (times.ort.length) row.ort.stats = stats(times.ort);
   if (row.ours.stats && row.ort.stats) row.ratio = row.ort.stats.medianMs / row.ours.stats.medianMs;
   if (opts.profile && live.ours) {
-    const p = await page.evaluate(() => (globalThis as unknown as { race: RacePage }).race.profile(15));
+    const p = await page.evaluate(() => (globalThis as unknown as { race: RacePage }).race.profile(15, 5));
     if (!('error' in p)) row.profile = p;
+  }
+  if (opts.profile && live.ort) {
+    const texts: string[] = [];
+    const onConsole = (m: { text(): string }) => texts.push(m.text());
+    page.on('console', onConsole);
+    const r = await page.evaluate(([o, s]) => (globalThis as unknown as { race: RacePage }).race.ortProfile(o, s), [`${base}.onnx`, side] as const);
+    await new Promise((res) => setTimeout(res, 200));
+    page.off('console', onConsole);
+    if ('error' in r) log(`  ORT profile failed: ${r.error}`);
+    else row.ortProfile = ortProfileOf(texts);
+    if (process.env.RACE_DEBUG) (await import('node:fs')).writeFileSync(`/tmp/ort-console-${n.key}-${side}.txt`, texts.join('\n'));
   }
   await page.evaluate(() => (globalThis as unknown as { race: RacePage }).race.teardown());
   row.wallS = (Date.now() - t0) / 1000;
   return row;
+}
+
+export interface OrtProfile {
+  totalMs: number;
+  byOp: { op: string; ms: number; nodes: number }[];
+  top: { node: string; op: string; provider: string; ms: number }[];
+}
+
+/**
+ * ORT's profiler events (Chrome trace JSON, as ORT-web prints them to the console) of a warm
+ * pass and then several: per node, the median of its times after the first; summed per operator.
+ */
+export function ortProfileOf(console: string[]): OrtProfile | undefined {
+  const times = new Map<string, { op: string; provider: string; ms: number[] }>();
+  for (const t of console) {
+    for (const line of t.split('\n')) {
+      const s = line.trim().replace(/,$/, '');
+      if (!s.startsWith('{')) continue;
+      let e: { cat?: string; name?: string; dur?: number; args?: { op_name?: string; provider?: string } };
+      try {
+        e = JSON.parse(s);
+      } catch {
+        continue;
+      }
+      if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time')) continue;
+      const node = e.name.replace(/_kernel_time$/, '');
+      const entry = times.get(node) ?? { op: e.args?.op_name ?? '?', provider: e.args?.provider ?? '?', ms: [] };
+      entry.ms.push((e.dur ?? 0) / 1000);
+      times.set(node, entry);
+    }
+  }
+  if (!times.size) return undefined;
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
+  const nodes = [...times].map(([node, e]) => ({ node, op: e.op, provider: e.provider, ms: median(e.ms.length > 1 ? e.ms.slice(1) : e.ms) }));
+  const byOp = new Map<string, { ms: number; nodes: number }>();
+  for (const n of nodes) {
+    const b = byOp.get(n.op) ?? { ms: 0, nodes: 0 };
+    b.ms += n.ms;
+    b.nodes++;
+    byOp.set(n.op, b);
+  }
+  return {
+    totalMs: nodes.reduce((a, n) => a + n.ms, 0),
+    byOp: [...byOp].map(([op, b]) => ({ op, ...b })).sort((a, b) => b.ms - a.ms),
+    top: nodes.sort((a, b) => b.ms - a.ms).slice(0, 15),
+  };
 }
 
 function compareInto(row: RaceRow, c: CompareResult | { error: string }): void {
