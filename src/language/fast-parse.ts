@@ -385,6 +385,8 @@ const BINARY_OPS: Record<string, A.BinaryOp> = {
 export interface Reuse {
   /** The previous version's statements at every depth, in source order. */
   statements: A.Statement[];
+  /** Their start offsets, read before any of them moves. */
+  starts: number[];
   /** Length of the text both versions start with. */
   prefix: number;
   /** Where the text both versions end with starts, in the old text. */
@@ -423,9 +425,10 @@ class Parser {
     const old = inPrefix ? o : o - r.delta;
     if (!inPrefix && old < r.oldSuffix) return undefined;
     const list = r.statements;
-    while (this.cursor < list.length && list[this.cursor].range.start.offset < old) this.cursor++;
+    // Old offsets as they were: statements taken over have moved (and their inner ones with them).
+    while (this.cursor < list.length && r.starts[this.cursor] < old) this.cursor++;
+    if (this.cursor >= list.length || r.starts[this.cursor] !== old) return undefined;
     const s = list[this.cursor];
-    if (!s || s.range.start.offset !== old) return undefined;
     const end = s.range.end.offset + (inPrefix ? 0 : r.delta);
     // The first token after the statement.
     let lo = t + 1;
@@ -456,6 +459,7 @@ class Parser {
       }
     }
     r.reused++;
+    this.cursor++;
     this.t = next;
     this.last = s.range.end;
     return s;

@@ -101,7 +101,9 @@ export class IncrementalParser {
       while (p < max && old.charCodeAt(p) === text.charCodeAt(p)) p++;
       let q = 0;
       while (q < max - p && old.charCodeAt(old.length - 1 - q) === text.charCodeAt(text.length - 1 - q)) q++;
-      reuse = { statements: allStatements(this.file), prefix: p, oldSuffix: old.length - q, delta: text.length - old.length, reused: 0 };
+      const statements = allStatements(this.file);
+      const starts = statements.map((s) => s.range.start.offset);
+      reuse = { statements, starts, prefix: p, oldSuffix: old.length - q, delta: text.length - old.length, reused: 0 };
     }
     // Parts of the last tree may move into the new one: it is not a base for later parses.
     this.file = undefined;

@@ -240,4 +240,20 @@ describe('incremental parser', () => {
     // Nearly all of the 200 statements, three times.
     expect(ip.reused - before).toBeGreaterThan(3 * 195);
   });
+
+  it('takes each statement over once where the text moves by exactly one statement', () => {
+    const text = 'network N {\n  input 3x8x8\n  relu\n  relu\n  relu\n  bn\n  relu\n}';
+    for (const next of [
+      // A line as long as the statements after it: each moves to where the next one was.
+      text.replace('  relu\n', '  tanh\n  relu\n'),
+      text.replace('  relu\n', '  relu\n  relu\n'),
+      text.replace('  input 3x8x8\n', '  input 3x8x8\n  relu\n'),
+      text.replace('  relu\n  relu\n', '  relu\n'),
+      text.replace('relu\n  bn', 'relu;relu\n  bn'),
+    ]) {
+      const ip = new IncrementalParser();
+      ip.parse(text);
+      expect(ip.parse(next).file).toStrictEqual(parse(next).file);
+    }
+  });
 });
