@@ -111,7 +111,10 @@ class ShapeChecker {
           });
         }
         if (!ok) return null;
-        return [a.kind === 'conv' ? a.out : x[0], dims[0].out, dims[1].out];
+        const c = a.kind === 'conv' ? a.out : x[0];
+        // The input's own array where the shape does not change (a stride-1 'same' conv).
+        if (c === x[0] && dims[0].out === x[1] && dims[1].out === x[2]) return x;
+        return [c, dims[0].out, dims[1].out];
       }
       case 'linear':
         if (x.length !== 1) {
@@ -250,6 +253,16 @@ class GraphAnalyzer {
     this.checker = new ShapeChecker(graph, out);
   }
 
+  /** The layer's own window; a conv's or pool's (its attributes' alone) kept in the cache. */
+  private ownField(node: GraphNode, input: Shape | null): ReceptiveField | null {
+    const a = node.attrs;
+    const memo = this.options.cache && (a.kind === 'conv' || a.kind === 'maxpool' || a.kind === 'avgpool') ? this.options.cache.ownFields : undefined;
+    if (!memo) return ownFieldOf(a, input);
+    let f = memo.get(a) as ReceptiveField | null | undefined;
+    if (f === undefined) memo.set(a, (f = ownFieldOf(a, input)));
+    return f;
+  }
+
   /** Receptive field at a layer's output, from its own field and its inputs' fields. */
   private field(node: GraphNode, shape: Shape | null, own: ReceptiveField | null): ReceptiveField | null {
     const kind = node.attrs.kind;
@@ -273,22 +286,37 @@ class GraphAnalyzer {
     return null;
   }
 
+  /** The last one-input list of shapes: consecutive layers often see the same shape array. */
+  private lastShape: Shape | null = null;
+  private lastSingle: (Shape | null)[] = [null];
+
   node(id: number): void {
     const node = this.graph.nodes[id];
     const layers = this.layers;
     const ins = node.inputs;
-    const inputShapes: (Shape | null)[] = new Array(ins.length);
+    let inputShapes: (Shape | null)[];
     let known = ins.length > 0;
-    for (let j = 0; j < ins.length; j++) {
-      const s = layers[ins[j]].shape;
-      inputShapes[j] = s;
-      if (s === null) known = false;
+    if (ins.length === 1) {
+      const s = layers[ins[0]].shape;
+      if (s !== this.lastShape) {
+        this.lastShape = s;
+        this.lastSingle = [s];
+      }
+      inputShapes = this.lastSingle;
+      known = s !== null;
+    } else {
+      inputShapes = new Array(ins.length);
+      for (let j = 0; j < ins.length; j++) {
+        const s = layers[ins[j]].shape;
+        inputShapes[j] = s;
+        if (s === null) known = false;
+      }
     }
     let shape: Shape | null = null;
     if (node.attrs.kind === 'input') shape = this.options.inputShape ?? node.attrs.shape;
     else if (known) shape = this.checker.shape(node, inputShapes as Shape[]);
     const input = ins.length ? inputShapes[0] : null;
-    const own = shape ? ownFieldOf(node.attrs, input) : null;
+    const own = shape ? this.ownField(node, input) : null;
     const rf = this.field(node, shape, own);
     this.fields.push(rf);
     let params = 0;

@@ -201,6 +201,13 @@ export class ExpansionCache {
   copiedLayers = 0;
   /** Layer figures reused from a template's analysis. */
   analysisHits = 0;
+  /**
+   * Layers resolved outside any block parameter (an empty environment), by statement: the
+   * incremental parser hands the same statement objects to the next analysis.
+   */
+  readonly layerAttrs = new WeakMap<A.CallStatement, LayerAttrs>();
+  /** A conv's or pool's own window, by its attributes (it depends on nothing else). */
+  readonly ownFields = new WeakMap<LayerAttrs, unknown>();
   private readonly templates = new Map<string, Template>();
   private readonly fingerprints = new Map<string, number>();
   private defIds = new WeakMap<A.BlockDef, number>();

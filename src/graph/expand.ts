@@ -228,9 +228,15 @@ class Expander {
     const name = s.keyword.text;
     const spec = layerSpec(name);
     if (spec) {
-      const sink = this.sink;
-      const attrs = resolveLayer(s, spec, env, sink);
-      if (sink.length) this.flush(sink);
+      // Without parameters in scope a statement always resolves the same: kept by statement.
+      const memo = this.cache && env.size === 0 ? this.cache.layerAttrs : undefined;
+      let attrs = memo?.get(s);
+      if (!attrs) {
+        const sink = this.sink;
+        attrs = resolveLayer(s, spec, env, sink);
+        if (sink.length) this.flush(sink);
+        else if (memo && attrs) memo.set(s, attrs);
+      }
       if (spec.keyword === 'input') return this.input(s, attrs, scope);
       const path = scope.take(s.label);
       if (!this.sawInput) {

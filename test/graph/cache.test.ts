@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyzeText, ExpansionCache, type FileAnalysis } from '../../src/analysis';
+import { IncrementalParser } from '../../src/language';
 import { mulberry32 } from '../../src/engine/weights/init';
 import { DocModel } from '../../src/server/model';
 
@@ -35,8 +36,8 @@ function snapshot(text: string, a: FileAnalysis): unknown {
   };
 }
 
-function same(text: string, cache: ExpansionCache): FileAnalysis {
-  const cached = analyzeText(text, { cache });
+function same(text: string, cache: ExpansionCache, parser?: IncrementalParser): FileAnalysis {
+  const cached = analyzeText(text, { cache, parser });
   expect(snapshot(text, cached)).toEqual(snapshot(text, analyzeText(text)));
   return cached;
 }
@@ -104,6 +105,25 @@ describe('expansion cache', () => {
     expect(edited.cacheStats!.misses).toBe(0);
   });
 
+  it('keeps the layers of a long network by statement across edits, and their figures follow the edits', () => {
+    const lines = ['network L {', '  input 8x16x16'];
+    for (let i = 0; i < 60; i++) lines.push(['  conv 8 k=3 p=1 bias=false', '  bn', '  relu', '  maxpool k=1'][i % 4]);
+    lines.push('}');
+    const cache = new ExpansionCache();
+    const parser = new IncrementalParser();
+    let text = lines.join('\n');
+    for (const next of [
+      (t: string) => t,
+      (t: string) => t.replace('  bn\n  relu', '  bn \n  relu'),
+      (t: string) => t.replace('conv 8 k=3 p=1 bias=false\n  bn \n', 'conv 16 k=3 p=1 bias=false\n  bn \n'),
+      (t: string) => t.replace('  relu\n', '  relu\n  conv 8 k=5 p=1\n'),
+      (t: string) => t.replace('  maxpool k=1\n', ''),
+    ]) {
+      text = next(text);
+      same(text, cache, parser);
+    }
+  });
+
   it('never copies a call whose expansion would report something', () => {
     const cache = new ExpansionCache();
     const text = 'network A {\n input 3x8x8\n B(4)\n B(4)\n}\nblock B(c) { conv c k=3; Nope() }';
@@ -157,10 +177,12 @@ describe('expansion cache', () => {
     };
     let hits = 0;
     for (let n = 0; n < 60; n++) {
+      // As the server has it: one cache and one incremental parser per document.
       const cache = new ExpansionCache();
+      const parser = n % 2 ? new IncrementalParser() : undefined;
       let text = program();
       for (let e = 0; e < 4; e++) {
-        hits += same(text, cache).cacheStats!.hits;
+        hits += same(text, cache, parser).cacheStats!.hits;
         text = edit(text);
       }
     }
