@@ -562,38 +562,61 @@ EXPORT(conv2d) void conv2d(i32 descPtr) {
  * rows past coutG); mode 1: the direct kernel's blocks of 4 channels as [kk][4], then the rest
  * one by one as stored.
  */
+/* o[k*4 + r] = rows[r][k] * s[r] for k < kk: four rows interleaved, 4 x 4 blocks transposed in registers. */
+static void interleave4(const float *w0, const float *w1, const float *w2, const float *w3, const float *s, i32 kk, float *o) {
+  const v128_t s0 = wasm_f32x4_splat(s[0]), s1 = wasm_f32x4_splat(s[1]), s2 = wasm_f32x4_splat(s[2]), s3 = wasm_f32x4_splat(s[3]);
+  i32 k = 0;
+  for (; k + 4 <= kk; k += 4, o += 16) {
+    const v128_t r0 = wasm_f32x4_mul(wasm_v128_load(w0 + k), s0), r1 = wasm_f32x4_mul(wasm_v128_load(w1 + k), s1);
+    const v128_t r2 = wasm_f32x4_mul(wasm_v128_load(w2 + k), s2), r3 = wasm_f32x4_mul(wasm_v128_load(w3 + k), s3);
+    const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+    const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+    wasm_v128_store(o, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+    wasm_v128_store(o + 4, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+    wasm_v128_store(o + 8, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+    wasm_v128_store(o + 12, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+  }
+  for (; k < kk; k++, o += 4) {
+    o[0] = w0[k] * s[0];
+    o[1] = w1[k] * s[1];
+    o[2] = w2[k] * s[2];
+    o[3] = w3[k] * s[3];
+  }
+}
+
+/*
+ * src: a conv weight [cout][kk] (kk = cin/groups x kh x kw); scale: a factor per output channel
+ * (a folded batch norm) or 0. mode 0: GEMM panels, per group ceil(coutG/4) panels of kk x 4 (zero
+ * rows past coutG); mode 1: the direct kernel's blocks of 4 channels as [kk][4], then the rest
+ * one by one as stored. Both are 4-row interleaves; the module does them (SIMD) rather than
+ * JavaScript, which spent most of a session's creation here.
+ */
 EXPORT(pack_weights) void pack_weights(i32 src, i32 dst, i32 cout, i32 groups, i32 kk, i32 scale, i32 mode) {
   const float *w = CF(src), *sc = scale ? CF(scale) : 0;
   float *o = F(dst);
   const i32 coutG = cout / groups;
+  const float ones[MR] = {1.0f, 1.0f, 1.0f, 1.0f};
+  /* Rows past coutG read row 0 times zero. */
+  const float zeros[MR] = {0.0f, 0.0f, 0.0f, 0.0f};
   for (i32 g = 0; g < groups; g++) {
     const float *wg = w + g * coutG * kk;
-    if (mode == 0) {
-      const i32 panels = ceil_div(coutG, MR);
-      for (i32 p = 0; p < panels; p++) {
-        float *op = o + (g * panels + p) * MR * kk;
-        for (i32 r = 0; r < MR; r++) {
-          const i32 row = p * MR + r;
-          if (row >= coutG) {
-            for (i32 k = 0; k < kk; k++) op[k * MR + r] = 0.0f;
-            continue;
-          }
-          const float s = sc ? sc[g * coutG + row] : 1.0f;
-          const float *wr = wg + row * kk;
-          for (i32 k = 0; k < kk; k++) op[k * MR + r] = wr[k] * s;
-        }
+    const float *sg = sc ? sc + g * coutG : 0;
+    const i32 blocks = mode == 0 ? ceil_div(coutG, MR) : coutG / MR;
+    float *og = o + (mode == 0 ? g * blocks * MR * kk : g * coutG * kk);
+    for (i32 p = 0; p < blocks; p++) {
+      const i32 r0 = p * MR;
+      float f[MR];
+      const float *rows[MR];
+      for (i32 r = 0; r < MR; r++) {
+        const i32 row = r0 + r;
+        rows[r] = row < coutG ? wg + row * kk : wg;
+        f[r] = row < coutG ? (sg ? sg[row] : ones[r]) : zeros[r];
       }
-    } else {
-      float *og = o + g * coutG * kk;
-      const i32 blocks = coutG / MR;
-      for (i32 b = 0; b < blocks; b++)
-        for (i32 r = 0; r < MR; r++) {
-          const float s = sc ? sc[g * coutG + b * MR + r] : 1.0f;
-          const float *wr = wg + (b * MR + r) * kk;
-          for (i32 k = 0; k < kk; k++) og[b * MR * kk + k * MR + r] = wr[k] * s;
-        }
+      interleave4(rows[0], rows[1], rows[2], rows[3], f, kk, og + p * MR * kk);
+    }
+    if (mode == 1) {
       for (i32 row = blocks * MR; row < coutG; row++) {
-        const float s = sc ? sc[g * coutG + row] : 1.0f;
+        const float s = sg ? sg[row] : 1.0f;
         for (i32 k = 0; k < kk; k++) og[row * kk + k] = wg[row * kk + k] * s;
       }
     }
