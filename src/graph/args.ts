@@ -26,6 +26,16 @@ function typeError(spec: ArgSpec, v: Value, e: Expr, what: string): Diagnostic {
   };
 }
 
+/**
+ * `[n, n]` for small n, one frozen array each: a long network's layers share their kernel,
+ * stride, padding and dilation pairs rather than hold thousands of equal ones.
+ */
+const SQUARES: Pair[] = Array.from({ length: 33 }, (_, n) => Object.freeze([n, n]) as unknown as Pair);
+
+export function pairOf(h: number, w: number): Pair {
+  return h === w && h >= 0 && h < SQUARES.length && Number.isInteger(h) ? SQUARES[h] : [h, w];
+}
+
 function asPositiveInt(v: Value, min: number): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
 }
@@ -54,9 +64,10 @@ function coerce(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): Resolved |
       if (v === SAME) return spec.type === 'pad' ? 'same' : bad(what);
       const items = typeof v === 'number' ? [v, v] : Array.isArray(v) ? (v.length === 1 ? [v[0], v[0]] : v) : undefined;
       if (!items || items.length !== 2) return bad(what);
-      const pair = items.map((x) => asPositiveInt(x, min));
-      if (pair[0] === undefined || pair[1] === undefined) return bad(what);
-      return pair as Pair;
+      const h = asPositiveInt(items[0], min);
+      const w = asPositiveInt(items[1], min);
+      if (h === undefined || w === undefined) return bad(what);
+      return pairOf(h, w);
     }
     case 'shape': {
       const items = typeof v === 'number' ? [v] : Array.isArray(v) ? v : undefined;
@@ -190,7 +201,7 @@ export function resolveLayer(
 /** `p=same` needs an even `D*(K-1)`; pools, like PyTorch's, take at most half the kernel as padding. */
 function checkPadding(attrs: LayerAttrs, p: Bound | undefined, out: Diagnostic[]): boolean {
   if (!p || (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool')) return true;
-  const dil: Pair = attrs.kind === 'conv' ? attrs.dilation : [1, 1];
+  const dil: Pair = attrs.kind === 'conv' ? attrs.dilation : SQUARES[1];
   const span = [dil[0] * (attrs.kernel[0] - 1), dil[1] * (attrs.kernel[1] - 1)];
   if (p.value === 'same' && (span[0] % 2 !== 0 || span[1] % 2 !== 0)) {
     const k = attrs.kernel[0] === attrs.kernel[1] ? `${attrs.kernel[0]}` : `${attrs.kernel[0]}x${attrs.kernel[1]}`;
@@ -224,18 +235,18 @@ function build(spec: LayerSpec, values: (Resolved | undefined)[] | undefined): L
     case 'input':
       return { kind: 'input', shape: get('shape') as number[] };
     case 'conv': {
-      const kernel = pair('k', [1, 1]);
-      const dilation = pair('d', [1, 1]);
+      const kernel = pair('k', SQUARES[1]);
+      const dilation = pair('d', SQUARES[1]);
       const p = get('p');
       const padding: Pair =
         p === 'same'
-          ? [Math.floor((dilation[0] * (kernel[0] - 1)) / 2), Math.floor((dilation[1] * (kernel[1] - 1)) / 2)]
-          : ((p as Pair | undefined) ?? [0, 0]);
+          ? pairOf(Math.floor((dilation[0] * (kernel[0] - 1)) / 2), Math.floor((dilation[1] * (kernel[1] - 1)) / 2))
+          : ((p as Pair | undefined) ?? SQUARES[0]);
       return {
         kind: 'conv',
         out: num('out', 1),
         kernel,
-        stride: pair('s', [1, 1]),
+        stride: pair('s', SQUARES[1]),
         padding,
         dilation,
         groups: num('g', 1),
@@ -250,14 +261,14 @@ function build(spec: LayerSpec, values: (Resolved | undefined)[] | undefined): L
       return { kind: 'leakyrelu', slope: num('slope', 0.01) };
     case 'maxpool':
     case 'avgpool': {
-      const kernel = pair('k', [1, 1]);
+      const kernel = pair('k', SQUARES[1]);
       const p = get('p');
       const padding: Pair =
-        p === 'same' ? [Math.floor((kernel[0] - 1) / 2), Math.floor((kernel[1] - 1) / 2)] : ((p as Pair | undefined) ?? [0, 0]);
+        p === 'same' ? pairOf(Math.floor((kernel[0] - 1) / 2), Math.floor((kernel[1] - 1) / 2)) : ((p as Pair | undefined) ?? SQUARES[0]);
       return { kind: keyword, kernel, stride: pair('s', kernel), padding, ceil: bool('ceil', false) };
     }
     case 'adaptiveavgpool':
-      return { kind: 'adaptiveavgpool', size: pair('size', [1, 1]) };
+      return { kind: 'adaptiveavgpool', size: pair('size', SQUARES[1]) };
     case 'lrn':
       return { kind: 'lrn', size: num('size', 5), alpha: num('alpha', 1e-4), beta: num('beta', 0.75), k: num('k', 2) };
     case 'dropout':
