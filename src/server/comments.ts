@@ -1,5 +1,3 @@
-import type { IToken } from 'chevrotain';
-
 export interface Comment {
   start: number;
   /** Exclusive. */
@@ -10,35 +8,28 @@ export interface Comment {
 }
 
 /**
- * The lexer skips comments; they are what lies between tokens besides whitespace. Characters
- * the lexer rejected are ignored here (they already have a diagnostic).
+ * The comments of a text, straight from the text: no token holds a '/', so a '//' or '/*'
+ * starts a comment wherever it is, as in the lexer (an unclosed '/*' runs to the end). No
+ * tokens needed: the folding ranges of a long file do not make the server lex it again.
  */
-export function commentsOf(text: string, tokens: readonly IToken[]): Comment[] {
+export function commentsOf(text: string): Comment[] {
   const out: Comment[] = [];
-  const scan = (from: number, to: number) => {
-    let i = from;
-    while (i < to) {
-      const c = text.charCodeAt(i);
-      if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
-        let j = text.indexOf('\n', i);
-        if (j < 0 || j > to) j = to;
-        if (text.charCodeAt(j - 1) === 13) j--;
-        out.push({ start: i, end: j, block: false, ownLine: ownLine(text, i) });
-        i = j;
-      } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
-        const close = text.indexOf('*/', i + 2);
-        const j = close < 0 ? text.length : close + 2;
-        out.push({ start: i, end: j, block: true, ownLine: ownLine(text, i) });
-        i = j;
-      } else i++;
-    }
-  };
-  let at = 0;
-  for (const t of tokens) {
-    if (t.startOffset > at) scan(at, t.startOffset);
-    at = Math.max(at, (t.endOffset ?? t.startOffset) + 1);
+  let i = text.indexOf('/');
+  while (i >= 0 && i < text.length) {
+    const d = text.charCodeAt(i + 1);
+    if (d === 47 /* / */) {
+      let j = text.indexOf('\n', i);
+      if (j < 0) j = text.length;
+      if (text.charCodeAt(j - 1) === 13) j--;
+      out.push({ start: i, end: j, block: false, ownLine: ownLine(text, i) });
+      i = text.indexOf('/', j);
+    } else if (d === 42 /* * */) {
+      const close = text.indexOf('*/', i + 2);
+      const j = close < 0 ? text.length : close + 2;
+      out.push({ start: i, end: j, block: true, ownLine: ownLine(text, i) });
+      i = text.indexOf('/', j);
+    } else i = text.indexOf('/', i + 1);
   }
-  scan(at, text.length);
   return out;
 }
 

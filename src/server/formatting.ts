@@ -35,7 +35,7 @@ function atomsOf(text: string, tokens: readonly IToken[]): Atom[] {
       operator: cats.includes('BinaryOp') || t.tokenType.name === 'Bang',
     });
   }
-  for (const c of commentsOf(text, tokens)) {
+  for (const c of commentsOf(text)) {
     atoms.push({ start: c.start, end: c.end, text: text.slice(c.start, c.end), type: c.block ? 'BlockComment' : 'LineComment', operator: false });
   }
   return atoms.sort((a, b) => a.start - b.start);

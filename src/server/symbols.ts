@@ -243,7 +243,7 @@ export function foldingRanges(model: DocModel): FoldingRange[] {
     if (run && run.end > run.start) out.push({ startLine: run.start, endLine: run.end, kind: FoldingRangeKind.Comment });
     run = undefined;
   };
-  for (const c of commentsOf(model.text, model.analysis.parsed.tokens)) {
+  for (const c of commentsOf(model.text)) {
     const start = model.analysis.parsed.lines.positionAt(c.start).line;
     const end = model.analysis.parsed.lines.positionAt(c.end).line;
     if (c.block) {
