@@ -11,9 +11,13 @@ import {
   opsOf,
   ownFieldOf,
   paramTensorsOf,
+  droppedRowsOf,
   widestField,
+  windowOut,
   windowOutput,
 } from './layer-math';
+
+const NO_DILATION: readonly [number, number] = [1, 1];
 import { DTYPE_BYTES, type DType, type LayerInfo, type ParamTensor, type ReceptiveField, type Shape, type Totals } from './types';
 
 export interface AnalysisOptions {
@@ -82,10 +86,13 @@ class ShapeChecker {
           });
           ok = false;
         }
-        const d = a.kind === 'conv' ? a.dilation : [1, 1];
+        const d = a.kind === 'conv' ? a.dilation : NO_DILATION;
         const ceil = a.kind !== 'conv' && a.ceil;
-        const dims = [0, 1].map((i) => windowOutput(x[i + 1], a.kernel[i], a.stride[i], a.padding[i], d[i], ceil));
-        if (dims[0].out < 1 || dims[1].out < 1) {
+        // Sizes first, with nothing allocated; the steps in full only for a message.
+        const oh = windowOut(x[1], a.kernel[0], a.stride[0], a.padding[0], d[0], ceil);
+        const ow = windowOut(x[2], a.kernel[1], a.stride[1], a.padding[1], d[1], ceil);
+        if (oh < 1 || ow < 1) {
+          const dims = windowSteps(x, a.kernel, a.stride, a.padding, d, ceil);
           const i = dims[0].out < 1 ? 0 : 1;
           const which = i === 0 ? 'H' : 'W';
           const f = ceil ? '⌈' : '⌊';
@@ -98,8 +105,9 @@ class ShapeChecker {
           });
           return null;
         }
-        const dropped = dims.map((s) => s.droppedRows);
-        if (dropped[0] > 0 || dropped[1] > 0) {
+        if (droppedRowsOf(x[1], a.kernel[0], a.stride[0], a.padding[0], d[0], oh) > 0 || droppedRowsOf(x[2], a.kernel[1], a.stride[1], a.padding[1], d[1], ow) > 0) {
+          const dims = windowSteps(x, a.kernel, a.stride, a.padding, d, ceil);
+          const dropped = dims.map((s) => s.droppedRows);
           const parts: string[] = [];
           if (dropped[0] > 0) parts.push(lastRows(dropped[0], 'row'));
           if (dropped[1] > 0) parts.push(lastRows(dropped[1], 'column'));
@@ -113,8 +121,8 @@ class ShapeChecker {
         if (!ok) return null;
         const c = a.kind === 'conv' ? a.out : x[0];
         // The input's own array where the shape does not change (a stride-1 'same' conv).
-        if (c === x[0] && dims[0].out === x[1] && dims[1].out === x[2]) return x;
-        return [c, dims[0].out, dims[1].out];
+        if (c === x[0] && oh === x[1] && ow === x[2]) return x;
+        return [c, oh, ow];
       }
       case 'linear':
         if (x.length !== 1) {
@@ -188,23 +196,31 @@ class ShapeChecker {
   }
 }
 
+/** Both dimensions' steps in full, for a message. */
+function windowSteps(x: Shape, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceil: boolean) {
+  return [0, 1].map((i) => windowOutput(x[i + 1], k[i], s[i], p[i], d[i], ceil));
+}
+
 function largestCommonDivisorAtMost(a: number, b: number, limit: number): number {
   for (let g = Math.min(limit, a, b); g > 1; g--) if (a % g === 0 && b % g === 0) return g;
   return 1;
 }
 
-/** Parameters and buffers a layer holds, from its shapes (the counts of `paramTensorsOf`). */
-function paramCounts(node: GraphNode, input: Shape | null, shape: Shape): { params: number; buffers: number } | undefined {
+/**
+ * Learned parameters a layer holds, from its shapes (the counts of `paramTensorsOf`), or -1
+ * for a layer without tensors. A bn's buffers (running mean and variance) are as many.
+ */
+function paramCount(node: GraphNode, input: Shape | null, shape: Shape): number {
   const a = node.attrs;
   switch (a.kind) {
     case 'conv':
-      return input ? { params: a.out * (input[0] / a.groups) * a.kernel[0] * a.kernel[1] + (a.bias ? a.out : 0), buffers: 0 } : undefined;
+      return input ? a.out * (input[0] / a.groups) * a.kernel[0] * a.kernel[1] + (a.bias ? a.out : 0) : -1;
     case 'linear':
-      return input ? { params: a.out * numel(input) + (a.bias ? a.out : 0), buffers: 0 } : undefined;
+      return input ? a.out * numel(input) + (a.bias ? a.out : 0) : -1;
     case 'bn':
-      return shape.length ? { params: 2 * shape[0], buffers: 2 * shape[0] } : undefined;
+      return shape.length ? 2 * shape[0] : -1;
     default:
-      return undefined;
+      return -1;
   }
 }
 
@@ -322,10 +338,10 @@ class GraphAnalyzer {
     let params = 0;
     let buffers = 0;
     if (shape) {
-      const counts = paramCounts(node, input, shape);
-      if (counts) {
-        params = counts.params;
-        buffers = counts.buffers;
+      const count = paramCount(node, input, shape);
+      if (count >= 0) {
+        params = count;
+        buffers = node.attrs.kind === 'bn' ? count : 0;
         this.owners.push(id);
       }
     }
@@ -446,7 +462,8 @@ function tensorsOf(graph: Graph, layers: LayerInfo[], owners: number[]): ParamTe
 /** Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. */
 function checkNames(graph: Graph, owners: number[], out: Diagnostic[]): void {
   const owner = new Map<string, number>();
-  for (const id of owners) {
+  for (let k = 0; k < owners.length; k++) {
+    const id = owners[k];
     const node = graph.nodes[id];
     const first = owner.get(node.path);
     if (first === undefined) {
@@ -470,7 +487,8 @@ function summarize(graph: Graph, layers: LayerInfo[]): Totals {
   let macs = 0;
   let ops = 0;
   let activationBytes = 0;
-  for (const l of layers) {
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i];
     params += l.params;
     buffers += l.buffers;
     macs += l.macs;
@@ -496,12 +514,17 @@ function summarize(graph: Graph, layers: LayerInfo[]): Totals {
 export function peakLiveBytes(graph: Graph, layers: LayerInfo[]): number {
   const n = graph.nodes.length;
   const lastUse = new Array<number>(n).fill(-1);
-  for (const node of graph.nodes) {
+  // Indexed loops: these run once per analysis, often before the optimiser has seen them,
+  // and a for-of there allocates an iterator result per element.
+  const nodes = graph.nodes;
+  for (let k = 0; k < n; k++) {
+    const node = nodes[k];
     if (lastUse[node.id] < node.id) lastUse[node.id] = node.id;
-    for (const i of node.inputs) if (lastUse[i] < node.id) lastUse[i] = node.id;
+    const ins = node.inputs;
+    for (let j = 0; j < ins.length; j++) if (lastUse[ins[j]] < node.id) lastUse[ins[j]] = node.id;
   }
   if (graph.output >= 0) lastUse[graph.output] = n;
-  for (const o of graph.auxOutputs) if (o >= 0) lastUse[o] = n;
+  for (let j = 0; j < graph.auxOutputs.length; j++) if (graph.auxOutputs[j] >= 0) lastUse[graph.auxOutputs[j]] = n;
   // Tensors freed after each step, as linked lists: head[t] → next[i] → ... (-1 ends).
   const head = new Array<number>(n).fill(-1);
   const next = new Array<number>(n).fill(-1);
@@ -525,9 +548,11 @@ export function peakLiveBytes(graph: Graph, layers: LayerInfo[]): number {
 /** Conv and linear layers on the longest path to the main output. */
 function depth(graph: Graph): number {
   const d = new Array<number>(graph.nodes.length).fill(0);
-  for (const node of graph.nodes) {
+  for (let k = 0; k < graph.nodes.length; k++) {
+    const node = graph.nodes[k];
     let deepest = 0;
-    for (const i of node.inputs) if (d[i] > deepest) deepest = d[i];
+    const ins = node.inputs;
+    for (let j = 0; j < ins.length; j++) if (d[ins[j]] > deepest) deepest = d[ins[j]];
     d[node.id] = deepest + (node.attrs.kind === 'conv' || node.attrs.kind === 'linear' ? 1 : 0);
   }
   return graph.output >= 0 && graph.output < d.length ? d[graph.output] : 0;

@@ -35,11 +35,22 @@ export interface SizeStep {
  */
 export function windowOutput(size: number, k: number, s: number, p: number, d: number, ceil: boolean): SizeStep {
   const span = size + 2 * p - effectiveKernel(k, d);
+  const out = windowOut(size, k, s, p, d, ceil);
+  return { span, out, droppedRows: droppedRowsOf(size, k, s, p, d, out) };
+}
+
+/** `windowOutput(...).out`, with nothing allocated. */
+export function windowOut(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const span = size + 2 * p - effectiveKernel(k, d);
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
   if (ceil && out > 1 && (out - 1) * s >= size + p) out--;
+  return out;
+}
+
+/** `windowOutput(...).droppedRows` for a given output size. */
+export function droppedRowsOf(size: number, k: number, s: number, p: number, d: number, out: number): number {
   const covered = (out - 1) * s + effectiveKernel(k, d);
-  const droppedRows = effectiveKernel(k, d) >= s ? Math.max(0, size + 2 * p - covered - p) : 0;
-  return { span, out, droppedRows };
+  return effectiveKernel(k, d) >= s ? Math.max(0, size + 2 * p - covered - p) : 0;
 }
 
 /** Sizes of PyTorch's adaptive pooling windows along one dimension. */

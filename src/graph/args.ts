@@ -9,7 +9,6 @@ import type { LayerAttrs, Pair } from './types';
 type Resolved = number | boolean | Pair | number[] | 'same';
 
 interface Bound {
-  spec: ArgSpec;
   value: Resolved;
   range: Range;
 }
@@ -41,38 +40,43 @@ function asPositiveInt(v: Value, min: number): number | undefined {
 }
 
 /** Checks a value against its argument type; undefined (with a diagnostic) when it does not fit. */
+/** Reports a value that does not fit its argument; undefined, for `?? bad(...)`. */
+function bad(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[], what: string): undefined {
+  out.push(typeError(spec, v, e, what));
+  return undefined;
+}
+
 function coerce(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): Resolved | undefined {
-  const bad = (what: string): undefined => {
-    out.push(typeError(spec, v, e, what));
-    return undefined;
-  };
   switch (spec.type) {
     case 'int':
-      return asPositiveInt(v, 1) ?? bad('a positive integer');
+      return asPositiveInt(v, 1) ?? bad(spec, v, e, out, 'a positive integer');
     case 'count':
-      return asPositiveInt(v, 0) ?? bad('a non-negative integer');
+      return asPositiveInt(v, 0) ?? bad(spec, v, e, out, 'a non-negative integer');
     case 'number':
-      return typeof v === 'number' ? v : bad('a number');
+      return typeof v === 'number' ? v : bad(spec, v, e, out, 'a number');
     case 'bool':
-      return typeof v === 'boolean' ? v : bad('true or false');
+      return typeof v === 'boolean' ? v : bad(spec, v, e, out, 'true or false');
     case 'prob':
-      return typeof v === 'number' && v >= 0 && v < 1 ? v : bad('a probability with 0 <= p < 1');
+      return typeof v === 'number' && v >= 0 && v < 1 ? v : bad(spec, v, e, out, 'a probability with 0 <= p < 1');
     case 'size':
     case 'pad': {
       const min = spec.type === 'pad' ? 0 : 1;
       const what = spec.type === 'pad' ? `a non-negative integer, HxW, or same` : 'a positive integer or HxW';
-      if (v === SAME) return spec.type === 'pad' ? 'same' : bad(what);
-      const items = typeof v === 'number' ? [v, v] : Array.isArray(v) ? (v.length === 1 ? [v[0], v[0]] : v) : undefined;
-      if (!items || items.length !== 2) return bad(what);
-      const h = asPositiveInt(items[0], min);
-      const w = asPositiveInt(items[1], min);
-      if (h === undefined || w === undefined) return bad(what);
+      if (v === SAME) return spec.type === 'pad' ? 'same' : bad(spec, v, e, out, what);
+      let h: number | undefined;
+      let w: number | undefined;
+      if (typeof v === 'number') h = w = asPositiveInt(v, min);
+      else if (Array.isArray(v) && (v.length === 1 || v.length === 2)) {
+        h = asPositiveInt(v[0], min);
+        w = asPositiveInt(v[v.length - 1], min);
+      } else return bad(spec, v, e, out, what);
+      if (h === undefined || w === undefined) return bad(spec, v, e, out, what);
       return pairOf(h, w);
     }
     case 'shape': {
       const items = typeof v === 'number' ? [v] : Array.isArray(v) ? v : undefined;
       if (!items || (items.length !== 1 && items.length !== 3) || items.some((x) => asPositiveInt(x, 1) === undefined)) {
-        return bad('a shape: C x H x W (like 3x224x224) or N for a flat input');
+        return bad(spec, v, e, out, 'a shape: C x H x W (like 3x224x224) or N for a flat input');
       }
       return items;
     }
@@ -84,6 +88,8 @@ function argList(spec: LayerSpec): string {
 }
 
 const POSITIONAL = new Map<LayerSpec, ArgSpec[]>();
+/** Values being bound, reused from statement to statement (no layer has more arguments). */
+const SCRATCH: (Resolved | undefined)[] = new Array(16).fill(undefined);
 
 function positionalArgs(spec: LayerSpec): ArgSpec[] {
   let p = POSITIONAL.get(spec);
@@ -109,9 +115,10 @@ export function resolveLayer(
   env: Env,
   out: Diagnostic[],
 ): LayerAttrs | undefined {
-  // Bound values and argument ranges by the index of their spec in `spec.args`.
+  // Bound values by the index of their spec in `spec.args` (a scratch array: `build` copies
+  // what it keeps), and where `p` was written, for the padding check.
   let values: (Resolved | undefined)[] | undefined;
-  let ranges: Range[] | undefined;
+  let pRange: Range | undefined;
   const positional = positionalArgs(spec);
   let pos = 0;
   let ok = true;
@@ -171,10 +178,12 @@ export function resolveLayer(
       ok = false;
       continue;
     }
-    values ??= new Array<Resolved | undefined>(spec.args.length).fill(undefined);
-    ranges ??= new Array<Range>(spec.args.length);
+    if (!values) {
+      values = SCRATCH;
+      for (let i = 0; i < spec.args.length; i++) values[i] = undefined;
+    }
     values[index] = r;
-    ranges[index] = arg.range;
+    if (target.name === 'p') pRange = arg.range;
   }
   for (let i = 0; i < spec.args.length; i++) {
     const a = spec.args[i];
@@ -193,17 +202,17 @@ export function resolveLayer(
   }
   if (!ok) return undefined;
   const attrs = build(spec, values);
-  const p = spec.args.findIndex((a) => a.name === 'p');
-  const padding = p >= 0 && values?.[p] !== undefined ? { spec: spec.args[p], value: values[p]!, range: ranges![p] } : undefined;
-  return checkPadding(attrs, padding, out) ? attrs : undefined;
+  const p = pRange ? valueOf(spec, values, 'p') : undefined;
+  return !pRange || (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool') || checkPadding(attrs, { value: p!, range: pRange }, out) ? attrs : undefined;
 }
 
 /** `p=same` needs an even `D*(K-1)`; pools, like PyTorch's, take at most half the kernel as padding. */
-function checkPadding(attrs: LayerAttrs, p: Bound | undefined, out: Diagnostic[]): boolean {
-  if (!p || (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool')) return true;
+function checkPadding(attrs: LayerAttrs, p: Bound, out: Diagnostic[]): boolean {
+  if (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool') return true;
   const dil: Pair = attrs.kind === 'conv' ? attrs.dilation : SQUARES[1];
-  const span = [dil[0] * (attrs.kernel[0] - 1), dil[1] * (attrs.kernel[1] - 1)];
-  if (p.value === 'same' && (span[0] % 2 !== 0 || span[1] % 2 !== 0)) {
+  const odd = (dil[0] * (attrs.kernel[0] - 1)) % 2 !== 0 || (dil[1] * (attrs.kernel[1] - 1)) % 2 !== 0;
+  if (p.value === 'same' && odd) {
+    const span = [dil[0] * (attrs.kernel[0] - 1), dil[1] * (attrs.kernel[1] - 1)];
     const k = attrs.kernel[0] === attrs.kernel[1] ? `${attrs.kernel[0]}` : `${attrs.kernel[0]}x${attrs.kernel[1]}`;
     out.push({
       code: 'same-even-kernel',
@@ -225,54 +234,75 @@ function checkPadding(attrs: LayerAttrs, p: Bound | undefined, out: Diagnostic[]
   return true;
 }
 
+/** The bound values of one layer statement, by argument name (no closures: one per layer adds up). */
+class Args {
+  constructor(
+    private readonly spec: LayerSpec,
+    private readonly values: (Resolved | undefined)[] | undefined,
+  ) {}
+
+  get(name: string): Resolved | undefined {
+    return valueOf(this.spec, this.values, name);
+  }
+
+  pair(name: string, dflt: Pair): Pair {
+    return (this.get(name) as Pair | undefined) ?? dflt;
+  }
+
+  num(name: string, dflt: number): number {
+    return (this.get(name) as number | undefined) ?? dflt;
+  }
+
+  bool(name: string, dflt: boolean): boolean {
+    return (this.get(name) as boolean | undefined) ?? dflt;
+  }
+}
+
 function build(spec: LayerSpec, values: (Resolved | undefined)[] | undefined): LayerAttrs {
   const keyword = spec.keyword;
-  const get = (name: string): Resolved | undefined => valueOf(spec, values, name);
-  const pair = (name: string, dflt: Pair): Pair => (get(name) as Pair | undefined) ?? dflt;
-  const num = (name: string, dflt: number): number => (get(name) as number | undefined) ?? dflt;
-  const bool = (name: string, dflt: boolean): boolean => (get(name) as boolean | undefined) ?? dflt;
+  const args = new Args(spec, values);
   switch (keyword) {
     case 'input':
-      return { kind: 'input', shape: get('shape') as number[] };
+      return { kind: 'input', shape: args.get('shape') as number[] };
     case 'conv': {
-      const kernel = pair('k', SQUARES[1]);
-      const dilation = pair('d', SQUARES[1]);
-      const p = get('p');
+      const kernel = args.pair('k', SQUARES[1]);
+      const dilation = args.pair('d', SQUARES[1]);
+      const p = args.get('p');
       const padding: Pair =
         p === 'same'
           ? pairOf(Math.floor((dilation[0] * (kernel[0] - 1)) / 2), Math.floor((dilation[1] * (kernel[1] - 1)) / 2))
           : ((p as Pair | undefined) ?? SQUARES[0]);
       return {
         kind: 'conv',
-        out: num('out', 1),
+        out: args.num('out', 1),
         kernel,
-        stride: pair('s', SQUARES[1]),
+        stride: args.pair('s', SQUARES[1]),
         padding,
         dilation,
-        groups: num('g', 1),
-        bias: bool('bias', true),
+        groups: args.num('g', 1),
+        bias: args.bool('bias', true),
       };
     }
     case 'linear':
-      return { kind: 'linear', out: num('out', 1), bias: bool('bias', true) };
+      return { kind: 'linear', out: args.num('out', 1), bias: args.bool('bias', true) };
     case 'bn':
-      return { kind: 'bn', eps: num('eps', 1e-5) };
+      return { kind: 'bn', eps: args.num('eps', 1e-5) };
     case 'leakyrelu':
-      return { kind: 'leakyrelu', slope: num('slope', 0.01) };
+      return { kind: 'leakyrelu', slope: args.num('slope', 0.01) };
     case 'maxpool':
     case 'avgpool': {
-      const kernel = pair('k', SQUARES[1]);
-      const p = get('p');
+      const kernel = args.pair('k', SQUARES[1]);
+      const p = args.get('p');
       const padding: Pair =
         p === 'same' ? pairOf(Math.floor((kernel[0] - 1) / 2), Math.floor((kernel[1] - 1) / 2)) : ((p as Pair | undefined) ?? SQUARES[0]);
-      return { kind: keyword, kernel, stride: pair('s', kernel), padding, ceil: bool('ceil', false) };
+      return { kind: keyword, kernel, stride: args.pair('s', kernel), padding, ceil: args.bool('ceil', false) };
     }
     case 'adaptiveavgpool':
-      return { kind: 'adaptiveavgpool', size: pair('size', SQUARES[1]) };
+      return { kind: 'adaptiveavgpool', size: args.pair('size', SQUARES[1]) };
     case 'lrn':
-      return { kind: 'lrn', size: num('size', 5), alpha: num('alpha', 1e-4), beta: num('beta', 0.75), k: num('k', 2) };
+      return { kind: 'lrn', size: args.num('size', 5), alpha: args.num('alpha', 1e-4), beta: args.num('beta', 0.75), k: args.num('k', 2) };
     case 'dropout':
-      return { kind: 'dropout', p: num('p', 0.5) };
+      return { kind: 'dropout', p: args.num('p', 0.5) };
     case 'relu':
     case 'sigmoid':
     case 'tanh':
