@@ -184,11 +184,14 @@ export class DocModel {
             const inst = lastInst[e.id];
             if (inst && lastNet[e.id] === ni && lastSite[e.id] === site) {
               inst.nodes.push(node.id);
-              if (own) inst.own.push(node.id);
+              if (own && inst.own !== inst.nodes) inst.own.push(node.id);
               continue;
             }
-            // Literal arrays: most statements expand to one layer, and `[]` grows by 17.
-            const fresh: Instance = { network: ni, calls: i === 0 ? NO_CALLS : calls.slice(0, i), nodes: [node.id], own: own ? [node.id] : [] };
+            // Literal arrays: most statements expand to one layer, and `[]` grows by 17. A layer
+            // statement's layers are all its own: one array serves as both.
+            const nodes = [node.id];
+            const layer = own && e.stmt!.kind === 'call' && isLayerCall(e.stmt!);
+            const fresh: Instance = { network: ni, calls: i === 0 ? NO_CALLS : calls.slice(0, i), nodes, own: layer ? nodes : own ? [node.id] : [] };
             if (e.instances === NO_INSTANCES) e.instances = [fresh];
             else e.instances.push(fresh);
             lastInst[e.id] = fresh;
