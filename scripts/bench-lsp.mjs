@@ -48,6 +48,7 @@ for (const [name, text, n] of cases) {
   const range = { start: { line: Math.max(0, line - 30), character: 0 }, end: { line: line + 30, character: 0 } };
   let version = 1;
   const ms = [];
+  const analysis = [];
   for (let i = 0; i < n + 3; i++) {
     // Alternately type a space at the end of a middle line and delete it.
     const add = i % 2 === 0;
@@ -59,9 +60,14 @@ for (const [name, text, n] of cases) {
     const hints = await conn.sendRequest('textDocument/inlayHint', { textDocument: { uri }, range });
     const dt = performance.now() - t0;
     if (!hints.length) throw new Error(`no hints for ${name}`);
-    if (i >= 3) ms.push(dt);
+    // The server's own figure for the analysis (parse, expand, analyse, index) of this version.
+    const stats = await conn.sendRequest('cnn/analysisStats', { uri });
+    if (i >= 3) {
+      ms.push(dt);
+      if (stats?.version === version) analysis.push(stats.ms);
+    }
   }
-  console.log(`${name.padEnd(22)} ${String(lines.length).padStart(6)} lines   median ${pct(ms, 0.5).toFixed(1).padStart(7)} ms   p90 ${pct(ms, 0.9).toFixed(1).padStart(7)} ms   (${ms.length} edits)`);
+  console.log(`${name.padEnd(22)} ${String(lines.length).padStart(6)} lines   median ${pct(ms, 0.5).toFixed(1).padStart(7)} ms   p90 ${pct(ms, 0.9).toFixed(1).padStart(7)} ms   (${ms.length} edits; analysis median ${analysis.length ? pct(analysis, 0.5).toFixed(1) : '?'} ms)`);
   await conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
 }
 await conn.sendRequest('shutdown');
