@@ -197,7 +197,10 @@ describe('cnn bench', () => {
     expect(j).toMatchObject({ backend: 'cpu', runs: 3, batch: 2 });
     for (const k of ['adapter', 'msMedian', 'msP90', 'gflops', 'layers']) expect(j).toHaveProperty(k);
     expect(j.msP90).toBeGreaterThanOrEqual(j.msMedian);
-    expect(j.gflops).toBeCloseTo((2 * j.macs * 2) / (j.msMedian / 1000) / 1e9, 2);
+    // msMedian is rounded to 4 decimals, which on the fast engine is a large part of a tiny pass.
+    const gflopsAt = (ms: number) => (2 * j.macs * 2) / (ms / 1000) / 1e9;
+    expect(j.gflops).toBeGreaterThanOrEqual(gflopsAt(j.msMedian + 5e-5) - 1e-4);
+    expect(j.gflops).toBeLessThanOrEqual(gflopsAt(Math.max(j.msMedian - 5e-5, 1e-9)) + 1e-4);
     // The fast engine folds b1 into c1 and runs the relu in its epilogue: one step, named c1.
     expect(j.layers.map((l: { path: string }) => l.path)).toEqual(expect.arrayContaining(['c1', 'fc']));
     expect(j.layers.map((l: { path: string }) => l.path)).not.toContain('b1');
