@@ -503,9 +503,11 @@ function checkAllLabels(body: A.Body, out: Diagnostic[]): void {
 }
 
 function checkLabels(items: readonly { label?: A.Name }[], out: Diagnostic[]): void {
-  const seen = new Map<string, A.Name>();
-  for (const it of items) {
+  let seen: Map<string, A.Name> | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
     if (!it.label) continue;
+    seen ??= new Map();
     const first = seen.get(it.label.text);
     if (first) {
       out.push({
