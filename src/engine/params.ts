@@ -1,4 +1,5 @@
 import type { ParamTensor, TensorRole } from '../analysis/types';
+import type { GraphNode } from '../graph/types';
 import { numel } from './tensor';
 
 /** One layer's tensors, by role. */
@@ -22,4 +23,23 @@ export function gatherLayerWeights(paramNames: readonly ParamTensor[], weights: 
     lw[p.role] = data;
   }
   return byNode;
+}
+
+/** A layer's tensor of `role`; its absence is a one-line error naming the layer. */
+export function needWeight(w: LayerWeights | undefined, role: keyof LayerWeights, node: GraphNode): Float32Array {
+  const t = w?.[role];
+  if (!t) throw new Error(`${node.path} (${node.attrs.kind}): missing ${role}`);
+  return t;
+}
+
+/** A batch norm's four tensors and epsilon, as the folding helpers take them. */
+export function bnParams(w: LayerWeights | undefined, node: GraphNode) {
+  if (node.attrs.kind !== 'bn') throw new Error(`${node.path} is not a bn`);
+  return {
+    weight: needWeight(w, 'weight', node),
+    bias: needWeight(w, 'bias', node),
+    runningMean: needWeight(w, 'running_mean', node),
+    runningVar: needWeight(w, 'running_var', node),
+    eps: node.attrs.eps,
+  };
 }

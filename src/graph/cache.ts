@@ -9,6 +9,7 @@
  * kept, so every message still comes from a real expansion at its real place.
  */
 import type * as A from '../language/ast';
+import { collectStatements } from '../language/ast';
 import { SAME, type Env, type Value } from './expr';
 import type { LayerAttrs } from './types';
 
@@ -70,39 +71,6 @@ export interface TemplateSpan {
   template: Template;
 }
 
-/** Every statement of a body, depth first, in source order (what `StatementRef.index` counts). */
-function collect(stmts: readonly A.Statement[], out: A.Statement[]): void {
-  for (const s of stmts) {
-    out.push(s);
-    switch (s.kind) {
-      case 'call':
-        break;
-      case 'repeat':
-      case 'aux':
-      case 'group':
-        collect(s.body.statements, out);
-        break;
-      case 'residual':
-        collect(s.body.statements, out);
-        if (s.shortcut) collect(s.shortcut.body.statements, out);
-        break;
-      case 'add':
-      case 'concat':
-        for (const b of s.branches) collect(b.body.statements, out);
-        break;
-      case 'if': {
-        collect(s.then.statements, out);
-        const alt = s.else?.body;
-        if (alt) {
-          if ('kind' in alt) collect([alt], out);
-          else collect(alt.statements, out);
-        }
-        break;
-      }
-    }
-  }
-}
-
 export interface BlockIndex {
   statements: A.Statement[];
   /** A statement's place, by its range object (what graph nodes and call sites hold). */
@@ -115,7 +83,7 @@ export function blockIndex(def: A.BlockDef): BlockIndex {
   let ix = indexes.get(def);
   if (!ix) {
     const statements: A.Statement[] = [];
-    collect(def.body.statements, statements);
+    collectStatements(def.body.statements, statements); // what `StatementRef.index` counts
     const byRange = new Map<unknown, number>();
     statements.forEach((s, i) => byRange.set(s.range, i));
     indexes.set(def, (ix = { statements, byRange }));

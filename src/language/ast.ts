@@ -19,6 +19,23 @@ export type Expr =
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
+/** Binding strength of each binary operator (higher binds tighter), for both parsers. */
+export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+};
+
 export interface Arg {
   /** Absent for a positional argument. */
   name?: Name;
@@ -129,4 +146,33 @@ export type Definition = NetworkDef | BlockDef;
 
 export interface CnnFile {
   definitions: Definition[];
+}
+
+/** Every statement of `stmts` at every depth, depth first in source order; an `else if` is one. */
+export function collectStatements(stmts: readonly Statement[], out: Statement[] = []): Statement[] {
+  for (const s of stmts) {
+    out.push(s);
+    switch (s.kind) {
+      case 'repeat':
+      case 'aux':
+      case 'group':
+        collectStatements(s.body.statements, out);
+        break;
+      case 'residual':
+        collectStatements(s.body.statements, out);
+        if (s.shortcut) collectStatements(s.shortcut.body.statements, out);
+        break;
+      case 'add':
+      case 'concat':
+        for (const b of s.branches) collectStatements(b.body.statements, out);
+        break;
+      case 'if': {
+        collectStatements(s.then.statements, out);
+        const alt = s.else?.body;
+        if (alt) collectStatements('kind' in alt ? [alt] : alt.statements, out);
+        break;
+      }
+    }
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import type { CstNode, IToken } from 'chevrotain';
 import type * as A from './ast';
+import { PRECEDENCE } from './ast';
 import { parser } from './parser';
 import type { LineIndex, Range } from './range';
 
@@ -19,22 +20,6 @@ const STATEMENT_KINDS = [
   'ifStatement',
   'groupStatement',
 ];
-
-const PRECEDENCE: Record<A.BinaryOp, number> = {
-  '||': 1,
-  '&&': 2,
-  '==': 3,
-  '!=': 3,
-  '<': 3,
-  '<=': 3,
-  '>': 3,
-  '>=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-};
 
 function isNode(x: CstNode | IToken | undefined): x is CstNode {
   return !!x && 'children' in x;

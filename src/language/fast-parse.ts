@@ -1,4 +1,5 @@
 import type * as A from './ast';
+import { collectStatements, PRECEDENCE } from './ast';
 import type { Position, Range } from './range';
 
 /**
@@ -62,22 +63,6 @@ const KEYWORD_KINDS = new Map<string, number>([
   ['true', TRUE],
   ['false', FALSE],
 ]);
-
-const PRECEDENCE: Record<A.BinaryOp, number> = {
-  '||': 1,
-  '&&': 2,
-  '==': 3,
-  '!=': 3,
-  '<': 3,
-  '<=': 3,
-  '>': 3,
-  '>=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-};
 
 /** A call's arguments while they are read. */
 const ARGS: A.Arg[] = [];
@@ -865,44 +850,7 @@ export function fastParse(text: string, reuse?: Reuse): A.CnnFile | undefined {
 /** Every statement of a file at every depth, in source order. */
 export function allStatements(file: A.CnnFile): A.Statement[] {
   const out: A.Statement[] = [];
-  const walk = (stmts: readonly A.Statement[]) => {
-    for (const s of stmts) {
-      out.push(s);
-      switch (s.kind) {
-        case 'call':
-          break;
-        case 'repeat':
-        case 'aux':
-        case 'group':
-          walk(s.body.statements);
-          break;
-        case 'residual':
-          walk(s.body.statements);
-          if (s.shortcut) walk(s.shortcut.body.statements);
-          break;
-        case 'add':
-        case 'concat':
-          for (const b of s.branches) walk(b.body.statements);
-          break;
-        case 'if': {
-          let i: A.IfStatement | undefined = s;
-          while (i) {
-            walk(i.then.statements);
-            const alt: A.Body | A.IfStatement | undefined = i.else?.body;
-            if (alt && 'kind' in alt) {
-              out.push(alt);
-              i = alt;
-            } else {
-              if (alt) walk(alt.statements);
-              i = undefined;
-            }
-          }
-          break;
-        }
-      }
-    }
-  };
-  for (const d of file.definitions) walk(d.body.statements);
+  for (const d of file.definitions) collectStatements(d.body.statements, out);
   return out;
 }
 

@@ -14,7 +14,7 @@
 import type { GraphNode, LayerAttrs } from '../../graph/types';
 import { runLayerCpu } from '../cpu/layers';
 import { activate } from '../cpu/pointwise';
-import { gatherLayerWeights, type LayerWeights } from '../params';
+import { bnParams, gatherLayerWeights, type LayerWeights, needWeight } from '../params';
 import type { InferenceSession, LayerTime, Model } from '../session';
 import { numel, type Tensor } from '../tensor';
 import { batchNormScaleShift } from '../webgpu/fold';
@@ -119,17 +119,6 @@ function actCode(attrs: LayerAttrs | undefined): { act: number; slope: number; j
     default:
       throw new Error(`not an activation: ${attrs.kind}`);
   }
-}
-
-function need(w: LayerWeights | undefined, role: keyof LayerWeights, node: GraphNode): Float32Array {
-  const t = w?.[role];
-  if (!t) throw new Error(`${node.path} (${node.attrs.kind}): missing ${role}`);
-  return t;
-}
-
-function bnParams(w: LayerWeights | undefined, node: GraphNode) {
-  if (node.attrs.kind !== 'bn') throw new Error(`${node.path} is not a bn`);
-  return { weight: need(w, 'weight', node), bias: need(w, 'bias', node), runningMean: need(w, 'running_mean', node), runningVar: need(w, 'running_var', node), eps: node.attrs.eps };
 }
 
 /**
@@ -279,8 +268,8 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
     const a = head.attrs;
     const w = byNode.get(head.id);
     if (a.kind === 'conv' || a.kind === 'linear') {
-      const data = need(w, 'weight', head);
-      let bias = a.bias ? need(w, 'bias', head) : new Float32Array(a.out);
+      const data = needWeight(w, 'weight', head);
+      let bias = a.bias ? needWeight(w, 'bias', head) : new Float32Array(a.out);
       // A folded batch norm: w' = w * s per output channel (in the module, while packing), b' = (b - mean) * s + beta.
       let scale: Float32Array | undefined;
       if (s.bn !== undefined) {

@@ -1,6 +1,6 @@
 import type { ParamTensor } from '../../analysis/types';
 import type { Graph, GraphNode, LayerAttrs } from '../../graph/types';
-import { gatherLayerWeights, type LayerWeights } from '../params';
+import { bnParams, gatherLayerWeights, type LayerWeights, needWeight } from '../params';
 import { numel } from '../tensor';
 import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
 import { batchNormScaleShift, foldBatchNorm } from './fold';
@@ -75,23 +75,6 @@ function actOf(attrs: LayerAttrs | undefined): EpilogueAct {
     default:
       throw new Error(`not an activation: ${attrs.kind}`);
   }
-}
-
-function need(w: LayerWeights | undefined, role: keyof LayerWeights, node: GraphNode): Float32Array {
-  const t = w?.[role];
-  if (!t) throw new Error(`${node.path} (${node.attrs.kind}): missing ${role}`);
-  return t;
-}
-
-function bnParams(w: LayerWeights | undefined, node: GraphNode) {
-  if (node.attrs.kind !== 'bn') throw new Error(`${node.path} is not a bn`);
-  return {
-    weight: need(w, 'weight', node),
-    bias: need(w, 'bias', node),
-    runningMean: need(w, 'running_mean', node),
-    runningVar: need(w, 'running_var', node),
-    eps: node.attrs.eps,
-  };
 }
 
 /** Compiled pipelines per device, keyed by WGSL source: shaders bake shapes in, so equal code means an equal kernel. */
@@ -469,8 +452,8 @@ function prepareStep(graph: Graph, shapes: readonly number[][], step: Step, byNo
   const a = head.attrs;
   const w = byNode.get(head.id);
   if (a.kind === 'conv' || a.kind === 'linear') {
-    let weight = need(w, 'weight', head);
-    let bias = a.bias ? need(w, 'bias', head) : undefined;
+    let weight = needWeight(w, 'weight', head);
+    let bias = a.bias ? needWeight(w, 'bias', head) : undefined;
     if (step.bn !== undefined) {
       const bnNode = graph.nodes[step.bn];
       ({ weight, bias } = foldBatchNorm(weight, bias, a.out, bnParams(byNode.get(bnNode.id), bnNode)));
