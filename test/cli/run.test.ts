@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../src/engine/input/npy';
 import { writeSafetensors } from '../../src/engine/weights/safetensors';
-import { cli } from '../helpers';
+import { cli, ROOT } from '../helpers';
 
 // SwiftShader must be chosen before Dawn creates its Vulkan instance; keeps other drivers' probing quiet.
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -247,3 +248,15 @@ describe('cnn bench', () => {
 });
 
 afterAll(() => {});
+
+describe('cnn run in a headless shell', () => {
+  it('prints no driver noise on stderr when XDG_RUNTIME_DIR is unset, only the backend line', () => {
+    const env = { ...process.env };
+    delete env.XDG_RUNTIME_DIR;
+    const fm = join(ROOT, 'examples/fashion-mnist');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/cnn.js'), 'run', join(fm, 'fashion.cnn'), '--weights', join(fm, 'fashion.safetensors'), '--input', join(fm, 'images/0-t-shirt-top.png'), '--top', '1'], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/XDG_RUNTIME_DIR/);
+    expect(r.stdout).toMatch(/T-shirt|class/);
+  }, 90_000);
+});

@@ -2,7 +2,8 @@
  * A GPUDevice for Node through Dawn (the `webgpu` package). The engine itself only takes a
  * device; this is the one place that makes one, for the CLI and the tests.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { adapterName } from './adapter';
@@ -40,6 +41,22 @@ function preloadVulkanLoader(): void {
   }
 }
 
+/**
+ * Vulkan drivers (SwiftShader among them) probe for a Wayland display through libwayland, which
+ * prints "error: XDG_RUNTIME_DIR is invalid or not set" to stderr in a headless shell, before
+ * every `cnn run`. A private empty runtime folder lets the probe fail quietly.
+ */
+function quietWaylandProbe(): void {
+  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR) return;
+  try {
+    const dir = join(tmpdir(), `cnn-runtime-${userInfo().uid}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // Only the message is at stake.
+  }
+}
+
 let gpuSingleton: GPU | undefined;
 
 /** Uses Chromium's SwiftShader when no Vulkan ICD is configured and it is present; call before the first device. */
@@ -51,6 +68,7 @@ export function useSwiftShaderIfPresent(): boolean {
 function nodeGpu(): GPU {
   if (!gpuSingleton) {
     preloadVulkanLoader();
+    quietWaylandProbe();
     Object.assign(globalThis, globals);
     gpuSingleton = create([]);
   }
