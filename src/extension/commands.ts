@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
 import { registerExampleCommands } from './examples';
 import { registerExportCommands } from './export';
+import { targetDocument } from './target';
 
 export const ANALYSIS_TABLE_REQUEST = 'cnn/analysisTable';
 
@@ -22,23 +23,15 @@ export function clientOptions(): LanguageClientOptions {
   };
 }
 
-function targetUri(uri?: unknown): vscode.Uri | undefined {
-  if (typeof uri === 'string') return vscode.Uri.parse(uri);
-  if (uri instanceof vscode.Uri) return uri;
-  const editor = vscode.window.activeTextEditor;
-  return editor?.document.languageId === 'cnn' ? editor.document.uri : undefined;
-}
-
 async function showTable(client: BaseLanguageClient, uri: unknown, network: unknown, note?: string): Promise<vscode.TextDocument | undefined> {
-  const target = targetUri(uri);
-  if (!target) {
+  // Opened: the server answers for open documents only.
+  const doc = await targetDocument(uri);
+  if (!doc) {
     void vscode.window.showInformationMessage('Open a .cnn file first.');
     return undefined;
   }
-  // The server answers for open documents only.
-  await vscode.workspace.openTextDocument(target);
   const table = await client.sendRequest<AnalysisTable | null>(ANALYSIS_TABLE_REQUEST, {
-    uri: target.toString(),
+    uri: doc.uri.toString(),
     network: typeof network === 'string' ? network : undefined,
   });
   if (!table) {
@@ -46,9 +39,9 @@ async function showTable(client: BaseLanguageClient, uri: unknown, network: unkn
     return undefined;
   }
   const content = note ? `> ${note}\n\n${table.markdown}` : table.markdown;
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-  return doc;
+  const shown = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+  await vscode.window.showTextDocument(shown, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+  return shown;
 }
 
 export function registerCommands(context: vscode.ExtensionContext, client: BaseLanguageClient): void {

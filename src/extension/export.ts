@@ -8,16 +8,10 @@ import { analyzeText, type FileAnalysis, type NetworkAnalysis } from '../analysi
 import { ExportError } from '../export/common';
 import { bytesText, EXPORT_EXTENSION, exportNetwork, networkAt, type ExportTarget, type WeightsChoice } from '../export/document';
 import { PICKED_FILES_KEY } from './panel';
+import { asUri, targetDocument } from './target';
 
 const TITLE: Record<ExportTarget, string> = { pytorch: 'PyTorch', onnx: 'ONNX' };
 const FILTERS: Record<ExportTarget, Record<string, string[]>> = { pytorch: { 'Python module': ['py'] }, onnx: { 'ONNX model': ['onnx'] } };
-
-async function targetDocument(arg: unknown): Promise<vscode.TextDocument | undefined> {
-  const uri = typeof arg === 'string' ? vscode.Uri.parse(arg) : arg instanceof vscode.Uri ? arg : undefined;
-  if (uri) return vscode.workspace.openTextDocument(uri);
-  const doc = vscode.window.activeTextEditor?.document;
-  return doc?.languageId === 'cnn' ? doc : undefined;
-}
 
 async function pickNetwork(doc: vscode.TextDocument, analysis: FileAnalysis, name: unknown): Promise<NetworkAnalysis | undefined> {
   if (typeof name === 'string') {
@@ -85,12 +79,12 @@ async function exportCommand(context: vscode.ExtensionContext, target: ExportTar
   if (!net) return undefined;
   let weights: WeightsChoice | undefined = {};
   if (target === 'onnx') {
-    const w = typeof weightsArg === 'string' ? vscode.Uri.parse(weightsArg) : weightsArg instanceof vscode.Uri ? weightsArg : undefined;
+    const w = asUri(weightsArg);
     weights = w ? { file: { bytes: await vscode.workspace.fs.readFile(w), name: w.path.split('/').pop()! } } : outArg ? { seed: 0 } : await pickWeights(context);
     if (!weights) return undefined;
   }
   const fileName = `${net.graph.network}.${EXPORT_EXTENSION[target]}`;
-  let out = typeof outArg === 'string' ? vscode.Uri.parse(outArg) : outArg instanceof vscode.Uri ? outArg : undefined;
+  let out = asUri(outArg);
   out ??= await vscode.window.showSaveDialog({
     defaultUri: defaultTarget(doc, fileName),
     filters: FILTERS[target],

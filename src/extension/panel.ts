@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from '../../webview/src/html';
 import { type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
+import { targetDocument } from './target';
 
 export const PICKED_FILES_KEY = 'cnn.panel.pickedFiles';
 const EDIT_DEBOUNCE_MS = 300;
@@ -196,13 +197,6 @@ class NetworkPanel {
     clearTimeout(this.cursorTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
-}
-
-function targetDocument(arg: unknown): Thenable<vscode.TextDocument | undefined> {
-  const uri = typeof arg === 'string' ? vscode.Uri.parse(arg) : arg instanceof vscode.Uri ? arg : undefined;
-  if (uri) return vscode.workspace.openTextDocument(uri);
-  const doc = vscode.window.activeTextEditor?.document;
-  return Promise.resolve(doc?.languageId === 'cnn' ? doc : undefined);
 }
 
 /** Opens (or reveals) the panel beside the editor, following `doc`. */
