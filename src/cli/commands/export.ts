@@ -1,10 +1,9 @@
 /** `cnn export`: the network as PyTorch code or an ONNX model, with our parameter names. */
 import { writeFileSync } from 'node:fs';
 import { ExportError } from '../../export/common';
-import { blockingErrors, bytesText, EXPORT_TARGETS, exportOnnxFile, exportPytorchFile, type ExportTarget } from '../../export/document';
-import { CliError, loadNetwork, type Command } from '../main';
-import { diagnosticLine } from '../report';
-import { loadModel, modelOptions } from './model';
+import { bytesText, EXPORT_TARGETS, exportOnnxFile, exportPytorchFile, type ExportTarget } from '../../export/document';
+import { CliError, type Command } from '../main';
+import { loadModel, loadRunnableNetwork, modelOptions } from './model';
 
 
 function write(path: string, data: string | Uint8Array): void {
@@ -47,12 +46,7 @@ export const exportCommand: Command = {
       if (values.weights !== undefined || values.seed !== undefined) {
         throw new CliError(`--${values.weights !== undefined ? 'weights' : 'seed'} is for --to onnx; the PyTorch file loads weights itself: load_weights(model, "W.safetensors")`);
       }
-      const { analysis, net } = loadNetwork(file, values);
-      const errors = blockingErrors(analysis, net);
-      if (errors.length) {
-        const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}; see cnn check)` : '';
-        throw new CliError(`${diagnosticLine(file, errors[0])}${more}`);
-      }
+      const { net } = loadRunnableNetwork(file, values);
       const py = attempt(() => exportPytorchFile(net, file));
       if (out === '-') {
         io.out(new TextDecoder().decode(py.data).replace(/\n$/, ''));

@@ -34,17 +34,23 @@ export interface LoadedModel {
   weightsSource: string;
 }
 
-/**
- * The network of FILE with weights from --weights, or seeded ones (He / identity batch norm) so
- * that any network runs at once. A file with errors does not run: the first error is the reason.
- */
-export function loadModel(file: string, values: Record<string, unknown>): LoadedModel {
+/** The network of FILE (see loadNetwork), refused with its first error when it or a block it may call has one. */
+export function loadRunnableNetwork(file: string, values: Record<string, unknown>): { analysis: FileAnalysis; net: NetworkAnalysis } {
   const { analysis, net } = loadNetwork(file, values);
   const errors = blockingErrors(analysis, net);
   if (errors.length) {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}; see cnn check)` : '';
     throw new CliError(`${diagnosticLine(file, errors[0])}${more}`);
   }
+  return { analysis, net };
+}
+
+/**
+ * The network of FILE with weights from --weights, or seeded ones (He / identity batch norm) so
+ * that any network runs at once. A file with errors does not run: the first error is the reason.
+ */
+export function loadModel(file: string, values: Record<string, unknown>): LoadedModel {
+  const { analysis, net } = loadRunnableNetwork(file, values);
   const shapes = net.layers.map((l) => l.shape);
   if (shapes.some((s) => s === null)) throw new CliError(`${file}: the network's shapes are not all known`);
   let weights: Map<string, Float32Array>;
