@@ -100,13 +100,7 @@ export class ProtoWriter {
       if (!Number.isSafeInteger(n)) throw new Error(`protobuf: field ${field}: ${n} is not an integer`);
       inner.varint(n);
     }
-    inner.flush();
-    this.tag(field, LEN);
-    this.varint(inner.length);
-    this.flush();
-    for (const c of inner.chunks) this.chunks.push(c);
-    this.length += inner.length;
-    return this;
+    return this.message(field, inner);
   }
 
   /** A packed repeated float field. */
