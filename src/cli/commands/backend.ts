@@ -43,7 +43,8 @@ export interface OpenedBackend {
  */
 export async function openBackend(requested: unknown, model: Model, batch: number): Promise<OpenedBackend> {
   if (requested !== undefined && !BACKENDS.includes(requested as string)) throw new CliError(`--backend ${String(requested)}: choose cpu, webgpu or reference`);
-  const on = cpuModel() ? ` on ${cpuModel()}` : '';
+  const cpuName = cpuModel();
+  const on = cpuName ? ` on ${cpuName}` : '';
   if (requested === 'reference') return { session: createCpuSession(model, batch, `JavaScript reference${on}`), note: 'backend: cpu (the JavaScript reference)', close() {} };
   const cpu = async (note: string): Promise<OpenedBackend> => {
     let session: InferenceSession;

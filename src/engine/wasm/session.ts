@@ -321,7 +321,7 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
     const size = rootBytes(r);
     const overlapping = keepAll
       ? placed
-      : placed.filter((p) => !(lastUse.get(p.root)! < def.get(r)! || lastUse.get(r)! < def.get(p.root)!)).sort((a, b) => a.at - b.at);
+      : placed.filter((p) => !(lastUse.get(p.root)! < def.get(r)! || lastUse.get(r)! < def.get(p.root)!));
     let at = 0;
     for (const p of overlapping.sort((a, b) => a.at - b.at)) {
       if (at + size <= p.at) break;

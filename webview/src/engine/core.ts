@@ -16,6 +16,14 @@ import type { BackendKind, BenchBackendResult, BenchResult, EngineRequest, Featu
 const CPU_NAME = 'CPU: WebAssembly SIMD';
 const CPU_REFERENCE_NAME = 'CPU: JavaScript reference engine';
 
+/** A fast CPU session of the loaded model, and the input its buffers last ran on. */
+interface CpuState {
+  session: FastCpuSession;
+  /** Unfused, every node's output readable (feature maps). */
+  keepAll: boolean;
+  ranOn?: Float32Array;
+}
+
 export interface CoreHooks {
   progress(p: Progress): void;
   cancelled(): boolean;
@@ -38,7 +46,7 @@ export class EngineCore {
    * The fast CPU engine for the loaded model: fused until feature maps are asked for, then
    * replaced by one that keeps every node's output (one copy of the weights either way).
    */
-  private cpu?: { session: FastCpuSession; keepAll: boolean; ranOn?: Float32Array };
+  private cpu?: CpuState;
   /** Why WebAssembly cannot run here (a CSP without 'wasm-unsafe-eval', say): the reference runs instead. */
   private noWasm?: string;
 
@@ -186,7 +194,7 @@ export class EngineCore {
   }
 
   /** The fast CPU session of the loaded model (fused, or keeping every output); undefined where WebAssembly cannot run. */
-  private async cpuSession(model: Model, keepAll: boolean): Promise<{ session: FastCpuSession; keepAll: boolean; ranOn?: Float32Array } | undefined> {
+  private async cpuSession(model: Model, keepAll: boolean): Promise<CpuState | undefined> {
     if (this.noWasm) return undefined;
     if (this.cpu && (this.cpu.keepAll || !keepAll)) return this.cpu;
     try {
