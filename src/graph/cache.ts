@@ -8,7 +8,7 @@
  * expands its block once. Only calls that expanded (and analysed) without a diagnostic are
  * kept, so every message still comes from a real expansion at its real place.
  */
-import type * as A from '../language/ast';
+import * as A from '../language/ast';
 import { collectStatements } from '../language/ast';
 import { SAME, type Env, type Value } from './expr';
 import type { LayerAttrs } from './types';
@@ -117,27 +117,31 @@ function bodyKey(stmts: readonly A.Statement[]): string {
 }
 
 function statementKey(s: A.Statement): string {
-  const head = `${s.label ? `${s.label.text}:` : ''}${s.kind} ${s.keyword.text}`;
+  let out = `${s.label ? `${s.label.text}:` : ''}${s.kind} ${s.keyword.text}`;
+  // What a statement says besides its bodies; the bodies follow, by the one tree walk.
   switch (s.kind) {
     case 'call':
-      return `${head}${s.parenthesized ? '()' : ''} ${s.args.map((a) => `${a.name ? `${a.name.text}=` : ''}${exprKey(a.value)}`).join(' ')}`;
+      return `${out}${s.parenthesized ? '()' : ''} ${s.args.map((a) => `${a.name ? `${a.name.text}=` : ''}${exprKey(a.value)}`).join(' ')}`;
     case 'repeat':
-      return `${head} ${exprKey(s.count)}${bodyKey(s.body.statements)}`;
+      out += ` ${exprKey(s.count)}`;
+      break;
+    case 'if':
+      out += ` ${exprKey(s.condition)}${s.else ? 'else' : ''}`;
+      break;
     case 'residual':
-      return `${head}${bodyKey(s.body.statements)}${s.shortcut ? `shortcut${bodyKey(s.shortcut.body.statements)}` : ''}`;
+      if (s.shortcut) out += 'shortcut';
+      break;
     case 'add':
     case 'concat':
-      return `${head}[${s.branches.map((b) => `${b.label ? `${b.label.text}:` : ''}${bodyKey(b.body.statements)}`).join('|')}]`;
+      out += `[${s.branches.map((b) => (b.label ? `${b.label.text}:` : '')).join('|')}]`;
+      break;
     case 'aux':
     case 'group':
-      return `${head}${bodyKey(s.body.statements)}`;
-    case 'if': {
-      let out = `${head} ${exprKey(s.condition)}${bodyKey(s.then.statements)}`;
-      const alt = s.else?.body;
-      if (alt) out += `else ${'kind' in alt ? statementKey(alt) : bodyKey(alt.statements)}`;
-      return out;
-    }
+      break;
   }
+  for (const b of A.childBodies(s)) out += bodyKey(b.statements);
+  const alt = A.elseIf(s);
+  return alt ? `${out}${statementKey(alt)}` : out;
 }
 
 /** Everything about a block that its expansion depends on, and nothing else (no positions). */

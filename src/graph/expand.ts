@@ -1,5 +1,6 @@
 import type { Diagnostic, RelatedInfo } from '../diagnostics';
 import type * as A from '../language/ast';
+import { childBodies, elseIf } from '../language/ast';
 import type { Range } from '../language/range';
 import { resolveLayer } from './args';
 import { blockIndex, envKey, type ExpansionCache, type Template, type TemplateNode, type TemplateSpan } from './cache';
@@ -469,36 +470,11 @@ class Expander {
 function checkAllLabels(body: A.Body, out: Diagnostic[]): void {
   checkLabels(body.statements, out);
   for (const s of body.statements) {
-    switch (s.kind) {
-      case 'repeat':
-      case 'aux':
-      case 'group':
-        checkAllLabels(s.body, out);
-        break;
-      case 'residual':
-        checkAllLabels(s.body, out);
-        if (s.shortcut) checkAllLabels(s.shortcut.body, out);
-        break;
-      case 'add':
-      case 'concat':
-        checkLabels(s.branches, out);
-        for (const b of s.branches) checkAllLabels(b.body, out);
-        break;
-      case 'if': {
-        checkAllLabels(s.then, out);
-        let alt = s.else?.body;
-        while (alt) {
-          if ('kind' in alt) {
-            checkAllLabels(alt.then, out);
-            alt = alt.else?.body;
-          } else {
-            checkAllLabels(alt, out);
-            alt = undefined;
-          }
-        }
-        break;
-      }
-    }
+    if (s.kind === 'call') continue;
+    if (s.kind === 'add' || s.kind === 'concat') checkLabels(s.branches, out);
+    for (const b of childBodies(s)) checkAllLabels(b, out);
+    const alt = elseIf(s);
+    if (alt) checkAllLabels({ statements: [alt], range: alt.range }, out);
   }
 }
 

@@ -148,31 +148,61 @@ export interface CnnFile {
   definitions: Definition[];
 }
 
+/**
+ * The bodies a statement writes, in source order: a `residual`'s body then its shortcut, a
+ * merge's braces then each branch, an `if`'s then and a plain `else`. An `else if` is not a
+ * body but a statement of its own: `elseIf` gives it. Every walk over the statement tree is
+ * built on these two, so a new composition is one case here.
+ */
+export function childBodies(s: Statement): readonly Body[] {
+  switch (s.kind) {
+    case 'call':
+      return NO_BODIES;
+    case 'repeat':
+    case 'aux':
+    case 'group':
+      return [s.body];
+    case 'residual':
+      return s.shortcut ? [s.body, s.shortcut.body] : [s.body];
+    case 'add':
+    case 'concat': {
+      const out = [s.body];
+      for (const b of s.branches) out.push(b.body);
+      return out;
+    }
+    case 'if': {
+      const alt = s.else?.body;
+      return alt && !('kind' in alt) ? [s.then, alt] : [s.then];
+    }
+  }
+}
+
+const NO_BODIES: readonly Body[] = Object.freeze([]);
+
+/** The `if` of an `else if`, which counts as a statement nested in the first `if`. */
+export function elseIf(s: Statement): IfStatement | undefined {
+  if (s.kind !== 'if') return undefined;
+  const alt = s.else?.body;
+  return alt && 'kind' in alt ? alt : undefined;
+}
+
+/** The statements directly inside a statement, in source order (an `else if` is one of them). */
+export function childStatements(s: Statement): Statement[] {
+  const out: Statement[] = [];
+  for (const b of childBodies(s)) for (const c of b.statements) out.push(c);
+  const alt = elseIf(s);
+  if (alt) out.push(alt);
+  return out;
+}
+
 /** Every statement of `stmts` at every depth, depth first in source order; an `else if` is one. */
 export function collectStatements(stmts: readonly Statement[], out: Statement[] = []): Statement[] {
   for (const s of stmts) {
     out.push(s);
-    switch (s.kind) {
-      case 'repeat':
-      case 'aux':
-      case 'group':
-        collectStatements(s.body.statements, out);
-        break;
-      case 'residual':
-        collectStatements(s.body.statements, out);
-        if (s.shortcut) collectStatements(s.shortcut.body.statements, out);
-        break;
-      case 'add':
-      case 'concat':
-        for (const b of s.branches) collectStatements(b.body.statements, out);
-        break;
-      case 'if': {
-        collectStatements(s.then.statements, out);
-        const alt = s.else?.body;
-        if (alt) collectStatements('kind' in alt ? [alt] : alt.statements, out);
-        break;
-      }
-    }
+    if (s.kind === 'call') continue;
+    for (const b of childBodies(s)) collectStatements(b.statements, out);
+    const alt = elseIf(s);
+    if (alt) collectStatements([alt], out);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import type * as A from './ast';
+import * as A from './ast';
 import { collectStatements, PRECEDENCE } from './ast';
 import type { Position, Range } from './range';
 
@@ -888,6 +888,7 @@ function eachPosition(s: A.Statement, f: (p: Position) => void): void {
   rangePositions(s.range, f);
   rangePositions(s.keyword.range, f);
   if (s.label) rangePositions(s.label.range, f);
+  // What a statement holds besides its bodies; the bodies follow, by the one tree walk.
   switch (s.kind) {
     case 'call':
       rangePositions(s.argsRange, f);
@@ -896,41 +897,30 @@ function eachPosition(s: A.Statement, f: (p: Position) => void): void {
         if (a.name) rangePositions(a.name.range, f);
         exprPositions(a.value, f);
       }
-      break;
+      return;
     case 'repeat':
       exprPositions(s.count, f);
-      bodyPositions(s.body, f);
       break;
     case 'residual':
-      bodyPositions(s.body, f);
-      if (s.shortcut) {
-        rangePositions(s.shortcut.keyword.range, f);
-        bodyPositions(s.shortcut.body, f);
-      }
+      if (s.shortcut) rangePositions(s.shortcut.keyword.range, f);
       break;
     case 'add':
     case 'concat':
-      rangePositions(s.body.range, f);
       for (const b of s.branches) {
         rangePositions(b.range, f);
         rangePositions(b.keyword.range, f);
         if (b.label) rangePositions(b.label.range, f);
-        bodyPositions(b.body, f);
       }
-      break;
-    case 'aux':
-    case 'group':
-      bodyPositions(s.body, f);
       break;
     case 'if':
       exprPositions(s.condition, f);
-      bodyPositions(s.then, f);
-      if (s.else) {
-        rangePositions(s.else.keyword.range, f);
-        const alt = s.else.body;
-        if ('kind' in alt) eachPosition(alt, f);
-        else bodyPositions(alt, f);
-      }
+      if (s.else) rangePositions(s.else.keyword.range, f);
+      break;
+    case 'aux':
+    case 'group':
       break;
   }
+  for (const b of A.childBodies(s)) bodyPositions(b, f);
+  const alt = A.elseIf(s);
+  if (alt) eachPosition(alt, f);
 }

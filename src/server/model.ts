@@ -46,31 +46,8 @@ export interface Resolved {
 const NO_INSTANCES: Instance[] = Object.freeze([]) as unknown as Instance[];
 const NO_CALLS: CallSite[] = Object.freeze([]) as unknown as CallSite[];
 
-/** Child statements of a statement, in source order (`else if` chains included). */
-export function childStatements(s: A.Statement): A.Statement[] {
-  switch (s.kind) {
-    case 'call':
-      return [];
-    case 'repeat':
-    case 'aux':
-    case 'group':
-      return s.body.statements;
-    case 'residual':
-      return [...s.body.statements, ...(s.shortcut?.body.statements ?? [])];
-    case 'add':
-    case 'concat':
-      return s.branches.flatMap((b) => b.body.statements);
-    case 'if': {
-      const out = [...s.then.statements];
-      const alt = s.else?.body;
-      if (alt) {
-        if ('kind' in alt) out.push(alt);
-        else out.push(...alt.statements);
-      }
-      return out;
-    }
-  }
-}
+export { childStatements } from '../language/ast';
+import { childStatements } from '../language/ast';
 
 export function isLayerCall(s: A.Statement): s is A.CallStatement {
   return s.kind === 'call' && layerSpec(s.keyword.text) !== undefined;

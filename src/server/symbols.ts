@@ -10,11 +10,11 @@ import {
   type SemanticTokensLegend,
 } from 'vscode-languageserver';
 import { layerSpec } from '../graph/layers';
-import type * as A from '../language/ast';
+import * as A from '../language/ast';
 import type { Range } from '../language/range';
 import { KEYWORD_NAMES } from '../language/lexer';
 import { shapeText } from './format';
-import { childStatements, type DocModel } from './model';
+import type { DocModel } from './model';
 import { summarize } from './hints';
 import { commentsOf } from './comments';
 import { lspRange } from './convert';
@@ -125,7 +125,7 @@ export function occurrences(model: DocModel): Occurrence[] {
           walk(s.then.statements);
           const alt = s.else?.body;
           if (alt) walk('kind' in alt ? [alt] : alt.statements);
-        } else walk(childStatements(s));
+        } else walk(A.childStatements(s));
       }
     };
     walk(def.body.statements);
@@ -168,7 +168,7 @@ export function documentSymbols(model: DocModel): DocumentSymbol[] {
   const children = (stmts: readonly A.Statement[]): DocumentSymbol[] => {
     const out: DocumentSymbol[] = [];
     for (const s of stmts) {
-      const inner = s.kind === 'call' ? [] : children(childStatements(s));
+      const inner = s.kind === 'call' ? [] : children(A.childStatements(s));
       if (s.label) {
         out.push({
           name: s.label.text,
@@ -206,31 +206,9 @@ export function foldingRanges(model: DocModel): FoldingRange[] {
   };
   const walk = (stmts: readonly A.Statement[]) => {
     for (const s of stmts) {
-      switch (s.kind) {
-        case 'repeat':
-        case 'aux':
-        case 'group':
-          body(s.body);
-          break;
-        case 'residual':
-          body(s.body);
-          if (s.shortcut) body(s.shortcut.body);
-          break;
-        case 'add':
-        case 'concat':
-          body(s.body);
-          s.branches.forEach((b) => body(b.body));
-          break;
-        case 'if': {
-          body(s.then);
-          const alt = s.else?.body;
-          if (alt && !('kind' in alt)) body(alt);
-          if (alt && 'kind' in alt) walk([alt]);
-          break;
-        }
-      }
-      if (s.kind !== 'if') walk(childStatements(s));
-      else walk(s.then.statements);
+      if (s.kind === 'call') continue;
+      for (const b of A.childBodies(s)) body(b);
+      walk(A.childStatements(s));
     }
   };
   for (const d of model.file.definitions) {
