@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeText, type FileAnalysis, type NetworkAnalysis } from '../src/analysis';
 import { runCli } from '../src/cli/main';
-import type { Diagnostic } from '../src/diagnostics';
+import type { Diagnostic } from '../src/language/diagnostics';
 
 export const ROOT = join(__dirname, '..');
 

@@ -1,23 +1,10 @@
-import type { Diagnostic, RelatedInfo } from '../diagnostics';
+import type { Diagnostic, RelatedInfo } from '../language/diagnostics';
 import type { ExpansionCache, TemplateLayer, TemplateSpan } from '../graph/cache';
 import type { Graph, GraphNode } from '../graph/types';
 import type { Range } from '../language/range';
-import {
-  INPUT_FIELD,
-  composeField,
-  formatShape,
-  macsOf,
-  numel,
-  opsOf,
-  ownFieldOf,
-  paramTensorsOf,
-  droppedRowsOf,
-  widestField,
-  windowOut,
-  windowOutput,
-} from './layer-math';
-
-const NO_DILATION: readonly [number, number] = [1, 1];
+import { layerDef, type LayerProblem, type ShapeContext } from '../layers';
+import type { Position } from '../language/range';
+import { INPUT_FIELD, composeField, macsOf, numel, opsOf, ownFieldOf, paramTensorsOf, widestField } from './layer-math';
 import { DTYPE_BYTES, type DType, type LayerInfo, type ParamTensor, type ReceptiveField, type Shape, type Totals } from './types';
 
 export interface AnalysisOptions {
@@ -39,189 +26,40 @@ export interface NetworkAnalysis {
   output: Shape | null;
 }
 
-function lastRows(n: number, word: string): string {
-  return n === 1 ? `the last ${word}` : `the last ${n} ${word}s`;
-}
+/**
+ * The shape rule's window on the analysis: what a layer kind reports lands at the layer (a
+ * merge at its composition's keyword), with the chain of block calls that made it. One object,
+ * pointed at each layer in turn.
+ */
+class LayerReports implements ShapeContext {
+  node!: GraphNode;
 
-class ShapeChecker {
-  constructor(
-    private readonly graph: Graph,
-    private readonly out: Diagnostic[],
-  ) {}
+  constructor(private readonly out: Diagnostic[]) {}
 
-  private report(node: GraphNode, d: Omit<Diagnostic, 'range'> & { range?: Range }): void {
+  get start(): Position {
+    return this.node.range.start;
+  }
+
+  get residual(): boolean {
+    return !!this.node.residual;
+  }
+
+  report(p: LayerProblem): void {
+    const node = this.node;
     const related: RelatedInfo[] = node.calls.map((c) => ({ range: c.range, message: `in this call of ${c.block}` }));
-    const range = d.range ?? (node.attrs.kind === 'add' || node.attrs.kind === 'concat' ? node.nameRange : node.range);
-    this.out.push({ ...d, range, related: related.length ? [...(d.related ?? []), ...related] : d.related });
+    const range = layerDef(node.attrs).merge ? node.nameRange : node.range;
+    this.out.push({ ...p, range, related: related.length ? related : undefined });
   }
-
-  private needSpatial(node: GraphNode, input: Shape): boolean {
-    if (input.length === 3) return true;
-    this.report(node, {
-      code: 'needs-spatial',
-      severity: 'error',
-      message: `${node.attrs.kind} needs an image-shaped input C×H×W, but gets the flat ${formatShape(input)}`,
-    });
-    return false;
-  }
-
-  /** Output shape of one layer, reporting every problem the spec implies at the layer. */
-  shape(node: GraphNode, inputs: Shape[]): Shape | null {
-    const a = node.attrs;
-    const x = inputs[0];
-    switch (a.kind) {
-      case 'input':
-        return a.shape;
-      case 'conv':
-      case 'maxpool':
-      case 'avgpool': {
-        if (!this.needSpatial(node, x)) return null;
-        let ok = true;
-        if (a.kind === 'conv' && (x[0] % a.groups !== 0 || a.out % a.groups !== 0)) {
-          const g = largestCommonDivisorAtMost(x[0], a.out, a.groups);
-          this.report(node, {
-            code: 'groups',
-            severity: 'error',
-            message: `groups=${a.groups} must divide both the input channels (${x[0]}) and the output channels (${a.out}); g=${g} would`,
-          });
-          ok = false;
-        }
-        const d = a.kind === 'conv' ? a.dilation : NO_DILATION;
-        const ceil = a.kind !== 'conv' && a.ceil;
-        // Sizes first, with nothing allocated; the steps in full only for a message.
-        const oh = windowOut(x[1], a.kernel[0], a.stride[0], a.padding[0], d[0], ceil);
-        const ow = windowOut(x[2], a.kernel[1], a.stride[1], a.padding[1], d[1], ceil);
-        if (oh < 1 || ow < 1) {
-          const dims = windowSteps(x, a.kernel, a.stride, a.padding, d, ceil);
-          const i = dims[0].out < 1 ? 0 : 1;
-          const which = i === 0 ? 'H' : 'W';
-          const f = ceil ? '⌈' : '⌊';
-          const g = ceil ? '⌉' : '⌋';
-          const dil = d[i] > 1 ? `${d[i]}·(${a.kernel[i]} − 1) − 1` : `${a.kernel[i]}`;
-          this.report(node, {
-            code: 'output-too-small',
-            severity: 'error',
-            message: `${a.kind} output would be empty: ${which}' = ${f}(${x[i + 1]} + 2·${a.padding[i]} − ${dil})/${a.stride[i]}${g} + 1 = ${dims[i].out}; the input ${formatShape(x)} is smaller than the ${a.kernel.join('×')} window: use a smaller kernel, add padding, or downsample less before this layer`,
-          });
-          return null;
-        }
-        if (droppedRowsOf(x[1], a.kernel[0], a.stride[0], a.padding[0], d[0], oh) > 0 || droppedRowsOf(x[2], a.kernel[1], a.stride[1], a.padding[1], d[1], ow) > 0) {
-          const dims = windowSteps(x, a.kernel, a.stride, a.padding, d, ceil);
-          const dropped = dims.map((s) => s.droppedRows);
-          const parts: string[] = [];
-          if (dropped[0] > 0) parts.push(lastRows(dropped[0], 'row'));
-          if (dropped[1] > 0) parts.push(lastRows(dropped[1], 'column'));
-          const i = dropped[0] > 0 ? 0 : 1;
-          this.report(node, {
-            code: 'stride-drops',
-            severity: 'warning',
-            message: `stride ${a.stride[i]} does not divide ${x[i + 1]} + 2·${a.padding[i]} − ${d[i] * (a.kernel[i] - 1) + 1} = ${dims[i].span}: ${parts.join(' and ')} of the ${formatShape(x)} input ${dropped[0] + dropped[1] > 1 ? 'are' : 'is'} never seen; adjust the padding${a.kind === 'conv' ? '' : ' or use ceil=true'}`,
-          });
-        }
-        if (!ok) return null;
-        const c = a.kind === 'conv' ? a.out : x[0];
-        // The input's own array where the shape does not change (a stride-1 'same' conv).
-        if (c === x[0] && oh === x[1] && ow === x[2]) return x;
-        return [c, oh, ow];
-      }
-      case 'linear':
-        if (x.length !== 1) {
-          const at = node.range.start;
-          const indent = ' '.repeat(at.character);
-          this.report(node, {
-            code: 'needs-flat',
-            severity: 'error',
-            message: `linear needs a flat input, but gets ${formatShape(x)}: insert 'flatten' (giving ${numel(x)}) or 'gap' then 'flatten' before it`,
-            fixes: [{ title: "Insert 'flatten' before this layer", edits: [{ range: { start: at, end: at }, newText: `flatten\n${indent}` }] }],
-          });
-        }
-        // Counting as if flattened keeps the figures downstream meaningful.
-        return [a.out];
-      case 'gap':
-        return this.needSpatial(node, x) ? [x[0], 1, 1] : null;
-      case 'adaptiveavgpool':
-        return this.needSpatial(node, x) ? [x[0], a.size[0], a.size[1]] : null;
-      case 'lrn':
-        return this.needSpatial(node, x) ? x : null;
-      case 'flatten':
-        return [numel(x)];
-      case 'add':
-        return this.addShape(node, inputs);
-      case 'concat':
-        return this.concatShape(node, inputs);
-      default:
-        return x;
-    }
-  }
-
-  private addShape(node: GraphNode, inputs: Shape[]): Shape | null {
-    const first = inputs[0];
-    const same = inputs.every((s) => s.length === first.length && s.every((d, i) => d === first[i]));
-    if (same) return first;
-    const channelsOnly = inputs.every((s) => s.length === first.length && s.slice(1).every((d, i) => d === first[i + 1]));
-    if (node.residual) {
-      const [body, proj] = inputs;
-      const fix =
-        body.length === 3 && proj.length === 3
-          ? `: project the shortcut, as in 'shortcut { conv ${body[0]} k=1${proj[1] !== body[1] ? ` s=${Math.max(1, Math.round(proj[1] / body[1]))}` : ''} bias=false; bn }'`
-          : '';
-      this.report(node, {
-        code: channelsOnly ? 'channel-mismatch' : 'shape-mismatch',
-        severity: 'error',
-        message: `residual: the body gives ${formatShape(body)} but the shortcut gives ${formatShape(proj)}; they must match to be added${fix}`,
-      });
-    } else {
-      this.report(node, {
-        code: channelsOnly ? 'channel-mismatch' : 'shape-mismatch',
-        severity: 'error',
-        message: `add: the branches give ${inputs.map(formatShape).join(', ')}; they must all match to be added`,
-      });
-    }
-    return first;
-  }
-
-  private concatShape(node: GraphNode, inputs: Shape[]): Shape | null {
-    const first = inputs[0];
-    if (inputs.every((s) => s.length === 1)) return [inputs.reduce((a, s) => a + s[0], 0)];
-    const ok = inputs.every((s) => s.length === 3 && s[1] === first[1] && s[2] === first[2]);
-    if (!ok) {
-      this.report(node, {
-        code: 'spatial-mismatch',
-        severity: 'error',
-        message: `concat: every branch must give the same H×W, but they give ${inputs.map(formatShape).join(', ')}`,
-      });
-      if (first.length !== 3) return null;
-    }
-    return [inputs.reduce((a, s) => a + (s.length === 3 ? s[0] : 0), 0), first[1], first[2]];
-  }
-}
-
-/** Both dimensions' steps in full, for a message. */
-function windowSteps(x: Shape, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceil: boolean) {
-  return [0, 1].map((i) => windowOutput(x[i + 1], k[i], s[i], p[i], d[i], ceil));
-}
-
-function largestCommonDivisorAtMost(a: number, b: number, limit: number): number {
-  for (let g = Math.min(limit, a, b); g > 1; g--) if (a % g === 0 && b % g === 0) return g;
-  return 1;
 }
 
 /**
- * Learned parameters a layer holds, from its shapes (the counts of `paramTensorsOf`), or -1
- * for a layer without tensors. A bn's buffers (running mean and variance) are as many.
+ * Learned parameters a layer holds, from its shapes (the counts of its tensors), or -1 for a
+ * layer without tensors.
  */
 function paramCount(node: GraphNode, input: Shape | null, shape: Shape): number {
-  const a = node.attrs;
-  switch (a.kind) {
-    case 'conv':
-      return input ? a.out * (input[0] / a.groups) * a.kernel[0] * a.kernel[1] + (a.bias ? a.out : 0) : -1;
-    case 'linear':
-      return input ? a.out * numel(input) + (a.bias ? a.out : 0) : -1;
-    case 'bn':
-      return shape.length ? 2 * shape[0] : -1;
-    default:
-      return -1;
-  }
+  const def = layerDef(node.attrs);
+  if (!def.params) return -1;
+  return input ? def.params(node.attrs, input, shape) : -1;
 }
 
 /** Shapes, parameters, MACs, memory, receptive fields and totals for one expanded network. */
@@ -258,7 +96,7 @@ class GraphAnalyzer {
   readonly fields: (ReceptiveField | null)[] = [];
   /** Nodes that own parameters, for the name check and the tensor list. */
   readonly owners: number[] = [];
-  private readonly checker: ShapeChecker;
+  private readonly reports: LayerReports;
 
   constructor(
     private readonly graph: Graph,
@@ -266,13 +104,13 @@ class GraphAnalyzer {
     private readonly bytes: number,
     private readonly out: Diagnostic[],
   ) {
-    this.checker = new ShapeChecker(graph, out);
+    this.reports = new LayerReports(out);
   }
 
   /** The layer's own window; a conv's or pool's (its attributes' alone) kept in the cache. */
   private ownField(node: GraphNode, input: Shape | null): ReceptiveField | null {
     const a = node.attrs;
-    const memo = this.options.cache && (a.kind === 'conv' || a.kind === 'maxpool' || a.kind === 'avgpool') ? this.options.cache.ownFields : undefined;
+    const memo = this.options.cache && layerDef(a).fieldFromAttrs ? this.options.cache.ownFields : undefined;
     if (!memo) return ownFieldOf(a, input);
     let f = memo.get(a) as ReceptiveField | null | undefined;
     if (f === undefined) memo.set(a, (f = ownFieldOf(a, input)));
@@ -285,7 +123,7 @@ class GraphAnalyzer {
     const ins = node.inputs;
     const fields = this.fields;
     if (kind === 'input') return shape && shape.length === 3 ? INPUT_FIELD : null;
-    if (kind === 'add' || kind === 'concat') {
+    if (layerDef(node.attrs).merge) {
       if (!shape || !ins.length) return null;
       const merged: ReceptiveField[] = [];
       for (const i of ins) {
@@ -330,7 +168,10 @@ class GraphAnalyzer {
     }
     let shape: Shape | null = null;
     if (node.attrs.kind === 'input') shape = this.options.inputShape ?? node.attrs.shape;
-    else if (known) shape = this.checker.shape(node, inputShapes as Shape[]);
+    else if (known) {
+      this.reports.node = node;
+      shape = layerDef(node.attrs).shape(node.attrs, inputShapes as Shape[], this.reports);
+    }
     const input = ins.length ? inputShapes[0] : null;
     const own = shape ? this.ownField(node, input) : null;
     const rf = this.field(node, shape, own);
@@ -341,7 +182,8 @@ class GraphAnalyzer {
       const count = paramCount(node, input, shape);
       if (count >= 0) {
         params = count;
-        buffers = node.attrs.kind === 'bn' ? count : 0;
+        const def = layerDef(node.attrs);
+        buffers = def.buffers && input ? def.buffers(node.attrs, input, shape) : 0;
         this.owners.push(id);
       }
     }
@@ -553,7 +395,8 @@ function depth(graph: Graph): number {
     let deepest = 0;
     const ins = node.inputs;
     for (let j = 0; j < ins.length; j++) if (d[ins[j]] > deepest) deepest = d[ins[j]];
-    d[node.id] = deepest + (node.attrs.kind === 'conv' || node.attrs.kind === 'linear' ? 1 : 0);
+    const family = layerDef(node.attrs).family;
+    d[node.id] = deepest + (family === 'conv' || family === 'linear' ? 1 : 0);
   }
   return graph.output >= 0 && graph.output < d.length ? d[graph.output] : 0;
 }

@@ -1,4 +1,4 @@
-import { compareDiagnostics, type Diagnostic } from '../diagnostics';
+import { compareDiagnostics, type Diagnostic } from '../language/diagnostics';
 import { expandFile } from '../graph/expand';
 import type { Graph } from '../graph/types';
 import { parse, type IncrementalParser, type ParseResult } from '../language';

@@ -1,18 +1,7 @@
-import type { Pair } from '../graph/types';
+import type { TensorRole } from '../layers';
 
-/** `[C, H, W]` for a spatial tensor, `[N]` for a flat one. */
-export type Shape = number[];
-
-export interface ReceptiveField {
-  /** Size in input pixels, per dimension. */
-  size: Pair;
-  /** Effective stride: the product of strides on the way. */
-  stride: Pair;
-  /** Effective padding: how far the field of output pixel 0 reaches before the input's start. */
-  padding: Pair;
-}
-
-export type TensorRole = 'weight' | 'bias' | 'running_mean' | 'running_var';
+export type { ReceptiveField, Shape, TensorRole } from '../layers';
+import type { ReceptiveField, Shape } from '../layers';
 
 export interface ParamTensor {
   /** `layer1.0.conv1.weight` */

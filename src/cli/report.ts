@@ -1,6 +1,6 @@
 import type { FileAnalysis, NetworkAnalysis } from '../analysis';
 import { formatShape } from '../analysis/layer-math';
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../language/diagnostics';
 import { bytes, grouped, metric, table } from './format';
 
 /** `file:line:col: severity: message`, 1-based, as `cnn check` prints it. */

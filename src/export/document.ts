@@ -4,7 +4,7 @@
  * so the desktop and the web extension host share it with `cnn export`.
  */
 import type { FileAnalysis, NetworkAnalysis } from '../analysis';
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../language/diagnostics';
 import { initWeights } from '../engine/weights/init';
 import { loadSafetensorsWeights } from '../engine/weights/load';
 import { ExportError, knownShapes } from './common';

@@ -1,17 +1,11 @@
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../language/diagnostics';
 import type { CallStatement, Expr } from '../language/ast';
 import type { Range } from '../language/range';
 import { SAME, describeValue, evaluate, formatNumber, hasDivision, type Env, type Value } from './expr';
-import { argSpec, closest, type ArgSpec, type LayerSpec } from './layers';
-import type { LayerAttrs, Pair } from './types';
+import { argSpec, closest, pairOf, type ArgSpec, type ArgValue, type BoundArgs, type LayerAttrs, type LayerDef, type LayerSpec, type Pair } from '../layers';
+import type { DiagnosticCode } from '../language/diagnostics';
 
-/** A resolved argument value, already checked against its type. */
-type Resolved = number | boolean | Pair | number[] | 'same';
-
-interface Bound {
-  value: Resolved;
-  range: Range;
-}
+type Resolved = ArgValue;
 
 function typeError(spec: ArgSpec, v: Value, e: Expr, what: string): Diagnostic {
   const inexact = typeof v === 'number' && !Number.isInteger(v) && hasDivision(e);
@@ -25,15 +19,7 @@ function typeError(spec: ArgSpec, v: Value, e: Expr, what: string): Diagnostic {
   };
 }
 
-/**
- * `[n, n]` for small n, one frozen array each: a long network's layers share their kernel,
- * stride, padding and dilation pairs rather than hold thousands of equal ones.
- */
-const SQUARES: Pair[] = Array.from({ length: 33 }, (_, n) => Object.freeze([n, n]) as unknown as Pair);
-
-export function pairOf(h: number, w: number): Pair {
-  return h === w && h >= 0 && h < SQUARES.length && Number.isInteger(h) ? SQUARES[h] : [h, w];
-}
+export { pairOf };
 
 function asPositiveInt(v: Value, min: number): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
@@ -90,6 +76,7 @@ function argList(spec: LayerSpec): string {
 const POSITIONAL = new Map<LayerSpec, ArgSpec[]>();
 /** Values being bound, reused from statement to statement (no layer has more arguments). */
 const SCRATCH: (Resolved | undefined)[] = new Array(16).fill(undefined);
+const RANGES: (Range | undefined)[] = new Array(16).fill(undefined);
 
 function positionalArgs(spec: LayerSpec): ArgSpec[] {
   let p = POSITIONAL.get(spec);
@@ -111,14 +98,14 @@ function valueOf(spec: LayerSpec, values: (Resolved | undefined)[] | undefined, 
  */
 export function resolveLayer(
   stmt: CallStatement,
-  spec: LayerSpec,
+  def: LayerDef<LayerAttrs>,
   env: Env,
   out: Diagnostic[],
 ): LayerAttrs | undefined {
-  // Bound values by the index of their spec in `spec.args` (a scratch array: `build` copies
-  // what it keeps), and where `p` was written, for the padding check.
+  const spec = def.spec!;
+  // Bound values by the index of their spec in `spec.args`, and where each was written (scratch
+  // arrays: the builder copies what it keeps).
   let values: (Resolved | undefined)[] | undefined;
-  let pRange: Range | undefined;
   const positional = positionalArgs(spec);
   let pos = 0;
   let ok = true;
@@ -180,10 +167,13 @@ export function resolveLayer(
     }
     if (!values) {
       values = SCRATCH;
-      for (let i = 0; i < spec.args.length; i++) values[i] = undefined;
+      for (let i = 0; i < spec.args.length; i++) {
+        values[i] = undefined;
+        RANGES[i] = undefined;
+      }
     }
     values[index] = r;
-    if (target.name === 'p') pRange = arg.range;
+    RANGES[index] = arg.range;
   }
   for (let i = 0; i < spec.args.length; i++) {
     const a = spec.args[i];
@@ -201,44 +191,16 @@ export function resolveLayer(
     }
   }
   if (!ok) return undefined;
-  const attrs = build(spec, values);
-  const p = pRange ? valueOf(spec, values, 'p') : undefined;
-  return !pRange || (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool') || checkPadding(attrs, { value: p!, range: pRange }, out) ? attrs : undefined;
-}
-
-/** `p=same` needs an even `D*(K-1)`; pools, like PyTorch's, take at most half the kernel as padding. */
-function checkPadding(attrs: LayerAttrs, p: Bound, out: Diagnostic[]): boolean {
-  if (attrs.kind !== 'conv' && attrs.kind !== 'maxpool' && attrs.kind !== 'avgpool') return true;
-  const dil: Pair = attrs.kind === 'conv' ? attrs.dilation : SQUARES[1];
-  const odd = (dil[0] * (attrs.kernel[0] - 1)) % 2 !== 0 || (dil[1] * (attrs.kernel[1] - 1)) % 2 !== 0;
-  if (p.value === 'same' && odd) {
-    const span = [dil[0] * (attrs.kernel[0] - 1), dil[1] * (attrs.kernel[1] - 1)];
-    const k = attrs.kernel[0] === attrs.kernel[1] ? `${attrs.kernel[0]}` : `${attrs.kernel[0]}x${attrs.kernel[1]}`;
-    out.push({
-      code: 'same-even-kernel',
-      severity: 'error',
-      range: p.range,
-      message: `p=same needs an odd kernel: with k=${k}${attrs.kind === 'conv' && (dil[0] > 1 || dil[1] > 1) ? ` and d=${dil.join('x')}` : ''}, D*(K-1) = ${span[0] === span[1] ? span[0] : span.join('x')} is odd and cannot be split evenly between the two sides; use an odd kernel or give the padding`,
-    });
-    return false;
-  }
-  if (attrs.kind !== 'conv' && (attrs.padding[0] * 2 > attrs.kernel[0] || attrs.padding[1] * 2 > attrs.kernel[1])) {
-    out.push({
-      code: 'argument-value',
-      severity: 'error',
-      range: p.range,
-      message: `${attrs.kind} padding ${attrs.padding.join('x')} is more than half the kernel ${attrs.kernel.join('x')}: PyTorch refuses it; use p <= k/2`,
-    });
-    return false;
-  }
-  return true;
+  return def.build!(new Args(spec, values, stmt, out));
 }
 
 /** The bound values of one layer statement, by argument name (no closures: one per layer adds up). */
-class Args {
+class Args implements BoundArgs {
   constructor(
     private readonly spec: LayerSpec,
     private readonly values: (Resolved | undefined)[] | undefined,
+    private readonly stmt: CallStatement,
+    private readonly out: Diagnostic[],
   ) {}
 
   get(name: string): Resolved | undefined {
@@ -256,61 +218,14 @@ class Args {
   bool(name: string, dflt: boolean): boolean {
     return (this.get(name) as boolean | undefined) ?? dflt;
   }
-}
 
-function build(spec: LayerSpec, values: (Resolved | undefined)[] | undefined): LayerAttrs {
-  const keyword = spec.keyword;
-  const args = new Args(spec, values);
-  switch (keyword) {
-    case 'input':
-      return { kind: 'input', shape: args.get('shape') as number[] };
-    case 'conv': {
-      const kernel = args.pair('k', SQUARES[1]);
-      const dilation = args.pair('d', SQUARES[1]);
-      const p = args.get('p');
-      const padding: Pair =
-        p === 'same'
-          ? pairOf(Math.floor((dilation[0] * (kernel[0] - 1)) / 2), Math.floor((dilation[1] * (kernel[1] - 1)) / 2))
-          : ((p as Pair | undefined) ?? SQUARES[0]);
-      return {
-        kind: 'conv',
-        out: args.num('out', 1),
-        kernel,
-        stride: args.pair('s', SQUARES[1]),
-        padding,
-        dilation,
-        groups: args.num('g', 1),
-        bias: args.bool('bias', true),
-      };
-    }
-    case 'linear':
-      return { kind: 'linear', out: args.num('out', 1), bias: args.bool('bias', true) };
-    case 'bn':
-      return { kind: 'bn', eps: args.num('eps', 1e-5) };
-    case 'leakyrelu':
-      return { kind: 'leakyrelu', slope: args.num('slope', 0.01) };
-    case 'maxpool':
-    case 'avgpool': {
-      const kernel = args.pair('k', SQUARES[1]);
-      const p = args.get('p');
-      const padding: Pair =
-        p === 'same' ? pairOf(Math.floor((kernel[0] - 1) / 2), Math.floor((kernel[1] - 1) / 2)) : ((p as Pair | undefined) ?? SQUARES[0]);
-      return { kind: keyword, kernel, stride: args.pair('s', kernel), padding, ceil: args.bool('ceil', false) };
-    }
-    case 'adaptiveavgpool':
-      return { kind: 'adaptiveavgpool', size: args.pair('size', SQUARES[1]) };
-    case 'lrn':
-      return { kind: 'lrn', size: args.num('size', 5), alpha: args.num('alpha', 1e-4), beta: args.num('beta', 0.75), k: args.num('k', 2) };
-    case 'dropout':
-      return { kind: 'dropout', p: args.num('p', 0.5) };
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
-    case 'softmax':
-    case 'gap':
-    case 'flatten':
-      return { kind: keyword };
-    default:
-      throw new Error(`layer '${keyword}' has no builder`);
+  written(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  error(name: string, code: DiagnosticCode, message: string): void {
+    const i = this.spec.args.findIndex((a) => a.name === name);
+    const range = (i >= 0 && this.values ? RANGES[i] : undefined) ?? this.stmt.keyword.range;
+    this.out.push({ code, severity: 'error', range, message });
   }
 }

@@ -1,11 +1,11 @@
-import type { Diagnostic, RelatedInfo } from '../diagnostics';
+import type { Diagnostic, RelatedInfo } from '../language/diagnostics';
 import type * as A from '../language/ast';
 import { childBodies, elseIf } from '../language/ast';
 import type { Range } from '../language/range';
 import { resolveLayer } from './args';
 import { blockIndex, envKey, type ExpansionCache, type Template, type TemplateNode, type TemplateSpan } from './cache';
 import { evaluate, formatNumber, isTruthy, type Env, type Value } from './expr';
-import { closest, layerSpec, allLayerNames } from './layers';
+import { allLayerNames, closest, defOfKeyword, layerSpec } from '../layers';
 import type { CallSite, Graph, GraphNode, LayerAttrs } from './types';
 
 /** Expansion stops with an error past this many layers, rather than hang or exhaust memory. */
@@ -227,18 +227,18 @@ class Expander {
 
   private call(s: A.CallStatement, scope: Scope, env: Env, flow: Flow): Flow {
     const name = s.keyword.text;
-    const spec = layerSpec(name);
-    if (spec) {
+    const def = defOfKeyword(name);
+    if (def) {
       // Without parameters in scope a statement always resolves the same: kept by statement.
       const memo = this.cache && env.size === 0 ? this.cache.layerAttrs : undefined;
       let attrs = memo?.get(s);
       if (!attrs) {
         const sink = this.sink;
-        attrs = resolveLayer(s, spec, env, sink);
+        attrs = resolveLayer(s, def, env, sink);
         if (sink.length) this.flush(sink);
         else if (memo && attrs) memo.set(s, attrs);
       }
-      if (spec.keyword === 'input') return this.input(s, attrs, scope);
+      if (def.kind === 'input') return this.input(s, attrs, scope);
       const path = scope.take(s.label);
       if (!this.sawInput) {
         this.report({

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../language/diagnostics';
 import type { Expr } from '../language/ast';
 
 /** `p=same` evaluates to this marker unless a block parameter named `same` is in scope. */

@@ -1,42 +1,8 @@
 import type { Range } from '../language/range';
 import type { TemplateSpan } from './cache';
 
-/** Height and width. */
-export type Pair = [number, number];
-
-/**
- * A layer with every argument resolved to a number: what expansion produces and what the
- * analysis and the engines consume. Merges (`add`, `concat`) are layers too.
- */
-export type LayerAttrs =
-  | { kind: 'input'; shape: number[] }
-  | {
-      kind: 'conv';
-      out: number;
-      kernel: Pair;
-      stride: Pair;
-      padding: Pair;
-      dilation: Pair;
-      groups: number;
-      bias: boolean;
-    }
-  | { kind: 'linear'; out: number; bias: boolean }
-  | { kind: 'bn'; eps: number }
-  | { kind: 'relu' }
-  | { kind: 'sigmoid' }
-  | { kind: 'tanh' }
-  | { kind: 'leakyrelu'; slope: number }
-  | { kind: 'softmax' }
-  | { kind: 'maxpool' | 'avgpool'; kernel: Pair; stride: Pair; padding: Pair; ceil: boolean }
-  | { kind: 'gap' }
-  | { kind: 'adaptiveavgpool'; size: Pair }
-  | { kind: 'lrn'; size: number; alpha: number; beta: number; k: number }
-  | { kind: 'dropout'; p: number }
-  | { kind: 'flatten' }
-  | { kind: 'add' }
-  | { kind: 'concat' };
-
-export type LayerKind = LayerAttrs['kind'];
+export type { LayerAttrs, LayerKind, Pair } from '../layers';
+import type { LayerAttrs } from '../layers';
 
 /** One block call on the way from a network to a layer. */
 export interface CallSite {

@@ -1,5 +1,5 @@
 import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from './diagnostics';
 import type { CnnFile } from './ast';
 import { cstToAst } from './cst-to-ast';
 import { allStatements, fastParse, type Reuse } from './fast-parse';

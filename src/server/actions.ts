@@ -5,7 +5,7 @@
  */
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range as LspRange, type TextEdit } from 'vscode-languageserver';
 import { windowOutput } from '../analysis/layer-math';
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../language/diagnostics';
 import { argSpec, layerSpec } from '../graph/layers';
 import type { GraphNode } from '../graph/types';
 import type * as A from '../language/ast';

@@ -1,5 +1,5 @@
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../language/diagnostics';
 import type { Range } from '../language/range';
 
 /** An LSP range: the analysis ranges also carry offsets, which stay on this side. */

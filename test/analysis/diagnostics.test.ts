@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
-import type { Diagnostic } from '../../src/diagnostics';
+import type { Diagnostic } from '../../src/language/diagnostics';
 import { where } from '../helpers';
 
 /** Analyses `network T { input <shape>; <lines> }` and returns each diagnostic as [line:col, covered text, severity, message]. */

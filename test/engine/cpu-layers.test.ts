@@ -6,7 +6,7 @@ import { add, concat } from '../../src/engine/cpu/merge';
 import { batchNorm, localResponseNorm } from '../../src/engine/cpu/norm';
 import { activate, softmax } from '../../src/engine/cpu/pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from '../../src/engine/cpu/pool';
-import { windowOutSize } from '../../src/engine/shapes';
+import { windowOut as windowOutSize } from '../../src/layers/window';
 import { tensor } from '../../src/engine/tensor';
 import { expectValues } from './helpers';
 

@@ -1,5 +1,5 @@
 import type { LayerAttrs } from '../../graph/types';
-import { windowOutSize } from '../shapes';
+import { windowOut as windowOutSize } from '../../layers/window';
 import { requireRank, tensor, type Tensor } from '../tensor';
 
 /** A conv layer's geometry, as expansion resolves it (bias comes with the weights). */

@@ -1,5 +1,5 @@
 import type { Pair } from '../../graph/types';
-import { windowOutSize } from '../shapes';
+import { windowOut as windowOutSize } from '../../layers/window';
 import { requireRank, tensor, type Tensor } from '../tensor';
 
 export interface PoolParams {

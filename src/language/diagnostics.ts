@@ -1,4 +1,4 @@
-import type { Range } from './language/range';
+import type { Range } from './range';
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
