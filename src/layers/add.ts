@@ -36,5 +36,5 @@ export const add: LayerDef<AddAttrs> = {
   },
   ops: (_a, inputs, y) => numel(y) * Math.max(0, inputs.length - 1),
   field: () => 'pointwise',
-  fusion: { takesActivation: true },
+  fusion: { sums: true, takesActivation: true },
 };

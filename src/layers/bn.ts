@@ -31,5 +31,5 @@ export const bn: LayerDef<BnAttrs> = {
   ops: (_a, _x, y) => 2 * numel(y),
   field: () => 'pointwise',
   formulas: (_a, _x, y, f) => [`params = 2${DOT}${y[0]} = ${f.grouped(f.params)} (weight, bias); buffers 2${DOT}${y[0]} = ${f.grouped(f.buffers)} (running mean, variance)`],
-  fusion: { takesActivation: true },
+  fusion: { affine: true, takesActivation: true },
 };

@@ -71,6 +71,23 @@ export function dispatch<F extends (attrs: never, ...rest: never[]) => unknown>(
   return entry(attrs, ...rest);
 }
 
+/** Element-wise activations (`fusion.activation`): every engine has an epilogue for each. */
+export type ActivationKind = { [K in LayerKind]: Defs[K] extends { fusion: { activation: true } } ? K : never }[LayerKind];
+
+export type ActivationAttrs = AttrsOf<ActivationKind>;
+
+/** A table with one entry per activation kind, each typed for its attributes. */
+export type ActivationTable<R> = { [K in ActivationKind]: (attrs: AttrsOf<K>) => R };
+
+export function isActivation(attrs: LayerAttrs): attrs is ActivationAttrs {
+  return layerDef(attrs).fusion?.activation === true;
+}
+
+/** An activation table's entry for the attributes' kind. */
+export function activationEntry<R>(table: ActivationTable<R>, attrs: ActivationAttrs): R {
+  return (table[attrs.kind] as (a: ActivationAttrs) => R)(attrs);
+}
+
 /** The definition of a layer's kind. */
 export function layerDef<A extends LayerAttrs>(attrs: A): LayerDef<A> {
   return LAYER_DEFS[attrs.kind as LayerKind] as unknown as LayerDef<A>;

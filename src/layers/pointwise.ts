@@ -10,7 +10,7 @@ export function activation<A extends { kind: string }>(
   doc: string,
   build: (args: BoundArgs) => A,
   options: { args?: ArgSpec[]; aliases?: string[]; describe?: (a: A) => string } = {},
-): LayerDef<A> {
+): LayerDef<A> & { fusion: { activation: true } } {
   return {
     kind,
     family: 'act',

@@ -126,9 +126,13 @@ export interface FusionTraits {
   alias?: boolean;
   /** Element-wise activation that a producer may apply in its epilogue. */
   activation?: boolean;
-  /** A following batch norm folds into this layer's weights. */
+  /** A per-channel scale and shift at inference (batch norm): folds into a producer that `foldsBatchNorm`. */
+  affine?: boolean;
+  /** A following `affine` layer folds into this layer's weights. */
   foldsBatchNorm?: boolean;
-  /** A following two-input add may run in this layer's epilogue. */
+  /** An element-wise sum of its inputs. */
+  sums?: boolean;
+  /** A following two-input `sums` may run in this layer's epilogue (the residual add). */
   takesResidual?: boolean;
   /** A following activation may run in this layer's epilogue. */
   takesActivation?: boolean;

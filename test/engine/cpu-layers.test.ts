@@ -4,7 +4,7 @@ import { flatten, linear } from '../../src/engine/cpu/dense';
 import { runLayerCpu } from '../../src/engine/cpu/layers';
 import { add, concat } from '../../src/engine/cpu/merge';
 import { batchNorm, localResponseNorm } from '../../src/engine/cpu/norm';
-import { activate, softmax } from '../../src/engine/cpu/pointwise';
+import { softmax } from '../../src/engine/cpu/pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from '../../src/engine/cpu/pool';
 import { windowOut as windowOutSize } from '../../src/layers/window';
 import { tensor } from '../../src/engine/tensor';
@@ -178,10 +178,10 @@ describe('norms', () => {
 describe('pointwise', () => {
   const x = tensor([1, 4], [-2, -0.5, 0, 3]);
   it('relu, leakyrelu, sigmoid, tanh', () => {
-    expectValues(activate(x, 'relu').data, [0, 0, 0, 3]);
-    expectValues(activate(x, { leakyrelu: 0.1 }).data, [-0.2, -0.05, 0, 3]);
-    expectValues(activate(x, 'sigmoid').data, [-2, -0.5, 0, 3].map((v) => 1 / (1 + Math.exp(-v))));
-    expectValues(activate(x, 'tanh').data, [-2, -0.5, 0, 3].map(Math.tanh));
+    expectValues(runLayerCpu({ kind: 'relu' }, [x]).data, [0, 0, 0, 3]);
+    expectValues(runLayerCpu({ kind: 'leakyrelu', slope: 0.1 }, [x]).data, [-0.2, -0.05, 0, 3]);
+    expectValues(runLayerCpu({ kind: 'sigmoid' }, [x]).data, [-2, -0.5, 0, 3].map((v) => 1 / (1 + Math.exp(-v))));
+    expectValues(runLayerCpu({ kind: 'tanh' }, [x]).data, [-2, -0.5, 0, 3].map(Math.tanh));
   });
   it('softmax over features is stable for large values', () => {
     const y = softmax(tensor([2, 2], [1000, 1000, 0, Math.log(3)]));

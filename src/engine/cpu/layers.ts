@@ -1,4 +1,9 @@
-import type { LayerAttrs } from '../../graph/types';
+/**
+ * The CPU reference engine's kernel for every layer kind: plain JavaScript, exact, slow; the
+ * oracle of the other engines. The table is complete by type: a new kind fails to compile here
+ * until it has its kernel.
+ */
+import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { conv2d } from './conv';
@@ -14,48 +19,55 @@ function need(w: LayerWeights, role: keyof LayerWeights, kind: string): Float32A
   return t;
 }
 
+/**
+ * Each activation as a function of one value: the reference's kernels, and the fast engine's
+ * epilogue where its WebAssembly has none.
+ */
+export const ACTIVATION_FNS = {
+  relu: () => (v) => (v > 0 ? v : 0),
+  sigmoid: () => (v) => 1 / (1 + Math.exp(-v)),
+  tanh: () => Math.tanh,
+  leakyrelu: (a) => {
+    const slope = a.slope;
+    return (v) => (v >= 0 ? v : v * slope);
+  },
+} satisfies ActivationTable<(v: number) => number>;
+
+export function activationFn(attrs: ActivationAttrs): (v: number) => number {
+  return activationEntry(ACTIVATION_FNS, attrs);
+}
+
+type CpuKernel = (attrs: LayerAttrs, inputs: Tensor[], weights: LayerWeights) => Tensor;
+
+export const CPU_KERNELS = {
+  input: (_a, [x]) => x,
+  dropout: (_a, [x]) => x,
+  conv: (a, [x], w) => conv2d(x, need(w, 'weight', 'conv'), a.bias ? need(w, 'bias', 'conv') : undefined, a),
+  linear: (a, [x], w) => linear(x, need(w, 'weight', 'linear'), a.bias ? need(w, 'bias', 'linear') : undefined, a.out),
+  bn: (a, [x], w) =>
+    batchNorm(x, {
+      weight: need(w, 'weight', 'bn'),
+      bias: need(w, 'bias', 'bn'),
+      runningMean: need(w, 'running_mean', 'bn'),
+      runningVar: need(w, 'running_var', 'bn'),
+      eps: a.eps,
+    }),
+  relu: (a, [x]) => activate(x, activationFn(a)),
+  sigmoid: (a, [x]) => activate(x, activationFn(a)),
+  tanh: (a, [x]) => activate(x, activationFn(a)),
+  leakyrelu: (a, [x]) => activate(x, activationFn(a)),
+  softmax: (_a, [x]) => softmax(x),
+  maxpool: (a, [x]) => maxpool2d(x, a),
+  avgpool: (a, [x]) => avgpool2d(x, a),
+  gap: (_a, [x]) => globalAvgPool(x),
+  adaptiveavgpool: (a, [x]) => adaptiveAvgPool2d(x, a.size),
+  lrn: (a, [x]) => localResponseNorm(x, a),
+  flatten: (_a, [x]) => flatten(x),
+  add: (_a, inputs) => add(inputs),
+  concat: (_a, inputs) => concat(inputs),
+} satisfies KindTable<CpuKernel>;
+
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */
 export function runLayerCpu(attrs: LayerAttrs, inputs: Tensor[], weights: LayerWeights = {}): Tensor {
-  const x = inputs[0];
-  switch (attrs.kind) {
-    case 'input':
-    case 'dropout':
-      return x;
-    case 'conv':
-      return conv2d(x, need(weights, 'weight', 'conv'), attrs.bias ? need(weights, 'bias', 'conv') : undefined, attrs);
-    case 'linear':
-      return linear(x, need(weights, 'weight', 'linear'), attrs.bias ? need(weights, 'bias', 'linear') : undefined, attrs.out);
-    case 'bn':
-      return batchNorm(x, {
-        weight: need(weights, 'weight', 'bn'),
-        bias: need(weights, 'bias', 'bn'),
-        runningMean: need(weights, 'running_mean', 'bn'),
-        runningVar: need(weights, 'running_var', 'bn'),
-        eps: attrs.eps,
-      });
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
-      return activate(x, attrs.kind);
-    case 'leakyrelu':
-      return activate(x, { leakyrelu: attrs.slope });
-    case 'softmax':
-      return softmax(x);
-    case 'maxpool':
-      return maxpool2d(x, attrs);
-    case 'avgpool':
-      return avgpool2d(x, attrs);
-    case 'gap':
-      return globalAvgPool(x);
-    case 'adaptiveavgpool':
-      return adaptiveAvgPool2d(x, attrs.size);
-    case 'lrn':
-      return localResponseNorm(x, attrs);
-    case 'flatten':
-      return flatten(x);
-    case 'add':
-      return add(inputs);
-    case 'concat':
-      return concat(inputs);
-  }
+  return dispatch<CpuKernel>(CPU_KERNELS, attrs, inputs, weights);
 }

@@ -1,17 +1,7 @@
 import { asNCHW, tensor, type Tensor } from '../tensor';
 
-export type Activation = 'relu' | 'sigmoid' | 'tanh' | { leakyrelu: number };
-
-export function activationFn(a: Activation): (v: number) => number {
-  if (a === 'relu') return (v) => (v > 0 ? v : 0);
-  if (a === 'sigmoid') return (v) => 1 / (1 + Math.exp(-v));
-  if (a === 'tanh') return Math.tanh;
-  const slope = a.leakyrelu;
-  return (v) => (v >= 0 ? v : v * slope);
-}
-
-export function activate(x: Tensor, a: Activation): Tensor {
-  const f = activationFn(a);
+/** y = f(x), element by element. */
+export function activate(x: Tensor, f: (v: number) => number): Tensor {
   const y = tensor(x.shape);
   for (let i = 0; i < x.data.length; i++) y.data[i] = f(x.data[i]);
   return y;

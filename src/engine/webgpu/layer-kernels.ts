@@ -14,7 +14,7 @@ export interface SpatialDims {
 /** Max or average pool, one thread per output, with the CPU reference's PyTorch rules. */
 export function poolKernel(
   label: string,
-  kind: 'maxpool' | 'avgpool',
+  mode: 'max' | 'average',
   d: SpatialDims,
   out: Pair,
   p: { kernel: Pair; stride: Pair; padding: Pair },
@@ -28,7 +28,7 @@ export function poolKernel(
 const H = ${d.h}i; const W = ${d.w}i; const OH = ${OH}u; const OW = ${OW}u;
 const KH = ${p.kernel[0]}i; const KW = ${p.kernel[1]}i; const SH = ${p.stride[0]}i; const SW = ${p.stride[1]}i; const PH = ${p.padding[0]}i; const PW = ${p.padding[1]}i;`;
   const body =
-    kind === 'maxpool'
+    mode === 'max'
       ? `var m = ${f32(-Infinity)};
   for (var h = max(hs, 0); h < min(hs + KH, H); h++) {
     for (var w = max(ws, 0); w < min(ws + KW, W); w++) { m = max(m, x[base + u32(h * W + w)]); }

@@ -1,25 +1,13 @@
 import type { ParamTensor } from '../../analysis/types';
-import type { Graph, GraphNode, LayerAttrs } from '../../graph/types';
-import { bnParams, gatherLayerWeights, type LayerWeights, needWeight } from '../params';
+import type { Graph } from '../../graph/types';
+import { isActivation } from '../../layers';
+import { gatherLayerWeights, type LayerWeights } from '../params';
+import { type ExecutionPlan, type Place, planExecution, type PlanOptions, type Step } from '../plan';
 import { numel } from '../tensor';
-import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
-import { batchNormScaleShift, foldBatchNorm } from './fold';
-import {
-  activationKernel,
-  ADD_INPUTS_PER_DISPATCH,
-  addKernel,
-  adaptivePoolKernel,
-  copyKernel,
-  gapKernel,
-  lrnKernel,
-  poolKernel,
-  scaleShiftKernel,
-  softmaxKernel,
-} from './layer-kernels';
-import { linearKernel, type LinearChunk } from './linear-kernels';
+import type { ConvAlgorithm } from './conv-kernels';
+import { epilogueOf, type GpuStep, gpuStep } from './kernels';
 import { checkFits, formatBytes, type MemoryEstimate } from './memory';
-import { type ExecutionPlan, type Place, planExecution, type PlanOptions, type Step } from './plan';
-import type { EpilogueAct, Kernel, OutPlace } from './wgsl';
+import type { Kernel, OutPlace } from './wgsl';
 
 export interface WebGpuNetworkOptions extends PlanOptions {
   /** Refuse to allocate more than this many bytes in total (the estimate); unset: only the device's limits apply. */
@@ -56,25 +44,10 @@ interface CompiledStep {
   dispatches: Dispatch[];
 }
 
-/** Layer weights after load-time rewriting, ready to upload. */
+/** A step with its weights rewritten at load (folded, split), ready to upload. */
 interface PreparedStep {
   step: Step;
-  tensors: Record<string, Float32Array>;
-  linearChunks?: { row0: number; rows: number }[];
-}
-
-function actOf(attrs: LayerAttrs | undefined): EpilogueAct {
-  if (!attrs) return { kind: 'none' };
-  switch (attrs.kind) {
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
-      return { kind: attrs.kind };
-    case 'leakyrelu':
-      return { kind: 'leakyrelu', slope: attrs.slope };
-    default:
-      throw new Error(`not an activation: ${attrs.kind}`);
-  }
+  entry: GpuStep;
 }
 
 /** Compiled pipelines per device, keyed by WGSL source: shaders bake shapes in, so equal code means an equal kernel. */
@@ -224,98 +197,30 @@ export class WebGpuNetwork {
   }
 
   private stepKernels(p: PreparedStep): Kernel[] {
-    const { step, tensors } = p;
+    const { step, entry } = p;
     const g = this.graph;
     const head = g.nodes[step.head];
-    const label = head.path || `${head.attrs.kind}#${head.id}`;
-    const act = actOf(step.act !== undefined ? g.nodes[step.act].attrs : undefined);
-    const outBuf = this.buffers.get(this.place(step.tail).root)!;
-    const place = this.outPlace(step.tail);
+    const actNode = step.act !== undefined ? g.nodes[step.act].attrs : undefined;
+    if (actNode && !isActivation(actNode)) throw new Error(`internal: ${g.nodes[step.act!].path} fused as an activation`);
     const x = head.inputs[0];
     const inShape = x === undefined ? [] : this.shapes[x];
-    const outShape = this.shapes[step.head];
-    const spatial = () => ({ batch: this.batch, channels: inShape[0], h: inShape[1], w: inShape[2] });
-    const a = head.attrs;
-    switch (a.kind) {
-      case 'conv': {
-        const plan = planConv(a.out / a.groups, this.opts.convAlgorithm);
-        const weight = plan.kind === 'direct' && plan.shape.packed ? packTiledWeights(tensors.weight, a.out, plan.shape.channels) : tensors.weight;
-        return [
-          convKernel(
-            label,
-            { batch: this.batch, inC: inShape[0], inH: inShape[1], inW: inShape[2], outC: a.out, outH: outShape[1], outW: outShape[2], ...a },
-            place,
-            act,
-            {
-              input: this.dense(x),
-              weight: this.upload(weight, `${label}.weight`),
-              bias: tensors.bias ? this.upload(tensors.bias, `${label}.bias`) : undefined,
-              residual: step.add ? this.dense(step.add.other) : undefined,
-              output: outBuf,
-            },
-            plan,
-          ),
-        ];
-      }
-      case 'linear':
-        return p.linearChunks!.map((c, j) => {
-          const chunk: LinearChunk = {
-            ...c,
-            weight: this.upload(tensors.weight.subarray(c.row0 * inShape[0], (c.row0 + c.rows) * inShape[0]), `${label}.weight[${j}]`),
-            bias: tensors.bias ? this.upload(tensors.bias.subarray(c.row0, c.row0 + c.rows), `${label}.bias[${j}]`) : undefined,
-          };
-          return linearKernel(label, this.batch, inShape[0], chunk, place, act, this.dense(x), outBuf);
-        });
-      case 'bn':
-        return [
-          scaleShiftKernel(label, this.batch, inShape[0], this.nodeHw(x), act, place, this.dense(x), this.upload(tensors.scale, `${label}.scale`), this.upload(tensors.shift, `${label}.shift`), outBuf),
-        ];
-      case 'relu':
-      case 'sigmoid':
-      case 'tanh':
-      case 'leakyrelu':
-        return [activationKernel(label, this.batch * numel(inShape), actOf(a), place, this.dense(x), outBuf)];
-      case 'softmax':
-        return [softmaxKernel(label, this.batch, inShape[0], this.nodeHw(x), place, this.dense(x), outBuf)];
-      case 'maxpool':
-      case 'avgpool':
-        return [poolKernel(label, a.kind, spatial(), [outShape[1], outShape[2]], a, place, this.dense(x), outBuf)];
-      case 'gap':
-        return [gapKernel(label, spatial(), place, this.dense(x), outBuf)];
-      case 'adaptiveavgpool':
-        return [adaptivePoolKernel(label, spatial(), a.size, place, this.dense(x), outBuf)];
-      case 'lrn':
-        return [lrnKernel(label, spatial(), a, place, this.dense(x), outBuf)];
-      case 'add': {
-        const count = this.batch * numel(outShape);
-        const ks: Kernel[] = [];
-        for (let i = 0; i < head.inputs.length; i += ADD_INPUTS_PER_DISPATCH) {
-          const part = head.inputs.slice(i, i + ADD_INPUTS_PER_DISPATCH).map((id) => this.dense(id));
-          const last = i + ADD_INPUTS_PER_DISPATCH >= head.inputs.length;
-          ks.push(addKernel(label, count, i > 0, last ? act : { kind: 'none' }, place, part, outBuf));
-        }
-        return ks;
-      }
-      case 'concat': {
-        const here = this.place(step.head);
-        const ks: Kernel[] = [];
-        let offset = 0;
-        for (const id of head.inputs) {
-          const p = this.place(id);
-          const inPlace = p.root === here.root && p.channelOffset === here.channelOffset + offset;
-          if (!inPlace) {
-            const dst: OutPlace = { channels: this.nodeChannels(id), hw: this.nodeHw(id), totalChannels: place.totalChannels, channelOffset: here.channelOffset + offset };
-            ks.push(copyKernel(`${label} <- ${g.nodes[id].path}`, this.batch * numel(this.shapes[id]), dst, this.dense(id), outBuf));
-          }
-          offset += this.nodeChannels(id);
-        }
-        return ks;
-      }
-      case 'input':
-      case 'dropout':
-      case 'flatten':
-        return [];
-    }
+    return entry.kernels({
+      label: head.path || `${head.attrs.kind}#${head.id}`,
+      batch: this.batch,
+      act: epilogueOf(actNode),
+      place: this.outPlace(step.tail),
+      output: this.buffers.get(this.place(step.tail).root)!,
+      x,
+      inShape,
+      outShape: this.shapes[step.head],
+      spatial: () => ({ batch: this.batch, channels: inShape[0], h: inShape[1], w: inShape[2] }),
+      dense: (id) => this.dense(id),
+      placeOf: (id) => this.place(id),
+      channels: (id) => this.nodeChannels(id),
+      hw: (id) => this.nodeHw(id),
+      upload: (data, label) => this.upload(data, label),
+      convAlgorithm: this.opts.convAlgorithm,
+    });
   }
 
   private encode(encoder: GPUCommandEncoder, steps: CompiledStep[], timestamps?: { querySet: GPUQuerySet; first: number }): void {
@@ -446,31 +351,9 @@ export class WebGpuNetwork {
   }
 }
 
-/** Rewrites a step's weights for its kernel: bn folded into its conv or linear, standalone bn as scale and shift, linear rows split to fit a binding. */
+/** Rewrites a step's weights for its kernels (the head kind's entry): bn folded, standalone bn as scale and shift, linear rows split to fit a binding. */
 function prepareStep(graph: Graph, shapes: readonly number[][], step: Step, byNode: Map<number, LayerWeights>, maxChunkBytes: number): PreparedStep {
-  const head = graph.nodes[step.head];
-  const a = head.attrs;
-  const w = byNode.get(head.id);
-  if (a.kind === 'conv' || a.kind === 'linear') {
-    let weight = needWeight(w, 'weight', head);
-    let bias = a.bias ? needWeight(w, 'bias', head) : undefined;
-    if (step.bn !== undefined) {
-      const bnNode = graph.nodes[step.bn];
-      ({ weight, bias } = foldBatchNorm(weight, bias, a.out, bnParams(byNode.get(bnNode.id), bnNode)));
-    }
-    const tensors: Record<string, Float32Array> = bias ? { weight, bias } : { weight };
-    if (a.kind === 'conv') return { step, tensors };
-    const rowBytes = shapes[head.inputs[0]][0] * 4;
-    const rowsPerChunk = Math.max(1, Math.floor(maxChunkBytes / rowBytes));
-    const linearChunks: { row0: number; rows: number }[] = [];
-    for (let row0 = 0; row0 < a.out; row0 += rowsPerChunk) linearChunks.push({ row0, rows: Math.min(rowsPerChunk, a.out - row0) });
-    return { step, tensors, linearChunks };
-  }
-  if (a.kind === 'bn') {
-    const { scale, shift } = batchNormScaleShift(bnParams(w, head));
-    return { step, tensors: { scale, shift } };
-  }
-  return { step, tensors: {} };
+  return { step, entry: gpuStep({ graph, shapes, step, head: graph.nodes[step.head], weights: byNode, maxChunkBytes }) };
 }
 
 function estimate(graph: Graph, shapes: readonly number[][], plan: ExecutionPlan, prepared: PreparedStep[], batch: number): MemoryEstimate {
@@ -487,11 +370,12 @@ function estimate(graph: Graph, shapes: readonly number[][], plan: ExecutionPlan
   let weightBytes = 0;
   for (const p of prepared) {
     const path = graph.nodes[p.step.head].path;
-    for (const [name, t] of Object.entries(p.tensors)) {
+    const chunks = p.entry.linearChunks;
+    for (const [name, t] of Object.entries(p.entry.tensors)) {
       weightBytes += t.byteLength;
-      if (p.linearChunks && name === 'weight') {
-        const perRow = t.length / p.linearChunks.reduce((s, c) => s + c.rows, 0);
-        for (const c of p.linearChunks) consider(c.rows * perRow * 4, `${path}.weight (one split of it)`);
+      if (chunks && name === 'weight') {
+        const perRow = t.length / chunks.reduce((s, c) => s + c.rows, 0);
+        for (const c of chunks) consider(c.rows * perRow * 4, `${path}.weight (one split of it)`);
       } else {
         consider(t.byteLength, `${path}.${name}`);
       }

@@ -1,7 +1,11 @@
 /** Pieces shared by the WGSL kernel generators. Shapes are baked into each kernel as constants. */
 
-/** A pointwise activation fused into a kernel's epilogue, or none. */
-export type EpilogueAct = { kind: 'none' } | { kind: 'relu' } | { kind: 'sigmoid' } | { kind: 'tanh' } | { kind: 'leakyrelu'; slope: number };
+/** A pointwise activation fused into a kernel's epilogue: the body of `fn act(v: f32) -> f32` (kernels.ts). */
+export interface EpilogueAct {
+  body: string;
+}
+
+export const NO_ACT: EpilogueAct = { body: 'return v;' };
 
 /** An f32 literal; exponent form is valid WGSL and keeps every digit JavaScript has. */
 export function f32(x: number): string {
@@ -11,19 +15,7 @@ export function f32(x: number): string {
 }
 
 export function actFn(act: EpilogueAct): string {
-  switch (act.kind) {
-    case 'none':
-      return 'fn act(v: f32) -> f32 { return v; }';
-    case 'relu':
-      return 'fn act(v: f32) -> f32 { return max(v, 0.0); }';
-    case 'sigmoid':
-      return 'fn act(v: f32) -> f32 { return 1.0 / (1.0 + exp(-v)); }';
-    case 'tanh':
-      // Built from exp(-2|v|) so large inputs saturate instead of overflowing to NaN.
-      return 'fn act(v: f32) -> f32 { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }';
-    case 'leakyrelu':
-      return `fn act(v: f32) -> f32 { return select(v * ${f32(act.slope)}, v, v >= 0.0); }`;
-  }
+  return `fn act(v: f32) -> f32 { ${act.body} }`;
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Graph, LayerKind } from '../../graph/types';
+import type { Graph } from '../graph/types';
+import { layerDef, type FusionTraits } from '../layers';
 
 /**
  * One GPU step: a head layer and the layers fused into its kernel. The step runs at the tail's
@@ -30,9 +31,17 @@ export interface ExecutionPlan {
   roots: number[];
 }
 
-const ACTIVATIONS: ReadonlySet<LayerKind> = new Set(['relu', 'sigmoid', 'tanh', 'leakyrelu']);
+const NONE: FusionTraits = {};
+
+/** How the plan may fuse a node: its kind's traits (src/layers). */
+export function fusionOf(graph: Graph, id: number): FusionTraits {
+  return layerDef(graph.nodes[id].attrs).fusion ?? NONE;
+}
+
 /** Layers that only reinterpret their input's buffer: NCHW flatten is a reshape, dropout the identity. */
-export const ALIASES: ReadonlySet<LayerKind> = new Set(['flatten', 'dropout']);
+export function isAlias(graph: Graph, id: number): boolean {
+  return fusionOf(graph, id).alias === true;
+}
 
 export interface PlanOptions {
   /** Fuse bn, residual adds and activations into their producers (default true). Off keeps every node's output readable. */
@@ -48,7 +57,8 @@ export function planExecution(graph: Graph, shapes: readonly number[][], opts: P
   const users: number[][] = graph.nodes.map(() => []);
   for (const node of graph.nodes) for (const i of node.inputs) users[i].push(node.id);
   const outputs = new Set([graph.output, ...graph.auxOutputs]);
-  const kind = (id: number) => graph.nodes[id].attrs.kind;
+  const traits = (id: number) => fusionOf(graph, id);
+  const isInput = (id: number) => graph.nodes[id].inputs.length === 0;
   const absorbed = new Set<number>();
   /**
    * The one user of `id`, when its output feeds nothing else, is not a network output and is not
@@ -59,15 +69,15 @@ export function planExecution(graph: Graph, shapes: readonly number[][], opts: P
 
   const steps: Step[] = [];
   for (const node of graph.nodes) {
-    const k = node.attrs.kind;
-    if (absorbed.has(node.id) || k === 'input' || ALIASES.has(k)) continue;
+    const own = traits(node.id);
+    if (absorbed.has(node.id) || isInput(node.id) || own.alias) continue;
     const step: Step = { head: node.id, tail: node.id };
     let next = soleUser(step.tail);
-    if ((k === 'conv' || k === 'linear') && next !== undefined && kind(next) === 'bn') {
+    if (own.foldsBatchNorm && next !== undefined && traits(next).affine) {
       step.bn = step.tail = next;
       next = soleUser(step.tail);
     }
-    if (k === 'conv' && next !== undefined && kind(next) === 'add' && graph.nodes[next].inputs.length === 2) {
+    if (own.takesResidual && next !== undefined && traits(next).sums && graph.nodes[next].inputs.length === 2) {
       const [a, b] = graph.nodes[next].inputs;
       if (a !== b) {
         step.add = { node: next, other: a === step.tail ? b : a };
@@ -75,7 +85,7 @@ export function planExecution(graph: Graph, shapes: readonly number[][], opts: P
         next = soleUser(step.tail);
       }
     }
-    if ((k === 'conv' || k === 'linear' || k === 'bn' || k === 'add') && next !== undefined && ACTIVATIONS.has(kind(next))) {
+    if (own.takesActivation && next !== undefined && traits(next).activation) {
       step.act = step.tail = next;
     }
     for (const m of [step.bn, step.add?.node, step.act]) if (m !== undefined) absorbed.add(m);
@@ -86,24 +96,24 @@ export function planExecution(graph: Graph, shapes: readonly number[][], opts: P
 
   const places: (Place | null)[] = new Array(n).fill(null);
   const producesOwnOutput = new Set(steps.map((s) => s.tail));
-  for (const node of graph.nodes) if (node.attrs.kind === 'input') producesOwnOutput.add(node.id);
+  for (const node of graph.nodes) if (isInput(node.id)) producesOwnOutput.add(node.id);
   for (const id of producesOwnOutput) places[id] = { root: id, channelOffset: 0 };
 
   // Outer concats first, so a concat nested in another passes its place on to its own inputs.
   if (inPlace) {
     for (let id = n - 1; id >= 0; id--) {
       const node = graph.nodes[id];
-      if (node.attrs.kind !== 'concat') continue;
+      if (!traits(id).concatenates) continue;
       const here = places[id]!;
       let offset = 0;
       for (const i of node.inputs) {
-        const direct = users[i].length === 1 && !outputs.has(i) && producesOwnOutput.has(i) && kind(i) !== 'input';
+        const direct = users[i].length === 1 && !outputs.has(i) && producesOwnOutput.has(i) && !isInput(i);
         if (direct) places[i] = { root: here.root, channelOffset: here.channelOffset + offset };
         offset += shapes[i][0];
       }
     }
   }
-  for (const node of graph.nodes) if (ALIASES.has(node.attrs.kind)) places[node.id] = places[node.inputs[0]];
+  for (const node of graph.nodes) if (traits(node.id).alias) places[node.id] = places[node.inputs[0]];
 
   const roots = [...new Set(places.filter((p): p is Place => p !== null).map((p) => p.root))].sort((a, b) => a - b);
   return { steps, places, roots };
