@@ -8,6 +8,7 @@
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
+import { dispatch, type KindTable, type LayerAttrs, type TensorRole } from '../layers';
 import { ExportError, knownShapes, tensorsByNode } from './common';
 import { DataType, encodeModel, type AttrValue, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto';
 
@@ -83,6 +84,99 @@ function needsCeil(inShape: number[], a: { kernel: [number, number]; stride: [nu
   });
 }
 
+/** What a kind's entry writes with: its node, its values' names, and the graph under construction. */
+interface OnnxEmit {
+  node: GraphNode;
+  /** The first input's value name, and the layer's output value name. */
+  x: string;
+  y: string;
+  inputs: string[];
+  inShape: number[];
+  param(role: TensorRole): string;
+  emit(op: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>, suffix?: string): void;
+  fresh(base: string): string;
+  floatConst(base: string, dims: number[], data: Float32Array): string;
+  int64Const(base: string, values: number[]): string;
+}
+
+type OnnxEntry = (attrs: LayerAttrs, e: OnnxEmit) => void;
+
+const pads = (p: readonly number[]) => ints(p[0], p[1], p[0], p[1]);
+
+/** Each kind as ONNX operators (opset 17), with PyTorch's semantics. Complete by type. */
+const ONNX_OPS = {
+  input: () => {},
+  conv: (a, e) =>
+    e.emit('Conv', a.bias ? [e.x, e.param('weight'), e.param('bias')] : [e.x, e.param('weight')], e.y, {
+      kernel_shape: ints(...a.kernel),
+      strides: ints(...a.stride),
+      pads: pads(a.padding),
+      dilations: ints(...a.dilation),
+      group: int(a.groups),
+    }),
+  linear: (a, e) => e.emit('Gemm', a.bias ? [e.x, e.param('weight'), e.param('bias')] : [e.x, e.param('weight')], e.y, { transB: int(1) }),
+  bn: (a, e) => e.emit('BatchNormalization', [e.x, e.param('weight'), e.param('bias'), e.param('running_mean'), e.param('running_var')], e.y, { epsilon: float(a.eps) }),
+  relu: (_a, e) => e.emit('Relu', [e.x], e.y),
+  sigmoid: (_a, e) => e.emit('Sigmoid', [e.x], e.y),
+  tanh: (_a, e) => e.emit('Tanh', [e.x], e.y),
+  leakyrelu: (a, e) => e.emit('LeakyRelu', [e.x], e.y, { alpha: float(a.slope) }),
+  softmax: (_a, e) => e.emit('Softmax', [e.x], e.y, { axis: int(1) }),
+  maxpool: (a, e) =>
+    e.emit('MaxPool', [e.x], e.y, { kernel_shape: ints(...a.kernel), strides: ints(...a.stride), pads: pads(a.padding), ceil_mode: int(needsCeil(e.inShape, a) ? 1 : 0) }),
+  avgpool: (a, e) =>
+    e.emit('AveragePool', [e.x], e.y, {
+      kernel_shape: ints(...a.kernel),
+      strides: ints(...a.stride),
+      pads: pads(a.padding),
+      ceil_mode: int(needsCeil(e.inShape, a) ? 1 : 0),
+      count_include_pad: int(1),
+    }),
+  gap: (_a, e) => e.emit('GlobalAveragePool', [e.x], e.y),
+  adaptiveavgpool(a, e) {
+    const [c, h, w] = e.inShape;
+    const [oh, ow] = a.size;
+    const path = e.node.path;
+    if (h === oh && w === ow) {
+      e.emit('Identity', [e.x], e.y);
+    } else if (h % oh === 0 && w % ow === 0) {
+      const k = [h / oh, w / ow];
+      e.emit('AveragePool', [e.x], e.y, { kernel_shape: ints(...k), strides: ints(...k) });
+    } else {
+      // Bins of different sizes: y[n, c] = x[n, c] (as a row of H*W) times a constant [H*W, oh*ow] averaging matrix.
+      const rows = e.fresh(`${path}/rows`);
+      const pooled = e.fresh(`${path}/pooled`);
+      e.emit('Reshape', [e.x, e.int64Const(`${path}.rows_shape`, [-1, h * w])], rows, undefined, '/reshape_in');
+      e.emit('MatMul', [rows, e.floatConst(`${path}.pool_matrix`, [h * w, oh * ow], adaptivePoolMatrix(h, w, oh, ow))], pooled, undefined, '/matmul');
+      e.emit('Reshape', [pooled, e.int64Const(`${path}.out_shape`, [-1, c, oh, ow])], e.y, undefined, '/reshape_out');
+    }
+  },
+  lrn(a, e) {
+    if (a.size % 2 === 1) {
+      e.emit('LRN', [e.x], e.y, { size: int(a.size), alpha: float(a.alpha), beta: float(a.beta), bias: float(a.k) });
+      return;
+    }
+    // y = x / (k + alpha/size * S)^beta, S the sum of squares over PyTorch's window: a 1x1 convolution with a 0/1 band.
+    const path = e.node.path;
+    const c = e.inShape[0];
+    const sq = e.fresh(`${path}/square`);
+    const sum = e.fresh(`${path}/sum`);
+    const scaled = e.fresh(`${path}/scaled`);
+    const shifted = e.fresh(`${path}/shifted`);
+    const denom = e.fresh(`${path}/denominator`);
+    const scalar = (base: string, v: number) => e.floatConst(`${path}.${base}`, [], Float32Array.of(v));
+    e.emit('Mul', [e.x, e.x], sq, undefined, '/square');
+    e.emit('Conv', [sq, e.floatConst(`${path}.window`, [c, c, 1, 1], lrnBand(c, a.size))], sum, { kernel_shape: ints(1, 1) }, '/window_sum');
+    e.emit('Mul', [sum, scalar('alpha_over_size', a.alpha / a.size)], scaled, undefined, '/scale');
+    e.emit('Add', [scaled, scalar('k', a.k)], shifted, undefined, '/shift');
+    e.emit('Pow', [shifted, scalar('beta', a.beta)], denom, undefined, '/pow');
+    e.emit('Div', [e.x, denom], e.y, undefined, '/divide');
+  },
+  dropout: (_a, e) => e.emit('Identity', [e.x], e.y),
+  flatten: (_a, e) => e.emit('Flatten', [e.x], e.y, { axis: int(1) }),
+  add: (_a, e) => e.emit(e.inputs.length === 2 ? 'Add' : 'Sum', e.inputs, e.y),
+  concat: (_a, e) => e.emit('Concat', e.inputs, e.y, { axis: int(1) }),
+} satisfies KindTable<OnnxEntry>;
+
 /**
  * Builds the ONNX model of `net` with the given weights (every tensor of `net.tensors`, by name).
  * Throws ExportError, one line, for a network with unknown shapes or weights that do not fit.
@@ -143,116 +237,25 @@ export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Fl
   };
 
   for (const node of g.nodes) {
-    const a = node.attrs;
-    if (a.kind === 'input') continue;
-    const x = names[node.inputs[0]];
-    const y = names[node.id];
-    const inShape = shapes[node.inputs[0]];
+    if (node.attrs.kind === 'input') continue;
     const t = byNode.get(node.id) ?? {};
-    const param = (role: 'weight' | 'bias' | 'running_mean' | 'running_var'): string => {
-      const p = t[role];
-      if (!p) throw new ExportError(`'${node.path}' has no ${role} tensor`);
-      return p.name;
+    const ctx: OnnxEmit = {
+      node,
+      x: names[node.inputs[0]],
+      y: names[node.id],
+      inputs: node.inputs.map((i) => names[i]),
+      inShape: shapes[node.inputs[0]],
+      param(role) {
+        const p = t[role];
+        if (!p) throw new ExportError(`'${node.path}' has no ${role} tensor`);
+        return p.name;
+      },
+      emit: (op, inputs, output, attrs, suffix) => emit(node, op, inputs, output, attrs, suffix),
+      fresh,
+      floatConst,
+      int64Const,
     };
-    switch (a.kind) {
-      case 'conv':
-        emit(node, 'Conv', a.bias ? [x, param('weight'), param('bias')] : [x, param('weight')], y, {
-          kernel_shape: ints(...a.kernel),
-          strides: ints(...a.stride),
-          pads: ints(a.padding[0], a.padding[1], a.padding[0], a.padding[1]),
-          dilations: ints(...a.dilation),
-          group: int(a.groups),
-        });
-        break;
-      case 'linear':
-        emit(node, 'Gemm', a.bias ? [x, param('weight'), param('bias')] : [x, param('weight')], y, { transB: int(1) });
-        break;
-      case 'bn':
-        emit(node, 'BatchNormalization', [x, param('weight'), param('bias'), param('running_mean'), param('running_var')], y, { epsilon: float(a.eps) });
-        break;
-      case 'relu':
-        emit(node, 'Relu', [x], y);
-        break;
-      case 'sigmoid':
-        emit(node, 'Sigmoid', [x], y);
-        break;
-      case 'tanh':
-        emit(node, 'Tanh', [x], y);
-        break;
-      case 'leakyrelu':
-        emit(node, 'LeakyRelu', [x], y, { alpha: float(a.slope) });
-        break;
-      case 'softmax':
-        emit(node, 'Softmax', [x], y, { axis: int(1) });
-        break;
-      case 'maxpool':
-      case 'avgpool':
-        emit(node, a.kind === 'maxpool' ? 'MaxPool' : 'AveragePool', [x], y, {
-          kernel_shape: ints(...a.kernel),
-          strides: ints(...a.stride),
-          pads: ints(a.padding[0], a.padding[1], a.padding[0], a.padding[1]),
-          ceil_mode: int(needsCeil(inShape, a) ? 1 : 0),
-          ...(a.kind === 'avgpool' ? { count_include_pad: int(1) } : {}),
-        });
-        break;
-      case 'gap':
-        emit(node, 'GlobalAveragePool', [x], y);
-        break;
-      case 'adaptiveavgpool': {
-        const [c, h, w] = inShape;
-        const [oh, ow] = a.size;
-        if (h === oh && w === ow) {
-          emit(node, 'Identity', [x], y);
-        } else if (h % oh === 0 && w % ow === 0) {
-          const k = [h / oh, w / ow];
-          emit(node, 'AveragePool', [x], y, { kernel_shape: ints(...k), strides: ints(...k) });
-        } else {
-          // Bins of different sizes: y[n, c] = x[n, c] (as a row of H*W) times a constant [H*W, oh*ow] averaging matrix.
-          const rows = fresh(`${node.path}/rows`);
-          const pooled = fresh(`${node.path}/pooled`);
-          emit(node, 'Reshape', [x, int64Const(`${node.path}.rows_shape`, [-1, h * w])], rows, undefined, '/reshape_in');
-          emit(node, 'MatMul', [rows, floatConst(`${node.path}.pool_matrix`, [h * w, oh * ow], adaptivePoolMatrix(h, w, oh, ow))], pooled, undefined, '/matmul');
-          emit(node, 'Reshape', [pooled, int64Const(`${node.path}.out_shape`, [-1, c, oh, ow])], y, undefined, '/reshape_out');
-        }
-        break;
-      }
-      case 'lrn':
-        if (a.size % 2 === 1) {
-          emit(node, 'LRN', [x], y, { size: int(a.size), alpha: float(a.alpha), beta: float(a.beta), bias: float(a.k) });
-        } else {
-          // y = x / (k + alpha/size * S)^beta, S the sum of squares over PyTorch's window: a 1x1 convolution with a 0/1 band.
-          const c = inShape[0];
-          const sq = fresh(`${node.path}/square`);
-          const sum = fresh(`${node.path}/sum`);
-          const scaled = fresh(`${node.path}/scaled`);
-          const shifted = fresh(`${node.path}/shifted`);
-          const denom = fresh(`${node.path}/denominator`);
-          const scalar = (base: string, v: number) => floatConst(`${node.path}.${base}`, [], Float32Array.of(v));
-          emit(node, 'Mul', [x, x], sq, undefined, '/square');
-          emit(node, 'Conv', [sq, floatConst(`${node.path}.window`, [c, c, 1, 1], lrnBand(c, a.size))], sum, { kernel_shape: ints(1, 1) }, '/window_sum');
-          emit(node, 'Mul', [sum, scalar('alpha_over_size', a.alpha / a.size)], scaled, undefined, '/scale');
-          emit(node, 'Add', [scaled, scalar('k', a.k)], shifted, undefined, '/shift');
-          emit(node, 'Pow', [shifted, scalar('beta', a.beta)], denom, undefined, '/pow');
-          emit(node, 'Div', [x, denom], y, undefined, '/divide');
-        }
-        break;
-      case 'dropout':
-        emit(node, 'Identity', [x], y);
-        break;
-      case 'flatten':
-        emit(node, 'Flatten', [x], y, { axis: int(1) });
-        break;
-      case 'add':
-        emit(node, node.inputs.length === 2 ? 'Add' : 'Sum', node.inputs.map((i) => names[i]), y);
-        break;
-      case 'concat':
-        emit(node, 'Concat', node.inputs.map((i) => names[i]), y, { axis: int(1) });
-        break;
-      default: {
-        const never: never = a;
-        throw new ExportError(`layer kind '${(never as { kind: string }).kind}' cannot be exported to ONNX yet`);
-      }
-    }
+    dispatch<OnnxEntry>(ONNX_OPS, node.attrs, ctx);
   }
 
   // An output whose layer already carries another public name (the input, the main output) gets an Identity.

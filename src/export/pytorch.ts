@@ -8,6 +8,7 @@
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
+import { dispatch, type KindTable, type LayerAttrs } from '../layers';
 import { ExportError, knownShapes } from './common';
 
 export interface PytorchExportOptions {
@@ -62,57 +63,51 @@ function checkPath(node: GraphNode): void {
   }
 }
 
-/** The constructor call of a layer's module, or null for merges and the input. */
-function moduleFor(node: GraphNode, inShape: number[]): string | null {
-  const a = node.attrs;
-  switch (a.kind) {
-    case 'input':
-    case 'add':
-    case 'concat':
-      return null;
-    case 'conv': {
-      const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
-      if (a.dilation[0] !== 1 || a.dilation[1] !== 1) args.push(`dilation=${pair(a.dilation)}`);
-      if (a.groups !== 1) args.push(`groups=${a.groups}`);
-      if (!a.bias) args.push('bias=False');
-      return `nn.Conv2d(${args.join(', ')})`;
-    }
-    case 'linear':
-      return `nn.Linear(${inShape.reduce((x, y) => x * y, 1)}, ${a.out}${a.bias ? '' : ', bias=False'})`;
-    case 'bn':
-      return `BatchNorm${inShape.length === 3 ? '2d' : '1d'}(${inShape[0]}${a.eps === 1e-5 ? '' : `, eps=${num(a.eps)}`})`;
-    case 'relu':
-      return 'nn.ReLU()';
-    case 'sigmoid':
-      return 'nn.Sigmoid()';
-    case 'tanh':
-      return 'nn.Tanh()';
-    case 'leakyrelu':
-      return `nn.LeakyReLU(${num(a.slope)})`;
-    case 'softmax':
-      return 'nn.Softmax(dim=1)';
-    case 'maxpool':
-    case 'avgpool': {
-      const args = [`kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
-      if (a.ceil) args.push('ceil_mode=True');
-      // AvgPool2d counts padding by default (count_include_pad=True), as the language does.
-      return `nn.${a.kind === 'maxpool' ? 'MaxPool2d' : 'AvgPool2d'}(${args.join(', ')})`;
-    }
-    case 'gap':
-      return 'nn.AdaptiveAvgPool2d((1, 1))';
-    case 'adaptiveavgpool':
-      return `nn.AdaptiveAvgPool2d(${pair(a.size)})`;
-    case 'lrn':
-      return `nn.LocalResponseNorm(${a.size}, alpha=${num(a.alpha)}, beta=${num(a.beta)}, k=${num(a.k)})`;
-    case 'dropout':
-      return `nn.Dropout(${num(a.p)})`;
-    case 'flatten':
-      return 'nn.Flatten(1)';
-    default: {
-      const never: never = a;
-      throw new ExportError(`layer kind '${(never as { kind: string }).kind}' cannot be exported to PyTorch yet`);
-    }
-  }
+/**
+ * Each kind in PyTorch: the constructor of its submodule (from its input's shape), or, for
+ * merges and the input, an expression of its inputs' variables in `forward` (null: no code).
+ * Complete by type.
+ */
+type PytorchEntry = (attrs: LayerAttrs, inShape: number[]) => { module: string } | { forward: (args: string[]) => string | null };
+
+const mod = (module: string) => ({ module });
+
+const PYTORCH_MODULES = {
+  input: () => ({ forward: () => null }),
+  add: () => ({ forward: (args) => args.join(' + ') }),
+  concat: () => ({ forward: (args) => `torch.cat([${args.join(', ')}], 1)` }),
+  conv(a, inShape) {
+    const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
+    if (a.dilation[0] !== 1 || a.dilation[1] !== 1) args.push(`dilation=${pair(a.dilation)}`);
+    if (a.groups !== 1) args.push(`groups=${a.groups}`);
+    if (!a.bias) args.push('bias=False');
+    return mod(`nn.Conv2d(${args.join(', ')})`);
+  },
+  linear: (a, inShape) => mod(`nn.Linear(${inShape.reduce((x, y) => x * y, 1)}, ${a.out}${a.bias ? '' : ', bias=False'})`),
+  bn: (a, inShape) => mod(`BatchNorm${inShape.length === 3 ? '2d' : '1d'}(${inShape[0]}${a.eps === 1e-5 ? '' : `, eps=${num(a.eps)}`})`),
+  relu: () => mod('nn.ReLU()'),
+  sigmoid: () => mod('nn.Sigmoid()'),
+  tanh: () => mod('nn.Tanh()'),
+  leakyrelu: (a) => mod(`nn.LeakyReLU(${num(a.slope)})`),
+  softmax: () => mod('nn.Softmax(dim=1)'),
+  // AvgPool2d counts padding by default (count_include_pad=True), as the language does.
+  maxpool: (a) => mod(`nn.MaxPool2d(${poolArgs(a)})`),
+  avgpool: (a) => mod(`nn.AvgPool2d(${poolArgs(a)})`),
+  gap: () => mod('nn.AdaptiveAvgPool2d((1, 1))'),
+  adaptiveavgpool: (a) => mod(`nn.AdaptiveAvgPool2d(${pair(a.size)})`),
+  lrn: (a) => mod(`nn.LocalResponseNorm(${a.size}, alpha=${num(a.alpha)}, beta=${num(a.beta)}, k=${num(a.k)})`),
+  dropout: (a) => mod(`nn.Dropout(${num(a.p)})`),
+  flatten: () => mod('nn.Flatten(1)'),
+} satisfies KindTable<PytorchEntry>;
+
+function poolArgs(a: { kernel: readonly number[]; stride: readonly number[]; padding: readonly number[]; ceil: boolean }): string {
+  const args = [`kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
+  if (a.ceil) args.push('ceil_mode=True');
+  return args.join(', ');
+}
+
+function pytorchOf(node: GraphNode, inShape: number[]): ReturnType<PytorchEntry> {
+  return dispatch<PytorchEntry>(PYTORCH_MODULES, node.attrs, inShape);
 }
 
 /** A Python class name for the network: its own name where that is a free identifier. */
@@ -255,10 +250,10 @@ export function exportPytorch(net: NetworkAnalysis, opts: PytorchExportOptions =
   // __init__: one module per layer, in execution order, which is definition order: state_dict() follows it.
   const init: string[] = [];
   for (const node of g.nodes) {
-    const ctor = moduleFor(node, shapes[node.inputs[0]] ?? []);
-    if (ctor === null) continue;
+    const entry = pytorchOf(node, shapes[node.inputs[0]] ?? []);
+    if (!('module' in entry)) continue;
     checkPath(node);
-    init.push(`        _attach(self, ${pyString(node.path)}, ${ctor})`);
+    init.push(`        _attach(self, ${pyString(node.path)}, ${entry.module})`);
   }
 
   // forward: values in variables x, x1, x2, ..., a variable reused once its value's last user has run.
@@ -285,10 +280,9 @@ export function exportPytorch(net: NetworkAnalysis, opts: PytorchExportOptions =
     const slot = take();
     slotOf.set(node.id, slot);
     const y = varName(slot);
-    const a = node.attrs;
-    if (a.kind === 'add') body.push(`        ${y} = ${args.join(' + ')}  # ${node.path}`);
-    else if (a.kind === 'concat') body.push(`        ${y} = torch.cat([${args.join(', ')}], 1)  # ${node.path}`);
-    else body.push(`        ${y} = ${moduleRef(node.path)}(${args[0]})`);
+    const entry = pytorchOf(node, shapes[node.inputs[0]] ?? []);
+    const expr = 'module' in entry ? `${moduleRef(node.path)}(${args[0]})` : entry.forward(args);
+    if (expr !== null) body.push(`        ${y} = ${expr}${'module' in entry ? '' : `  # ${node.path}`}`);
   }
   const results = outputs.map((o) => varName(slotOf.get(o)!));
   body.push(`        return ${results.length === 1 ? results[0] : results.join(', ')}`);

@@ -1,8 +1,7 @@
 import type { Hover } from 'vscode-languageserver';
 import type { LayerInfo, NetworkAnalysis } from '../analysis';
-import { effectiveKernel, numel } from '../analysis/layer-math';
 import { DTYPE_BYTES } from '../analysis/types';
-import { argSpec, layerSpec } from '../graph/layers';
+import { argSpec, layerDef, layerSpec } from '../layers';
 import type { GraphNode } from '../graph/types';
 import type * as A from '../language/ast';
 import type { Range } from '../language/range';
@@ -22,15 +21,6 @@ export function signatureOf(b: A.BlockDef, text: string): string {
   return `${b.name.text}(${b.params.map((p) => (p.default ? `${p.name.text}=${text.slice(p.default.range.start.offset, p.default.range.end.offset)}` : p.name.text)).join(', ')})`;
 }
 
-/** `H' = ⌊(227 + 2·2 − 11)/4⌋ + 1 = 56` for one dimension. */
-function sizeFormula(dim: string, size: number, k: number, s: number, p: number, d: number, ceil: boolean, out: number): string {
-  const [l, r] = ceil ? ['⌈', '⌉'] : ['⌊', '⌋'];
-  const kern = d > 1 ? `${d}·(${k} − 1) − 1` : `${k}`;
-  const plain = (ceil ? Math.ceil : Math.floor)((size + 2 * p - effectiveKernel(k, d)) / s) + 1;
-  const note = plain !== out ? ` (PyTorch drops a last window that would start in the padding: ${out})` : '';
-  return `${dim}' = ${l}(${size} + 2${DOT}${p} − ${kern})/${s}${r} + 1 = ${plain}${note}`;
-}
-
 function layerFormulas(net: NetworkAnalysis, node: GraphNode, info: LayerInfo, settings: Settings): string[] {
   const a = node.attrs;
   const x = info.inputShapes[0] ?? null;
@@ -41,32 +31,8 @@ function layerFormulas(net: NetworkAnalysis, node: GraphNode, info: LayerInfo, s
     return lines;
   }
   lines.push(`\`${shapeText(x)}\` → \`${shapeText(y)}\``);
-  const f: string[] = [];
-  if ((a.kind === 'conv' || a.kind === 'maxpool' || a.kind === 'avgpool') && x && x.length === 3) {
-    const d = a.kind === 'conv' ? a.dilation : ([1, 1] as [number, number]);
-    const ceil = a.kind !== 'conv' && a.ceil;
-    const h = sizeFormula('H', x[1], a.kernel[0], a.stride[0], a.padding[0], d[0], ceil, y[1]);
-    const w = sizeFormula('W', x[2], a.kernel[1], a.stride[1], a.padding[1], d[1], ceil, y[2]);
-    if (h.slice(1) === w.slice(1)) f.push(`H' = W'${h.slice(2)}`);
-    else f.push(h, w);
-  }
-  if (a.kind === 'conv' && x) {
-    const cin = x[0] / a.groups;
-    const weights = a.out * cin * a.kernel[0] * a.kernel[1];
-    if (a.groups > 1) f.push(`C_in/g = ${x[0]}/${a.groups} = ${cin}`);
-    f.push(`params = ${a.out}${DOT}${cin}${DOT}${a.kernel[0]}${DOT}${a.kernel[1]}${a.bias ? ` + ${a.out}` : ''} = ${grouped(info.params)}`);
-    const c = compute(info.macs, settings);
-    const mac = `(${y.join(DOT)})${DOT}(${cin}${DOT}${a.kernel[0]}${DOT}${a.kernel[1]})`;
-    f.push(settings.flops === '2xmac' ? `FLOPs = 2${DOT}${mac} = ${grouped(c.value)}` : `MACs = ${mac} = ${grouped(info.macs)}`);
-    void weights;
-  } else if (a.kind === 'linear' && x) {
-    const inN = numel(x);
-    f.push(`params = ${inN}${DOT}${a.out}${a.bias ? ` + ${a.out}` : ''} = ${grouped(info.params)}`);
-    const c = compute(info.macs, settings);
-    f.push(settings.flops === '2xmac' ? `FLOPs = 2${DOT}${inN}${DOT}${a.out} = ${grouped(c.value)}` : `MACs = ${inN}${DOT}${a.out} = ${grouped(info.macs)}`);
-  } else if (a.kind === 'bn') {
-    f.push(`params = 2${DOT}${y[0]} = ${grouped(info.params)} (weight, bias); buffers 2${DOT}${y[0]} = ${grouped(info.buffers)} (running mean, variance)`);
-  }
+  const def = layerDef(a);
+  const f: string[] = x && def.formulas ? def.formulas(a, x, y, { params: info.params, buffers: info.buffers, macs: info.macs, flops: settings.flops, grouped }) : [];
   if (info.ops) f.push(`element-wise ops (apart from MACs) = ${grouped(info.ops)}`);
   const b = DTYPE_BYTES[net.dtype];
   f.push(`memory = ${y.join(DOT)}${DOT}${b} B = ${grouped(info.activationBytes)} B (${bytes(info.activationBytes)}, ${net.dtype})`);

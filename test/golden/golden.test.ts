@@ -13,6 +13,7 @@ import { DEFAULT_SETTINGS } from '../../src/server/settings';
 import { buildModel } from '../../src/server/model';
 import { hover } from '../../src/server/hover';
 import { collectStatements } from '../../src/language/ast';
+import { exportPytorch } from '../../src/export/pytorch';
 import { ROOT, cli } from '../helpers';
 
 const EXPECTED = join(ROOT, 'test', 'golden', 'expected');
@@ -94,4 +95,17 @@ describe('golden hovers', () => {
 it('the golden files cover every tracked network file', () => {
   expect(FILES.length).toBeGreaterThanOrEqual(15);
   expect(FILES.map((f) => basename(f))).toContain('resnet152.cnn');
+});
+
+/** The PyTorch modules exported from networks that use every layer kind. */
+const EXPORTED = ['test/export/zoo.cnn', 'examples/googlenet.cnn', 'examples/resnet18.cnn', 'test/golden/cases/layers.cnn'];
+
+describe('golden PyTorch exports', () => {
+  for (const file of EXPORTED) {
+    it(file, () => {
+      const analysis = analyzeText(readFileSync(join(ROOT, file), 'utf8'));
+      const parts = analysis.networks.map((n) => exportPytorch(n, { source: file }));
+      golden(`${key(file)}.pytorch.py`, parts.join('\n# ----\n'));
+    });
+  }
 });

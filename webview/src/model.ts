@@ -2,70 +2,20 @@
 import type { LayerInfo, NetworkAnalysis } from '../../src/analysis';
 import { formatShape } from '../../src/analysis/layer-math';
 import { bytes, grouped, metric } from '../../src/cli/format';
-import type { CallSite, GraphNode, LayerAttrs, Pair } from '../../src/graph/types';
+import type { CallSite, GraphNode } from '../../src/graph/types';
+import { defOfKind, describeLayer, type LayerAttrs, type LayerKind } from '../../src/layers';
 import type { Range } from '../../src/language/range';
 
 export { bytes, formatShape, grouped, metric };
 
-const pair = (p: Pair) => (p[0] === p[1] ? `${p[0]}` : `${p[0]}x${p[1]}`);
-
 /** The layer as one would write it, short: `conv 64 k11 s4 p2`. */
 export function describe(a: LayerAttrs): string {
-  switch (a.kind) {
-    case 'input':
-      return `input ${a.shape.join('x')}`;
-    case 'conv': {
-      const parts = [`conv ${a.out}`, `k${pair(a.kernel)}`];
-      if (a.stride[0] !== 1 || a.stride[1] !== 1) parts.push(`s${pair(a.stride)}`);
-      if (a.padding[0] || a.padding[1]) parts.push(`p${pair(a.padding)}`);
-      if (a.dilation[0] !== 1 || a.dilation[1] !== 1) parts.push(`d${pair(a.dilation)}`);
-      if (a.groups !== 1) parts.push(`g${a.groups}`);
-      return parts.join(' ');
-    }
-    case 'linear':
-      return `linear ${a.out}`;
-    case 'maxpool':
-    case 'avgpool': {
-      const parts = [a.kind, `k${pair(a.kernel)}`];
-      if (a.stride[0] !== a.kernel[0] || a.stride[1] !== a.kernel[1]) parts.push(`s${pair(a.stride)}`);
-      if (a.padding[0] || a.padding[1]) parts.push(`p${pair(a.padding)}`);
-      if (a.ceil) parts.push('ceil');
-      return parts.join(' ');
-    }
-    case 'adaptiveavgpool':
-      return `adaptiveavgpool ${pair(a.size)}`;
-    case 'dropout':
-      return `dropout ${a.p}`;
-    case 'leakyrelu':
-      return `leakyrelu ${a.slope}`;
-    default:
-      return a.kind;
-  }
+  return describeLayer(a);
 }
 
 /** A CSS class per family of layer, for colours. */
-export function family(kind: LayerAttrs['kind']): string {
-  switch (kind) {
-    case 'conv':
-      return 'conv';
-    case 'linear':
-      return 'linear';
-    case 'maxpool':
-    case 'avgpool':
-    case 'gap':
-    case 'adaptiveavgpool':
-      return 'pool';
-    case 'bn':
-    case 'lrn':
-      return 'norm';
-    case 'add':
-    case 'concat':
-      return 'merge';
-    case 'input':
-      return 'input';
-    default:
-      return 'act';
-  }
+export function family(kind: LayerKind): string {
+  return defOfKind(kind).family;
 }
 
 /** The layer's name in tables: its path (the input and unlabelled merges keep theirs). */
