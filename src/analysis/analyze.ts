@@ -395,8 +395,8 @@ function depth(graph: Graph): number {
     let deepest = 0;
     const ins = node.inputs;
     for (let j = 0; j < ins.length; j++) if (d[ins[j]] > deepest) deepest = d[ins[j]];
-    const family = layerDef(node.attrs).family;
-    d[node.id] = deepest + (family === 'conv' || family === 'linear' ? 1 : 0);
+    // The weighted layers: those that count multiply-accumulates.
+    d[node.id] = deepest + (layerDef(node.attrs).macs ? 1 : 0);
   }
   return graph.output >= 0 && graph.output < d.length ? d[graph.output] : 0;
 }

@@ -34,12 +34,13 @@ export function needWeight(w: LayerWeights | undefined, role: keyof LayerWeights
 
 /** A batch norm's four tensors and epsilon, as the folding helpers take them. */
 export function bnParams(w: LayerWeights | undefined, node: GraphNode) {
-  if (node.attrs.kind !== 'bn') throw new Error(`${node.path} is not a bn`);
+  const eps = (node.attrs as { eps?: number }).eps;
+  if (eps === undefined) throw new Error(`internal: ${node.path} (${node.attrs.kind}) is not a batch norm`);
   return {
     weight: needWeight(w, 'weight', node),
     bias: needWeight(w, 'bias', node),
     runningMean: needWeight(w, 'running_mean', node),
     runningVar: needWeight(w, 'running_var', node),
-    eps: node.attrs.eps,
+    eps,
   };
 }

@@ -42,7 +42,7 @@ export const conv: LayerDef<ConvAttrs> = {
   build(args) {
     const kernel = args.pair('k', ONE);
     const dilation = args.pair('d', ONE);
-    if (sameNeedsOddKernel('conv', args, kernel, dilation)) return undefined;
+    if (sameNeedsOddKernel(args, kernel, dilation)) return undefined;
     return {
       kind: 'conv',
       out: args.num('out', 1),

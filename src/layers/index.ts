@@ -132,5 +132,10 @@ export function describeLayer(attrs: LayerAttrs): string {
   return def.describe ? def.describe(attrs) : attrs.kind;
 }
 
+/** Whether the network's output layer already gives probabilities (ends in softmax). */
+export function givesProbabilities(attrs: LayerAttrs): boolean {
+  return layerDef(attrs).probabilities === true;
+}
+
 export { closest, editDistance } from './suggest';
 export * from './types';

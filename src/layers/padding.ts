@@ -13,12 +13,12 @@ export function paddingOf(args: BoundArgs, kernel: Pair, dilation: Pair): Pair |
 }
 
 /** `p=same` needs an even `D*(K-1)`: reports it at `p` and returns true when it is odd. */
-export function sameNeedsOddKernel(kind: string, args: BoundArgs, kernel: Pair, dilation: Pair): boolean {
+export function sameNeedsOddKernel(args: BoundArgs, kernel: Pair, dilation: Pair): boolean {
   if (args.get('p') !== 'same') return false;
   const span = [dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)];
   if (span[0] % 2 === 0 && span[1] % 2 === 0) return false;
   const k = kernel[0] === kernel[1] ? `${kernel[0]}` : `${kernel[0]}x${kernel[1]}`;
-  const dilated = kind === 'conv' && (dilation[0] > 1 || dilation[1] > 1);
+  const dilated = dilation[0] > 1 || dilation[1] > 1;
   args.error(
     'p',
     'same-even-kernel',

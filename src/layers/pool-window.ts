@@ -20,7 +20,7 @@ export const POOL_ARGS: ArgSpec[] = [
 /** The window of a pool statement; undefined (reported at `p`) where PyTorch would refuse the padding. */
 export function buildPoolWindow(kind: string, args: BoundArgs): PoolWindow | undefined {
   const kernel = args.pair('k', ONE);
-  if (sameNeedsOddKernel(kind, args, kernel, ONE)) return undefined;
+  if (sameNeedsOddKernel(args, kernel, ONE)) return undefined;
   const padding = paddingOf(args, kernel, ONE) ?? ZERO;
   if (args.written('p') && (padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1])) {
     args.error('p', 'argument-value', `${kind} padding ${padding.join('x')} is more than half the kernel ${kernel.join('x')}: PyTorch refuses it; use p <= k/2`);

@@ -14,4 +14,5 @@ export const softmax: LayerDef<SoftmaxAttrs> = {
   // The exponential, the sum and the division.
   ops: (_a, _x, y) => 3 * numel(y),
   field: () => 'pointwise',
+  probabilities: true,
 };

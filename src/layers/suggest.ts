@@ -1,6 +1,6 @@
 /** "Did you mean …?": the closest of a few known names to one that is not known. */
 
-/** Edit distance with adjacent transpositions ('rleu' is one edit from 'relu'), case-insensitive. */
+/** Edit distance with adjacent transpositions (`rleu` is one edit from `relu`), case-insensitive. */
 export function editDistance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();

@@ -177,6 +177,8 @@ export interface LayerDef<A extends { kind: string }> {
   /** Short, as one would write it, for the panel: `conv 64 k11 s4 p2`. */
   describe?(a: A): string;
   fusion?: FusionTraits;
+  /** Its output is a probability distribution over channels (softmax): no softmax is applied for a top-k. */
+  probabilities?: true;
 }
 
 /** `[n, n]` for small n, one frozen array each: long networks share their layers' pairs. */

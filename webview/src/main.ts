@@ -3,6 +3,7 @@
  * benchmarks on WebGPU or the CPU engine in a worker. Talks to the extension only through the
  * messages of protocol.ts, and keeps what the user chose with the webview state API.
  */
+import { givesProbabilities } from '../../src/layers';
 import { analyzeText, type FileAnalysis, type NetworkAnalysis } from '../../src/analysis';
 import imagenetClasses from '../../assets/imagenet-classes.json';
 import { barChart, type BarRow, type BarSeries, lineChart } from './charts';
@@ -436,7 +437,8 @@ function syncFeaturePicker(): void {
   const n = net;
   const choices = n.graph.nodes.filter((x) => x.attrs.kind !== 'input' && n.layers[x.id].shape).map((x) => ({ value: x.path, label: `${layerName(x)} (${describe(x.attrs)}) → ${formatShape(n.layers[x.id].shape)}` }));
   if (!state.featureLayer || !choices.some((c) => c.value === state.featureLayer)) {
-    state.featureLayer = n.graph.nodes.find((x) => x.attrs.kind === 'conv')?.path ?? choices[0]?.value;
+    // The first weighted layer with a feature map: the first conv, usually.
+    state.featureLayer = n.graph.nodes.find((x) => n.layers[x.id].macs > 0 && n.layers[x.id].shape?.length === 3)?.path ?? choices[0]?.value;
   }
   ui.setChoices(featurePicker, choices, state.featureLayer);
 }
@@ -556,7 +558,7 @@ function drawPredictions(out: Float32Array): void {
     li.append(h('span', 'cls', names ? `${names[t.index]} (${t.index})` : `class ${t.index}`), h('span', 'pval', `${(t.p * 100).toFixed(1)}%`), bar);
     list.append(li);
   }
-  predictions.replaceChildren(h('h4', undefined, `Top ${top.length}${net.graph.nodes[net.graph.output].attrs.kind === 'softmax' ? '' : ' (softmax of the output)'}`), list);
+  predictions.replaceChildren(h('h4', undefined, `Top ${top.length}${givesProbabilities(net.graph.nodes[net.graph.output].attrs) ? '' : ' (softmax of the output)'}`), list);
 }
 
 async function showFeatures(): Promise<void> {

@@ -3,7 +3,7 @@ import type { LayerInfo, NetworkAnalysis } from '../../src/analysis';
 import { formatShape } from '../../src/analysis/layer-math';
 import { bytes, grouped, metric } from '../../src/cli/format';
 import type { CallSite, GraphNode } from '../../src/graph/types';
-import { defOfKind, describeLayer, type LayerAttrs, type LayerKind } from '../../src/layers';
+import { defOfKind, describeLayer, givesProbabilities, type LayerAttrs, type LayerKind } from '../../src/layers';
 import type { Range } from '../../src/language/range';
 
 export { bytes, formatShape, grouped, metric };
@@ -88,7 +88,7 @@ export function stageOf(n: GraphNode): string {
 /** Softmax of the output unless it already is a probability vector (the network ends in softmax). */
 export function probabilities(net: NetworkAnalysis, out: Float32Array): Float32Array {
   const last = net.graph.nodes[net.graph.output];
-  if (last.attrs.kind === 'softmax') return out;
+  if (givesProbabilities(last.attrs)) return out;
   let m = -Infinity;
   for (const v of out) m = Math.max(m, v);
   const e = new Float32Array(out.length);

@@ -1,9 +1,9 @@
-import type { LayerAttrs } from '../../graph/types';
+import type { ConvAttrs } from '../../layers/conv';
 import { windowOut as windowOutSize } from '../../layers/window';
 import { requireRank, tensor, type Tensor } from '../tensor';
 
 /** A conv layer's geometry, as expansion resolves it (bias comes with the weights). */
-export type ConvParams = Omit<Extract<LayerAttrs, { kind: 'conv' }>, 'kind' | 'bias'>;
+export type ConvParams = Omit<ConvAttrs, 'kind' | 'bias'>;
 
 /**
  * Direct convolution (cross-correlation, as PyTorch). Weight `[Cout, Cin/groups, Kh, Kw]`.
@@ -11,7 +11,7 @@ export type ConvParams = Omit<Extract<LayerAttrs, { kind: 'conv' }>, 'kind' | 'b
  * still receives exactly the terms of the textbook sum.
  */
 export function conv2d(x: Tensor, weight: Float32Array, bias: Float32Array | undefined, p: ConvParams): Tensor {
-  requireRank(x, 4, 'conv');
+  requireRank(x, 4, 'convolution');
   const [B, C, H, W] = x.shape;
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.stride;

@@ -2,7 +2,7 @@ import { numel, requireRank, tensor, type Tensor } from '../tensor';
 
 /** y = x W^T + b with W `[out, in]`, as nn.Linear. */
 export function linear(x: Tensor, weight: Float32Array, bias: Float32Array | undefined, out: number): Tensor {
-  requireRank(x, 2, 'linear');
+  requireRank(x, 2, 'fully connected layer');
   const [B, N] = x.shape;
   if (weight.length !== out * N) throw new Error(`linear: weight has ${weight.length} values, expected ${out}x${N}`);
   if (bias && bias.length !== out) throw new Error(`linear: bias has ${bias.length} values, expected ${out}`);

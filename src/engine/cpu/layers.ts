@@ -13,9 +13,9 @@ import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from './pool';
 
-function need(w: LayerWeights, role: keyof LayerWeights, kind: string): Float32Array {
+function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32Array {
   const t = w[role];
-  if (!t) throw new Error(`${kind}: missing ${role}`);
+  if (!t) throw new Error(`${a.kind}: missing ${role}`);
   return t;
 }
 
@@ -42,14 +42,14 @@ type CpuKernel = (attrs: LayerAttrs, inputs: Tensor[], weights: LayerWeights) =>
 export const CPU_KERNELS = {
   input: (_a, [x]) => x,
   dropout: (_a, [x]) => x,
-  conv: (a, [x], w) => conv2d(x, need(w, 'weight', 'conv'), a.bias ? need(w, 'bias', 'conv') : undefined, a),
-  linear: (a, [x], w) => linear(x, need(w, 'weight', 'linear'), a.bias ? need(w, 'bias', 'linear') : undefined, a.out),
+  conv: (a, [x], w) => conv2d(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a),
+  linear: (a, [x], w) => linear(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a.out),
   bn: (a, [x], w) =>
     batchNorm(x, {
-      weight: need(w, 'weight', 'bn'),
-      bias: need(w, 'bias', 'bn'),
-      runningMean: need(w, 'running_mean', 'bn'),
-      runningVar: need(w, 'running_var', 'bn'),
+      weight: need(w, 'weight', a),
+      bias: need(w, 'bias', a),
+      runningMean: need(w, 'running_mean', a),
+      runningVar: need(w, 'running_var', a),
       eps: a.eps,
     }),
   relu: (a, [x]) => activate(x, activationFn(a)),

@@ -39,7 +39,7 @@ export interface LrnParams {
  * channels c - floor(size/2) .. c + floor((size-1)/2), zero beyond the ends, always divided by size.
  */
 export function localResponseNorm(x: Tensor, p: LrnParams): Tensor {
-  requireRank(x, 4, 'lrn');
+  requireRank(x, 4, 'local response norm');
   const [B, C, H, W] = x.shape;
   const hw = H * W;
   const lo = Math.floor(p.size / 2);

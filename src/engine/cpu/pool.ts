@@ -22,7 +22,7 @@ function poolShape(x: Tensor, p: PoolParams, layer: string): [number, number, nu
 
 /** Max over each window; padding counts as -infinity, so only input pixels compete. */
 export function maxpool2d(x: Tensor, p: PoolParams): Tensor {
-  const [B, C, H, W, OH, OW] = poolShape(x, p, 'maxpool');
+  const [B, C, H, W, OH, OW] = poolShape(x, p, 'max pool');
   const y = tensor([B, C, OH, OW]);
   for (let bc = 0; bc < B * C; bc++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -46,7 +46,7 @@ export function maxpool2d(x: Tensor, p: PoolParams): Tensor {
  * right padding does not count the part outside; the sum is over real pixels only.
  */
 export function avgpool2d(x: Tensor, p: PoolParams): Tensor {
-  const [B, C, H, W, OH, OW] = poolShape(x, p, 'avgpool');
+  const [B, C, H, W, OH, OW] = poolShape(x, p, 'average pool');
   const [kh, kw] = p.kernel;
   const [sh, sw] = p.stride;
   const [ph, pw] = p.padding;
@@ -72,7 +72,7 @@ export function avgpool2d(x: Tensor, p: PoolParams): Tensor {
 
 /** PyTorch's AdaptiveAvgPool2d: bin i covers [floor(i*H/oh), ceil((i+1)*H/oh)). */
 export function adaptiveAvgPool2d(x: Tensor, size: Pair): Tensor {
-  requireRank(x, 4, 'adaptiveavgpool');
+  requireRank(x, 4, 'adaptive average pool');
   const [B, C, H, W] = x.shape;
   const [OH, OW] = size;
   const y = tensor([B, C, OH, OW]);
@@ -94,7 +94,7 @@ export function adaptiveAvgPool2d(x: Tensor, size: Pair): Tensor {
 
 /** Global average pool: `[B, C, H, W]` to `[B, C, 1, 1]`. */
 export function globalAvgPool(x: Tensor): Tensor {
-  requireRank(x, 4, 'gap');
+  requireRank(x, 4, 'global average pool');
   const [B, C, H, W] = x.shape;
   const y = tensor([B, C, 1, 1]);
   for (let bc = 0; bc < B * C; bc++) {

@@ -12,6 +12,8 @@ import { batchNormScaleShift } from '../fold';
 import { bnParams, needWeight, type LayerWeights } from '../params';
 import type { Place, Step } from '../plan';
 import type { Tensor } from '../tensor';
+import type { ConvAttrs } from '../../layers/conv';
+import type { PoolWindow } from '../../layers/pool-window';
 import { ACT_LEAKY, ACT_NONE, ACT_RELU, CONV_FIELDS, convFields, type Kernels, LINEAR_FIELDS, MR, POOL_FIELDS, writeFields } from './module';
 
 /** Conv kernels: packed GEMM (per group where grouped) or the direct kernel. */
@@ -108,7 +110,7 @@ const NOTHING: Prepared = { tensors: {}, scratch: 0 };
  * convs (a copy for the GEMM) and strided 3x3s with many channels run the GEMM. Measured with
  * /tmp A/B runs of both on ResNet and ResNeXt layer shapes (see docs/benchmarks.md).
  */
-function chooseConv(a: AttrsOf<'conv'>, cin: number, forced?: FastConvAlgorithm): FastConvAlgorithm {
+function chooseConv(a: ConvAttrs, cin: number, forced?: FastConvAlgorithm): FastConvAlgorithm {
   if (forced) return forced;
   const cinG = cin / a.groups;
   const coutG = a.out / a.groups;
@@ -141,7 +143,7 @@ const activationStep = {
 };
 
 /** Max or average pool through kernels.c's separable pool. */
-function poolStep(avg: 0 | 1): WasmEntry<AttrsOf<'maxpool'> | AttrsOf<'avgpool'>> {
+function poolStep(avg: 0 | 1): WasmEntry<PoolWindow> {
   return {
     prepare: (a, load) => ({ tensors: {}, scratch: load.probe.pool_scratch(load.shapes[load.head.inputs[0]][1], load.shapes[load.head.id][2], a.kernel[1], a.stride[1]) }),
     build(a, b) {
