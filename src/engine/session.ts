@@ -2,8 +2,6 @@
  * One interface over both engines, so that the CLI (and later the webview) run, time and
  * profile a network without caring where it runs. Browser-safe: the WebGPU device is passed in.
  */
-import type { ParamTensor } from '../analysis/types';
-import type { Graph } from '../graph/types';
 import { forwardCpu } from './cpu/forward';
 import { numel, tensor } from './tensor';
 import { WebGpuNetwork, type WebGpuNetworkOptions } from './webgpu/network';
@@ -11,34 +9,8 @@ import { WebGpuNetwork, type WebGpuNetworkOptions } from './webgpu/network';
 /** The fast CPU engine (WebAssembly SIMD): what `--backend cpu` and the webview's CPU path run. */
 export { createFastCpuSession, type FastCpuOptions, type FastCpuSession, WasmUnavailableError } from './wasm/session';
 
-export type BackendKind = 'cpu' | 'webgpu';
-
-/** A network ready to run: its graph, every node's shape (without batch), its tensors' names and values. */
-export interface Model {
-  graph: Graph;
-  shapes: readonly number[][];
-  tensors: readonly ParamTensor[];
-  weights: ReadonlyMap<string, Float32Array>;
-}
-
-export interface LayerTime {
-  /** The layer's path; on WebGPU the head of a fused step (conv + bn + relu report as the conv). */
-  path: string;
-  nodes: number[];
-  ms: number;
-}
-
-export interface InferenceSession {
-  readonly backend: BackendKind;
-  /** What runs it: the GPU adapter's name, or the CPU's. */
-  readonly adapter: string;
-  readonly batch: number;
-  /** One forward pass of `batch` inputs, `[batch, ...input shape]` flattened; returns `[batch, ...output shape]` flattened. */
-  run(input: Float32Array): Promise<Float32Array>;
-  /** One forward pass timed per layer. */
-  profile(input: Float32Array): Promise<LayerTime[]>;
-  destroy(): void;
-}
+export type { BackendKind, InferenceSession, LayerTime, Model } from './inference';
+import type { InferenceSession, LayerTime, Model } from './inference';
 
 export function inputShapeOf(model: Model): number[] {
   const inputs = model.graph.nodes.filter((n) => n.attrs.kind === 'input');

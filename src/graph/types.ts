@@ -1,5 +1,5 @@
 import type { Range } from '../language/range';
-import type { TemplateSpan } from './cache';
+import type { TemplateSpan } from './template';
 
 export type { LayerAttrs, LayerKind, Pair } from '../layers';
 import type { LayerAttrs } from '../layers';

@@ -12,7 +12,7 @@
 import { isActivation } from '../../layers';
 import { gatherLayerWeights } from '../params';
 import { type Place, planExecution, type Step } from '../plan';
-import type { InferenceSession, LayerTime, Model } from '../session';
+import type { InferenceSession, LayerTime, Model } from '../inference';
 import { numel, type Tensor } from '../tensor';
 import { align, Layout, lifetimes, MAX_BYTES, PAGE, placeActivations } from './arena';
 import { type Kernels, kernelsModule, warmUp } from './module';
