@@ -4,7 +4,8 @@ import type { Graph, GraphNode } from '../graph/types';
 import type { Range } from '../language/range';
 import { layerDef, type LayerProblem, type ShapeContext } from '../layers';
 import type { Position } from '../language/range';
-import { INPUT_FIELD, composeField, macsOf, numel, opsOf, ownFieldOf, paramTensorsOf, widestField } from './layer-math';
+import { MAX_COUNT, MAX_TENSOR_VALUES, approx, grouped } from '../layers/limits';
+import { INPUT_FIELD, composeField, formatShape, macsOf, numel, opsOf, ownFieldOf, paramTensorsOf, widestField } from './layer-math';
 import { DTYPE_BYTES, type DType, type LayerInfo, type ParamTensor, type ReceptiveField, type Shape, type Totals } from './types';
 
 export interface AnalysisOptions {
@@ -79,6 +80,9 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
   const { layers, owners } = a;
   checkNames(graph, owners, out);
   const totals = summarize(graph, layers);
+  for (const [what, n] of [['parameters', totals.params], ['multiply-accumulates', totals.macs]] as const) {
+    if (n > MAX_COUNT) out.push({ code: 'too-large', severity: 'error', range: graph.nameRange, message: `${graph.network} has ${approx(n)} ${what} in all, more than can be counted exactly (${approx(MAX_COUNT)})` });
+  }
   const inputNode = graph.nodes.find((n) => n.attrs.kind === 'input');
   return new Analysis(
     graph,
@@ -167,10 +171,16 @@ class GraphAnalyzer {
       }
     }
     let shape: Shape | null = null;
+    this.reports.node = node;
     if (node.attrs.kind === 'input') shape = this.options.inputShape ?? node.attrs.shape;
-    else if (known) {
-      this.reports.node = node;
-      shape = layerDef(node.attrs).shape(node.attrs, inputShapes as Shape[], this.reports);
+    else if (known) shape = layerDef(node.attrs).shape(node.attrs, inputShapes as Shape[], this.reports);
+    if (shape && numel(shape) > MAX_TENSOR_VALUES) {
+      this.reports.report({
+        code: 'too-large',
+        severity: 'error',
+        message: `${node.attrs.kind === 'input' ? 'the input' : `${node.attrs.kind} output`} ${formatShape(shape)} has ${approx(numel(shape))} values, more than the ${grouped(MAX_TENSOR_VALUES)} a tensor may hold`,
+      });
+      shape = null;
     }
     const input = ins.length ? inputShapes[0] : null;
     const own = shape ? this.ownField(node, input) : null;
@@ -180,12 +190,23 @@ class GraphAnalyzer {
     let buffers = 0;
     if (shape) {
       const count = paramCount(node, input, shape);
-      if (count >= 0) {
+      if (count > MAX_TENSOR_VALUES) {
+        this.reports.report({
+          code: 'too-large',
+          severity: 'error',
+          message: `${node.attrs.kind} would have ${approx(count)} parameters, more than the ${grouped(MAX_TENSOR_VALUES)} a tensor may hold`,
+        });
+      } else if (count >= 0) {
         params = count;
         const def = layerDef(node.attrs);
         buffers = def.buffers && input ? def.buffers(node.attrs, input, shape) : 0;
         this.owners.push(id);
       }
+    }
+    let macs = shape ? macsOf(node.attrs, input, shape) : 0;
+    if (macs > MAX_COUNT) {
+      this.reports.report({ code: 'too-large', severity: 'error', message: `${node.attrs.kind} would take ${approx(macs)} multiply-accumulates, more than can be counted exactly (${approx(MAX_COUNT)})` });
+      macs = 0;
     }
     layers.push({
       node: node.id,
@@ -193,7 +214,7 @@ class GraphAnalyzer {
       inputShapes,
       params,
       buffers,
-      macs: shape ? macsOf(node.attrs, input, shape) : 0,
+      macs,
       ops: shape ? opsOf(node.attrs, inputShapes, shape) : 0,
       activationBytes: shape ? numel(shape) * this.bytes : 0,
       rf,
@@ -327,13 +348,17 @@ function summarize(graph: Graph, layers: LayerInfo[]): Totals {
   let params = 0;
   let buffers = 0;
   let macs = 0;
+  let auxMacs = 0;
   let ops = 0;
   let activationBytes = 0;
+  const nodes = graph.nodes;
   for (let i = 0; i < layers.length; i++) {
     const l = layers[i];
     params += l.params;
     buffers += l.buffers;
-    macs += l.macs;
+    // torchvision publishes its figures without the auxiliary heads, which run only in training.
+    if (nodes[i].aux) auxMacs += l.macs;
+    else macs += l.macs;
     ops += l.ops;
     activationBytes += l.activationBytes;
   }
@@ -341,6 +366,7 @@ function summarize(graph: Graph, layers: LayerInfo[]): Totals {
     params,
     buffers,
     macs,
+    auxMacs,
     ops,
     activationBytes,
     peakActivationBytes: peakLiveBytes(graph, layers),

@@ -34,7 +34,10 @@ export interface Totals {
   params: number;
   /** Parameters a `bn` keeps but does not learn: running mean and variance. */
   buffers: number;
+  /** Multiply-accumulates of the main path: what torchvision publishes. */
   macs: number;
+  /** Multiply-accumulates of the `aux` heads, apart (they run in training only). */
+  auxMacs: number;
   ops: number;
   /** The sum of every layer's output activation bytes, the input included. */
   activationBytes: number;

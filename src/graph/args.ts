@@ -4,6 +4,7 @@ import type { Range } from '../language/range';
 import { SAME, describeValue, evaluate, formatNumber, hasDivision, type Env, type Value } from './expr';
 import { argSpec, closest, pairOf, type ArgSpec, type ArgValue, type BoundArgs, type LayerAttrs, type LayerDef, type LayerSpec, type Pair } from '../layers';
 import type { DiagnosticCode } from '../language/diagnostics';
+import { MAX_DIM, approx, grouped } from '../layers/limits';
 
 type Resolved = ArgValue;
 
@@ -25,6 +26,20 @@ function asPositiveInt(v: Value, min: number): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : undefined;
 }
 
+/** An integer past MAX_DIM: reported at the argument, with the limit. */
+function tooBig(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): boolean {
+  const values = typeof v === 'number' ? [v] : Array.isArray(v) ? v : [];
+  const big = values.find((x) => typeof x === 'number' && x > MAX_DIM);
+  if (big === undefined) return false;
+  out.push({
+    code: 'too-large',
+    severity: 'error',
+    range: e.range,
+    message: `'${spec.name}' is ${approx(big)}, more than the largest size the analysis takes (${grouped(MAX_DIM)})`,
+  });
+  return true;
+}
+
 /** Checks a value against its argument type; undefined (with a diagnostic) when it does not fit. */
 /** Reports a value that does not fit its argument; undefined, for `?? bad(...)`. */
 function bad(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[], what: string): undefined {
@@ -33,13 +48,14 @@ function bad(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[], what: string):
 }
 
 function coerce(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): Resolved | undefined {
+  if (spec.type !== 'number' && spec.type !== 'prob' && spec.type !== 'bool' && tooBig(spec, v, e, out)) return undefined;
   switch (spec.type) {
     case 'int':
       return asPositiveInt(v, 1) ?? bad(spec, v, e, out, 'a positive integer');
     case 'count':
       return asPositiveInt(v, 0) ?? bad(spec, v, e, out, 'a non-negative integer');
     case 'number':
-      return typeof v === 'number' ? v : bad(spec, v, e, out, 'a number');
+      return typeof v === 'number' && Number.isFinite(v) ? v : bad(spec, v, e, out, 'a finite number');
     case 'bool':
       return typeof v === 'boolean' ? v : bad(spec, v, e, out, 'true or false');
     case 'prob':

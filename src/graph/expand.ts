@@ -12,6 +12,8 @@ import type { CallSite, Graph, GraphNode, LayerAttrs } from './types';
 export const MAX_LAYERS = 100_000;
 /** Statements expanded, layers or not: bounds `repeat` over empty bodies too. */
 const MAX_STEPS = 1_000_000;
+/** Block calls inside block calls: deeper chains are an error at the call, not a stack overflow. */
+export const MAX_CALL_DEPTH = 200;
 
 export interface ExpandResult {
   graphs: Graph[];
@@ -81,6 +83,9 @@ class Expander {
   private recording = 0;
   /** Blocks expanded (or copied) so far, while recording: a template's dependencies. */
   private readonly expanded: string[] = [];
+  /** Statements already reported as unknown names, and the guess for each name. */
+  private readonly unknown = new Set<A.CallStatement>();
+  private readonly guesses = new Map<string, string | null>();
 
   constructor(
     private readonly blocks: ReadonlyMap<string, A.BlockDef>,
@@ -88,7 +93,11 @@ class Expander {
     private readonly cache?: ExpansionCache,
   ) {}
 
+  /** Problems found so far, reported or (a repeat of one already reported) not: a call with any is never cached. */
+  private problems = 0;
+
   private report(d: Diagnostic): void {
+    this.problems++;
     this.out.push(this.calls.length ? { ...d, related: [...(d.related ?? []), ...this.callChain()] } : d);
   }
 
@@ -254,7 +263,15 @@ class Expander {
     }
     const block = this.blocks.get(name);
     if (!block) {
-      const guess = closest(name, [...allLayerNames(), ...this.blocks.keys()]);
+      scope.take(s.label);
+      // A repeated statement is reported once, and a name is guessed at once.
+      if (this.unknown.has(s)) {
+        this.problems++;
+        return null;
+      }
+      this.unknown.add(s);
+      let guess = this.guesses.get(name);
+      if (guess === undefined) this.guesses.set(name, (guess = closest(name, [...allLayerNames(), ...this.blocks.keys()]) ?? null));
       this.report({
         code: 'unknown-layer',
         severity: 'error',
@@ -262,7 +279,6 @@ class Expander {
         message: `unknown layer or block '${name}'${guess ? `; did you mean '${guess}'?` : ''}`,
         fixes: guess ? [{ title: `Change to '${guess}'`, edits: [{ range: s.keyword.range, newText: guess }] }] : undefined,
       });
-      scope.take(s.label);
       return null;
     }
     const path = scope.take(s.label);
@@ -273,6 +289,15 @@ class Expander {
         severity: 'error',
         range: s.keyword.range,
         message: `block ${name} calls itself: ${cycle}; a block may not call itself, directly or not`,
+      });
+      return null;
+    }
+    if (this.blockStack.length >= MAX_CALL_DEPTH) {
+      this.report({
+        code: 'expansion-limit',
+        severity: 'error',
+        range: s.keyword.range,
+        message: `block calls nest more than ${MAX_CALL_DEPTH} deep here (${this.blockStack[0]} → … → ${name}); a chain of blocks this long is almost surely a mistake`,
       });
       return null;
     }
@@ -289,7 +314,7 @@ class Expander {
       if (t && this.usable(t)) return this.copy(t, s, path, flow);
     }
     const start = this.nodes.length;
-    const reported = this.out.length;
+    const reported = this.problems;
     const steps = this.steps;
     const auxStart = this.auxOutputs.length;
     const logStart = this.expanded.length;
@@ -306,7 +331,7 @@ class Expander {
       this.calls = saved;
       if (key !== undefined) this.recording--;
     }
-    if (key !== undefined && this.out.length === reported) {
+    if (key !== undefined && this.problems === reported) {
       const t = this.record(site, saved.length, path, flow!, result, start, steps, auxStart, logStart);
       if (t) {
         cache!.set(key, t);
@@ -634,6 +659,11 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
     output = ex.sequence(net.body.statements, new Scope('', []), new Map(), null);
   } catch (e) {
     if (!(e instanceof LimitReached)) throw e;
+    // A network past the limit reports the error, not the first 100,000 layers.
+    ex.nodes.length = 0;
+    ex.auxOutputs.length = 0;
+    ex.spans.length = 0;
+    output = null;
     out.push({
       code: 'expansion-limit',
       severity: 'error',

@@ -47,6 +47,7 @@ export type DiagnosticCode =
   | 'duplicate-label'
   | 'recursion'
   | 'expansion-limit'
+  | 'too-large'
   | 'input'
   | 'channel-mismatch'
   | 'shape-mismatch'

@@ -14,6 +14,18 @@ export function adaptiveWindows(size: number, out: number): { start: number; end
   return w;
 }
 
+/** The sum and the largest of the window sizes along one dimension, without making the windows (`out` may be millions). */
+function windowSizes(size: number, out: number): { sum: number; widest: number } {
+  let sum = 0;
+  let widest = 0;
+  for (let i = 0; i < out; i++) {
+    const n = Math.ceil(((i + 1) * size) / out) - Math.floor((i * size) / out);
+    sum += n;
+    if (n > widest) widest = n;
+  }
+  return { sum, widest };
+}
+
 export const adaptiveavgpool: LayerDef<AdaptiveAvgPoolAttrs> = {
   kind: 'adaptiveavgpool',
   family: 'pool',
@@ -28,15 +40,12 @@ export const adaptiveavgpool: LayerDef<AdaptiveAvgPoolAttrs> = {
   shape: (a, [x], ctx) => (needSpatial('adaptiveavgpool', x, ctx) ? [x[0], a.size[0], a.size[1]] : null),
   ops(a, [x]) {
     if (!x || x.length !== 3) return 0;
-    const rows = adaptiveWindows(x[1], a.size[0]).reduce((s, w) => s + w.end - w.start, 0);
-    const cols = adaptiveWindows(x[2], a.size[1]).reduce((s, w) => s + w.end - w.start, 0);
-    return x[0] * rows * cols;
+    return x[0] * windowSizes(x[1], a.size[0]).sum * windowSizes(x[2], a.size[1]).sum;
   },
   field(a, x) {
     if (!x || x.length !== 3) return null;
-    const widest = (size: number, out: number) => Math.max(...adaptiveWindows(size, out).map((w) => w.end - w.start));
     return {
-      size: [widest(x[1], a.size[0]), widest(x[2], a.size[1])],
+      size: [windowSizes(x[1], a.size[0]).widest, windowSizes(x[2], a.size[1]).widest],
       stride: [Math.max(1, Math.floor(x[1] / a.size[0])), Math.max(1, Math.floor(x[2] / a.size[1]))],
       padding: [0, 0],
     };

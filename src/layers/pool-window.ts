@@ -1,5 +1,5 @@
 /** What max and average pooling share: arguments, the padding rule, shapes, fields and formulas. */
-import { paddingOf, sameNeedsOddKernel } from './padding';
+import { padArg, paddingOf, sameNeedsOddKernel } from './padding';
 import { ONE, ZERO, pairText, type ArgSpec, type BoundArgs, type FormulaContext, type Pair, type ReceptiveField, type Shape, type ShapeContext } from './types';
 import { needSpatial, sizeFormulas, windowedShape } from './window';
 
@@ -13,7 +13,7 @@ export interface PoolWindow {
 export const POOL_ARGS: ArgSpec[] = [
   { name: 'k', aliases: ['kernel', 'kernel_size'], type: 'size', required: true, positional: true, doc: 'kernel size: `3`, `1x7` or `(e1, e2)`' },
   { name: 's', aliases: ['stride'], type: 'size', default: 'k', doc: 'stride; defaults to the kernel' },
-  { name: 'p', aliases: ['pad', 'padding'], type: 'size', default: '0', doc: 'implicit padding per side' },
+  padArg('implicit padding per side (at most half the kernel), or `same` for `(K-1)/2`'),
   { name: 'ceil', aliases: ['ceil_mode'], type: 'bool', default: 'false', doc: 'round the output size up (the last window must start inside the input or left padding)' },
 ];
 
