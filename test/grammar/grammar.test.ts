@@ -14,6 +14,7 @@
  *
  * Every listed scope must occur, in order, in the scope stack of each marked character.
  */
+import { allLayerNames } from '../../src/layers';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -27,10 +28,8 @@ const root = resolve(here, '../..');
 const grammarPath = join(root, 'syntaxes/cnn.tmLanguage.json');
 const casesDir = join(here, 'cases');
 
-const LAYERS = [
-  'conv', 'linear', 'fc', 'bn', 'relu', 'sigmoid', 'tanh', 'leakyrelu', 'softmax', 'maxpool',
-  'avgpool', 'gap', 'adaptiveavgpool', 'lrn', 'dropout', 'flatten', 'input',
-];
+/** Every layer keyword and alias the registry knows: the grammar must scope each one. */
+const LAYERS = allLayerNames();
 const KEYWORDS = ['network', 'block', 'repeat', 'residual', 'shortcut', 'add', 'concat', 'branch', 'aux', 'if', 'else'];
 
 interface Token {
