@@ -75,6 +75,8 @@ function coerce(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): Resolved |
       if (h === undefined || w === undefined) return bad(spec, v, e, out, what);
       return pairOf(h, w);
     }
+    case 'choice':
+      return bad(spec, v, e, out, `one of ${(spec.choices ?? []).join(', ')}`);
     case 'shape': {
       const items = typeof v === 'number' ? [v] : Array.isArray(v) ? v : undefined;
       if (!items || (items.length !== 1 && items.length !== 3) || items.some((x) => asPositiveInt(x, 1) === undefined)) {
@@ -83,6 +85,27 @@ function coerce(spec: ArgSpec, v: Value, e: Expr, out: Diagnostic[]): Resolved |
       return items;
     }
   }
+}
+
+/** A value checked against its argument's type, or undefined (reported). */
+function coerceValue(spec: ArgSpec, e: Expr, env: Env, out: Diagnostic[]): Resolved | undefined {
+  const v = evaluate(e, env, out);
+  return v === undefined ? undefined : coerce(spec, v, e, out);
+}
+
+/** One of a few words (`mode=bilinear`), written as a bare name. */
+function choiceOf(spec: ArgSpec, e: Expr, out: Diagnostic[]): Resolved | undefined {
+  const choices = spec.choices ?? [];
+  if (e.kind === 'name' && choices.includes(e.name)) return e.name;
+  const guess = e.kind === 'name' ? closest(e.name, choices) : undefined;
+  out.push({
+    code: 'argument-value',
+    severity: 'error',
+    range: e.range,
+    message: `'${spec.name}' is one of ${choices.join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`,
+    fixes: guess ? [{ title: `Change to '${guess}'`, edits: [{ range: e.range, newText: guess }] }] : undefined,
+  });
+  return undefined;
 }
 
 function argList(spec: LayerSpec): string {
@@ -171,12 +194,7 @@ export function resolveLayer(
       ok = false;
       continue;
     }
-    const v = evaluate(arg.value, env, out);
-    if (v === undefined) {
-      ok = false;
-      continue;
-    }
-    const r = coerce(target, v, arg.value, out);
+    const r = target.type === 'choice' ? choiceOf(target, arg.value, out) : coerceValue(target, arg.value, env, out);
     if (r === undefined) {
       ok = false;
       continue;

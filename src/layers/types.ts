@@ -48,7 +48,9 @@ export type ArgType =
   /** `0 <= p < 1` */
   | 'prob'
   /** `CxHxW` or `N` */
-  | 'shape';
+  | 'shape'
+  /** one of `choices`, written as a bare word: `mode=bilinear` */
+  | 'choice';
 
 export interface ArgSpec {
   name: string;
@@ -59,6 +61,8 @@ export interface ArgSpec {
   required?: boolean;
   /** May be written without its name, in this order. */
   positional?: boolean;
+  /** The words a `choice` argument takes. */
+  choices?: string[];
   doc: string;
 }
 
@@ -73,7 +77,7 @@ export interface LayerSpec {
 }
 
 /** An argument's value after its type check. */
-export type ArgValue = number | boolean | Pair | number[] | 'same';
+export type ArgValue = number | boolean | Pair | number[] | string;
 
 /** A layer statement's arguments as its builder reads them, each already checked against its type. */
 export interface BoundArgs {
