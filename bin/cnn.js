@@ -1,11 +1,6 @@
 #!/usr/bin/env node
-// The bundle is CommonJS so that the same build serves VS Code; it runs the CLI when it is the main module.
+// The bundle is CommonJS so that the same build serves VS Code; main() handles pipes, stdin and exit statuses.
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
-const { runCli } = require('../dist/cli.cjs');
-runCli(process.argv.slice(2), {
-  out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
-}).then((code) => {
-  process.exitCode = code;
-});
+const { main, runCli } = require('../dist/cli.cjs');
+main(process.argv.slice(2), runCli);
