@@ -5,6 +5,7 @@
  * PNG that declares 20000x20000 pixels, and answers a truncated file with "There are some read
  * requests waitng on finished stream".
  */
+import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { RgbaPixels } from './preprocess';
@@ -57,15 +58,41 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
+interface PngLayout extends ImageHeader {
+  /** The IDAT chunks' data, in order: one zlib stream together. */
+  idat: [number, number][];
+  /** Bytes the image data inflate to: each row (of each Adam7 pass) with its filter byte. */
+  rawBytes: number;
+}
+
+/** Adam7: x0, y0, dx, dy of each of the seven passes. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
+
+function pngRawBytes(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
+  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
+  if (!interlaced) return rows(width, height);
+  return ADAM7.reduce((a, [x0, y0, dx, dy]) => a + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0);
+}
+
 /** Walks every chunk: the signature, IHDR first, each chunk inside the file with a good CRC, IEND at the end. */
-function pngHeader(bytes: Uint8Array): ImageHeader {
+function pngLayout(bytes: Uint8Array): PngLayout {
   if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw new ImageError('not a PNG file (bad signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
   let width = -1;
   let height = -1;
   let bitsPerPixel = 0;
+  let interlaced = false;
   let idatBytes = 0;
+  const idat: [number, number][] = [];
   let ended = false;
   while (!ended) {
     if (at + 8 > bytes.length) throw new ImageError('truncated PNG file');
@@ -84,18 +111,40 @@ function pngHeader(bytes: Uint8Array): ImageHeader {
       const channels = PNG_CHANNELS[bytes[data + 9]];
       if (!channels || ![1, 2, 4, 8, 16].includes(depth)) throw new ImageError(`corrupt PNG file: bit depth ${depth} with colour type ${bytes[data + 9]}`);
       bitsPerPixel = depth * channels;
+      interlaced = bytes[data + 12] === 1;
     } else if (type === 'IDAT') {
       idatBytes += length;
+      idat.push([data, data + length]);
     } else if (type === 'IEND') {
       ended = true;
     }
     at = data + length + 4;
   }
   checkSize(width, height);
-  // Each row starts with a filter byte; interlaced images have a few more, which only loosens the bound.
-  const raw = height * (1 + Math.ceil((width * bitsPerPixel) / 8));
-  if (idatBytes * MAX_DEFLATE_RATIO < raw) throw new ImageError(`truncated PNG file: ${idatBytes} bytes of image data cannot hold ${width}x${height} pixels`);
-  return { format: 'png', width, height };
+  const rawBytes = pngRawBytes(width, height, bitsPerPixel, interlaced);
+  if (idatBytes * MAX_DEFLATE_RATIO < rawBytes) throw new ImageError(`truncated PNG file: ${idatBytes} bytes of image data cannot hold ${width}x${height} pixels`);
+  return { format: 'png', width, height, idat, rawBytes };
+}
+
+/**
+ * pngjs fills in whatever the image data lack, or garbage where they do not inflate, without a
+ * word: inflate them here first (no further than the image needs) and check that they make up
+ * every row.
+ */
+function checkPngData(bytes: Uint8Array, layout: PngLayout): void {
+  const stream = Buffer.concat(layout.idat.map(([a, b]) => bytes.subarray(a, b)));
+  let raw: Buffer;
+  try {
+    raw = inflateSync(stream, { maxOutputLength: layout.rawBytes + 1 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // pngjs refuses data beyond the last row too (libpng would only warn): say so rather than its "read requests waitng".
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new ImageError('corrupt PNG file: more image data than its rows need');
+    if (code === 'Z_BUF_ERROR' || /unexpected end/i.test((e as Error).message)) throw new ImageError('truncated PNG file: the image data stop early');
+    throw new ImageError('corrupt PNG file: the image data do not decompress');
+  }
+  if (raw.length < layout.rawBytes) throw new ImageError(`truncated PNG file: the image data hold ${raw.length} of the ${layout.rawBytes} bytes its rows need`);
+  if (raw.length > layout.rawBytes) throw new ImageError('corrupt PNG file: more image data than its rows need');
 }
 
 /** SOF0..SOF15, less DHT (C4), JPG (C8) and DAC (CC). */
@@ -150,7 +199,10 @@ function checkSize(width: number, height: number): void {
 /** The format and size from the headers alone, every structural check done; throws ImageError. */
 export function imageHeader(bytes: Uint8Array): ImageHeader {
   const format = sniffImage(bytes);
-  if (format === 'png') return pngHeader(bytes);
+  if (format === 'png') {
+    const { width, height } = pngLayout(bytes);
+    return { format, width, height };
+  }
   if (format === 'jpeg') return jpegHeader(bytes);
   throw new ImageError('not a PNG or JPEG image (nor an .npy array)');
 }
@@ -158,7 +210,8 @@ export function imageHeader(bytes: Uint8Array): ImageHeader {
 /** What a decoder says, in words a user can act on. */
 function decoderMessage(format: ImageFormat, e: unknown): string {
   const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-  if (format === 'png' && /read requests|unexpected end|finished stream/i.test(msg)) return 'truncated PNG file';
+  // The data were checked against the rows before: what pngjs still finds wrong is in their content.
+  if (format === 'png' && /read requests|finished stream|unrecognised content at end/i.test(msg)) return 'corrupt PNG file: the image data do not match its header';
   if (format === 'png' && /inflate|incorrect header check|invalid (block|distance|code|stored)/i.test(msg)) return 'corrupt PNG file: the image data do not decompress';
   if (format === 'jpeg' && /marker|eof|end of/i.test(msg)) return 'corrupt or truncated JPEG file';
   return `cannot decode the ${format === 'png' ? 'PNG' : 'JPEG'}: ${msg}`;
@@ -166,7 +219,14 @@ function decoderMessage(format: ImageFormat, e: unknown): string {
 
 /** Decodes a PNG or JPEG after checking its headers; throws ImageError, one line, for other or damaged files. */
 export function decodeImage(bytes: Uint8Array): RgbaPixels {
-  const header = imageHeader(bytes);
+  let header: ImageHeader;
+  if (sniffImage(bytes) === 'png') {
+    const layout = pngLayout(bytes);
+    checkPngData(bytes, layout);
+    header = layout;
+  } else {
+    header = imageHeader(bytes);
+  }
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let px: RgbaPixels;
   try {
