@@ -34,7 +34,9 @@ export interface MemoryNeeds {
   /** Per image: what grows with the batch (for the largest batch that fits). */
   perImage: number;
   largestWeight?: { name: string; shape: number[]; bytes: number };
-  largestActivation?: { path: string; shape: number[]; bytes: number; isInput: boolean };
+  largestActivation?: { path: string; kind: string; shape: number[]; bytes: number; isInput: boolean };
+  /** The network's input, per image. */
+  input?: { shape: number[]; bytes: number };
 }
 
 const numel = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
@@ -73,15 +75,16 @@ export function memoryNeeds(net: NetworkAnalysis, purpose: MemoryPurpose, batch 
     if (!l.shape) continue;
     const b = F32 * numel(l.shape);
     const node = net.graph.nodes[l.node];
-    if (!largestActivation || b > largestActivation.bytes) largestActivation = { path: node.path, shape: l.shape, bytes: b, isInput: node.attrs.kind === 'input' };
+    if (!largestActivation || b > largestActivation.bytes) largestActivation = { path: node.path, kind: node.attrs.kind, shape: l.shape, bytes: b, isInput: node.attrs.kind === 'input' };
   }
+  const input = net.input ? { shape: net.input, bytes: F32 * numel(net.input) } : undefined;
   const perImagePass = purpose === 'export' ? 0 : peakLiveActivationBytes(net);
   const io = purpose === 'export' ? 0 : F32 * (numel(net.input ?? []) + numel(net.output ?? []));
   const perImage = perImagePass + io;
   const activations = batch * perImagePass;
   const workspace = batch * io + (largestWeight?.bytes ?? 0);
   const total = weights + weightCopies + activations + workspace;
-  return { purpose, batch, weights, weightCopies, activations, workspace, total, perImage, largestWeight, largestActivation };
+  return { purpose, batch, weights, weightCopies, activations, workspace, total, perImage, largestWeight, largestActivation, input };
 }
 
 /** 1.5 GiB, 640 MiB: one decimal where it helps. */
@@ -117,16 +120,21 @@ export function largestBatchWithin(n: MemoryNeeds, limit: number): number {
 /** What dominates the needs, said so that the network's own size is blamed, not the input file. */
 function culprit(n: MemoryNeeds): string {
   const a = n.largestActivation;
+  const i = n.input;
   const w = n.largestWeight;
   if (a && n.activations >= n.weights + n.weightCopies) {
-    return a.isInput ? `the network's input ${shapeText(a.shape)} alone is ${sizeText(a.bytes)} per image` : `the largest activation, ${a.path} ${shapeText(a.shape)}, is ${sizeText(a.bytes)} per image`;
+    const input = i ? `the network's input ${shapeText(i.shape)} is ${sizeText(i.bytes)} per image` : '';
+    if (a.isInput || !i) return input || `the largest activation, ${a.path} (${a.kind}) ${shapeText(a.shape)}, is ${sizeText(a.bytes)} per image`;
+    return `${input}, the largest activation, ${a.path} (${a.kind}) ${shapeText(a.shape)}, ${sizeText(a.bytes)}`;
   }
   return w ? `the largest tensor, ${w.name} [${w.shape.join(', ')}], is ${sizeText(w.bytes)}` : '';
 }
 
 function breakdown(n: MemoryNeeds, copies = true): string {
-  const parts = [`weights ${sizeText(n.weights)}${copies ? (n.purpose === 'export' ? ' and 2 more copies while writing' : " and the engine's copy") : ''}`];
+  const parts = [`weights ${sizeText(n.weights)}${copies ? (n.purpose === 'export' ? ' three times (ours, the serialised tensors, the file)' : " twice (ours and the engine's copy)") : ''}`];
   if (n.activations) parts.push(`activations ${sizeText(n.activations)}`);
+  const arrays = n.workspace - (n.largestWeight?.bytes ?? 0);
+  if (copies && arrays > 0) parts.push(`input and output arrays ${sizeText(arrays)}`);
   const why = culprit(n);
   return `${parts.join(', ')}${why ? `; ${why}` : ''}`;
 }

@@ -54,10 +54,10 @@ export function memoryBudget(values: Record<string, unknown>): Budget {
   return { bytes, source: `${name} ${text}` };
 }
 
-/** Refuses, before allocating, what would not fit the budget; `extra` is what else the command holds (a decoded image). */
-export function checkBudget(needs: MemoryNeeds, budget: Budget, extra = 0): void {
+/** Refuses, before allocating, what would not fit the budget. */
+export function checkBudget(needs: MemoryNeeds, budget: Budget): void {
   try {
-    checkMemoryBudget(extra ? { ...needs, total: needs.total + extra, workspace: needs.workspace + extra } : needs, budget);
+    checkMemoryBudget(needs, budget);
   } catch (e) {
     if (e instanceof BudgetError) throw new CliError(e.message);
     throw e;
