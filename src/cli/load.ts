@@ -23,6 +23,23 @@ export function readErrorReason(e: unknown): string {
   return `cannot read (${code ?? (e as Error).message?.split('\n')[0] ?? String(e)})`;
 }
 
+const WRITE_REASONS: Record<string, string> = {
+  ENOENT: 'no such folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** One line saying why a file cannot be written, from its errno code. */
+export function writeErrorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return WRITE_REASONS[code] ?? (code || ((e as Error).message ?? String(e)).split('\n')[0]);
+}
+
 let stdinText: string | undefined;
 
 /** The text of a network file; `-` reads standard input (once: a second `-` gets the same text). */

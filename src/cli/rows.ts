@@ -15,7 +15,7 @@ export interface DepthRow {
   block?: string;
   /** Parts in the path: 1 for a network-level statement. */
   depth: number;
-  /** 1-based line of the layer, or of the block call. */
+  /** 1-based line of the layer; for a group, of the block call or the first call written inside it, else of its first layer. */
   line: number;
   /** How many layers the row sums (1 for a layer). */
   layers: number;
@@ -68,15 +68,21 @@ export function depthRows(net: NetworkAnalysis, maxDepth: number): DepthRow[] {
       continue;
     }
     row.kind = 'group';
-    // The group is one block call when a call site produced exactly its layers.
-    const call = first.calls.find((c) => {
-      const produced = callNodes.get(c)!;
-      return produced.length === ids.length && produced.every((id, i) => id === ids[i]);
+    // The calls that produced more than the group enclose it; the next one down was written inside the group's statement.
+    const inGroup = new Set(ids);
+    const produced = (c: CallSite) => callNodes.get(c)!;
+    let enclosing = -1;
+    first.calls.forEach((c, i) => {
+      if (produced(c).length > ids.length && ids.every((id) => produced(c).includes(id))) enclosing = i;
     });
-    if (call) {
-      row.kind = call.block;
-      row.block = call.block;
-      row.line = call.range.start.line + 1;
+    const inner = first.calls[enclosing + 1];
+    if (inner) {
+      row.line = inner.range.start.line + 1;
+      // The group is one block call when that call produced exactly its layers.
+      if (produced(inner).length === ids.length && produced(inner).every((id) => inGroup.has(id))) {
+        row.kind = inner.block;
+        row.block = inner.block;
+      }
     }
     out.push(row);
   }

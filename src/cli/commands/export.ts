@@ -1,9 +1,9 @@
 /** `cnn export`: the network as PyTorch code or an ONNX model, with our parameter names. */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { ExportError } from '../../export/common';
 import { bytesText, EXPORT_TARGETS, exportOnnxFile, exportPytorchFile, type ExportTarget } from '../../export/document';
 import { CliError, onlyFile, UsageError, type Command } from '../command';
-import { STDIN } from '../load';
+import { STDIN, writeErrorReason } from '../load';
 import { loadRunnableNetwork, loadWeights, modelOptions, planModel } from './model';
 
 /** The real path of a file that exists, else undefined. */
@@ -15,16 +15,13 @@ function realPath(path: string): string | undefined {
   }
 }
 
-const WRITE_REASONS: Record<string, string> = {
-  ENOENT: 'no such folder',
-  ENOTDIR: 'a part of the path is not a folder',
-  EISDIR: 'is a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-};
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Writes the exported file. Never over the network file itself, and over another existing
@@ -38,8 +35,11 @@ export function writeExport(path: string, data: string | Uint8Array, source: str
     writeFileSync(path, data, { flag: force ? 'w' : 'wx' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') throw new CliError(`-o ${path}: the file exists; add --force to overwrite it`);
-    throw new CliError(`-o ${path}: cannot write (${WRITE_REASONS[code] ?? (code || (e as Error).message.split('\n')[0])})`);
+    if (code === 'EEXIST') {
+      if (isDirectory(path)) throw new CliError(`-o ${path}: cannot write (is a folder)`);
+      throw new CliError(`-o ${path}: the file exists; add --force to overwrite it`);
+    }
+    throw new CliError(`-o ${path}: cannot write (${writeErrorReason(e)})`);
   }
 }
 

@@ -1,5 +1,5 @@
 /** `cnn run`: one forward pass on an image or an .npy array. */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { table } from '../../analysis/format';
 import { imageDecodeBytes, sizeText } from '../../engine/budget';
@@ -9,10 +9,18 @@ import { defaultNormalization } from '../../engine/input/preprocess';
 import { IMAGENET_CLASSES, parseLabels, topK, type TopEntry } from '../../engine/labels';
 import { inputShapeOf, outputShapeOf } from '../../engine/session';
 import { CliError, onlyFile, UsageError, type Command } from '../command';
-import { readErrorReason, STDIN } from '../load';
+import { readErrorReason, STDIN, writeErrorReason } from '../load';
 import { backendOptions, checkBackendLimits, chooseBackend, openSession, requestedBackend } from './backend';
 import { loadWeights, modelOptions, planModel, readBytes } from './model';
 import { intOption, numberList } from './options';
+
+function realPath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The file a labels file is looked for beside the network, as the webview does. */
 export const DEFAULT_LABELS = 'labels.txt';
@@ -35,12 +43,12 @@ function readLabels(file: string): string[] {
  * Class names: --labels, else a `labels.txt` beside the network file when it names exactly
  * this many classes, else ImageNet's for 1000 classes; none otherwise (indices are shown).
  */
-export function labelsFor(values: Record<string, unknown>, networkFile: string, classes: number): { labels?: string[]; source?: string } {
+export function labelsFor(values: Record<string, unknown>, networkFile: string, classes: number): { labels?: string[]; source?: string; file?: string } {
   const file = values.labels as string | undefined;
   if (file !== undefined) {
     const labels = readLabels(file);
     if (labels.length !== classes) throw new CliError(`labels ${file}: ${labels.length} names for an output of ${classes} classes`);
-    return { labels, source: file };
+    return { labels, source: file, file };
   }
   if (networkFile !== STDIN) {
     const beside = join(dirname(networkFile), DEFAULT_LABELS);
@@ -54,7 +62,7 @@ export function labelsFor(values: Record<string, unknown>, networkFile: string, 
       // A labels.txt for another network (or unreadable) is not this one's: fall through quietly.
       try {
         const labels = parseLabels(readFileSync(beside, 'utf8'));
-        if (labels.length === classes) return { labels, source: beside };
+        if (labels.length === classes) return { labels, source: beside, file: beside };
       } catch {
         // Same.
       }
@@ -115,7 +123,14 @@ export const runCommand: Command = {
 
     const outShape = net.output as number[];
     const classes = outShape.length === 1 ? outShape[0] : 0;
-    const { labels, source: labelsSource } = classes ? labelsFor(values, file, classes) : {};
+    const { labels, source: labelsSource, file: labelsFile } = classes ? labelsFor(values, file, classes) : {};
+
+    if (values.out !== undefined) {
+      // The output must not replace a file this run reads.
+      const out = realPath(values.out as string);
+      const clash = out && [file, inputFile, values.weights as string | undefined, labelsFile].find((f) => f !== undefined && realPath(f) === out);
+      if (clash) throw new CliError(`--out ${String(values.out)}: that is ${clash === file ? 'the network file' : clash === inputFile ? 'the input file' : clash === labelsFile ? 'the labels file' : 'the weights file'}; give another name`);
+    }
 
     const choice = await chooseBackend(values.backend);
     checkBackendLimits(choice, plan.needs);
@@ -147,7 +162,7 @@ export const runCommand: Command = {
         // With the batch of one leading, as PyTorch's model(x) returns it.
         writeFileSync(values.out as string, writeNpy([1, ...outputShapeOf(model)], output));
       } catch (e) {
-        throw new CliError(`--out ${String(values.out)}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new CliError(`--out ${String(values.out)}: cannot write (${writeErrorReason(e)})`);
       }
     }
     if (values.json) {
