@@ -89,7 +89,7 @@ export const checkCommand: Command = {
 
 export const paramsCommand: Command = {
   summary: 'every parameter and buffer name with its shape',
-  usage: 'cnn params FILE|- [--network NAME] [--json] [--shape CxHxW]',
+  usage: 'cnn params FILE|- [--network NAME] [--json] [--shape CxHxW] [--dtype TYPE]',
   options: { ...networkOptions, ...dtypeOption, ...jsonOption },
   run({ values, positionals }, io) {
     const file = onlyFile(positionals, 'params', paramsCommand.usage);

@@ -71,7 +71,7 @@ export function progressReporter(io: Io, forced: boolean, opts: ProgressOptions 
 
 export const benchCommand: Command = {
   summary: 'timing of forward passes',
-  usage: 'cnn bench FILE [--backend cpu|webgpu|reference] [--runs N] [--warmup N] [--batch B] [--json] [--progress] [--weights W.safetensors] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
+  usage: 'cnn bench FILE [--backend cpu|webgpu|reference] [--runs N] [--warmup N] [--batch B] [--json] [--progress] [--weights W.safetensors] [--seed N] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
   options: {
     ...modelOptions,
     ...backendOptions,
