@@ -78,6 +78,11 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.err(`cnn ${name}: ${(e as Error).message.split('\n')[0]}\nusage: ${command.usage}`);
       return 2;
     }
+    // An allocation the memory budget did not foresee: the machine's limit, said as such.
+    if (e instanceof RangeError && /allocation failed|Invalid (typed )?array (buffer )?length/i.test(e.message)) {
+      io.err(`cnn ${name}: out of memory (${e.message}); --memory-limit sets a lower budget, which is checked before allocating`);
+      return 1;
+    }
     // Anything else is our bug: still one line for the user; the stack only when asked for.
     io.err(`cnn ${name}: internal error: ${(e as Error).message ?? String(e)}${process.env.CNN_DEBUG ? `\n${(e as Error).stack}` : ' (set CNN_DEBUG=1 for details)'}`);
     return 1;

@@ -95,12 +95,12 @@ function runQuietChild(argv: string[], script: string): Promise<number> {
       tail = (tail + s).slice(-TAIL_BYTES);
     });
     child.stdio[3]!.on('data', (b: Buffer) => err(b.toString('utf8')));
-    // A terminal's Ctrl-C reaches the child too (same process group); the parent only waits for it.
-    const ignore = () => {};
+    // Signals go on to the child, and the parent waits for it to end: a terminal's Ctrl-C reaches both anyway.
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onInt = forward('SIGINT');
     const onTerm = forward('SIGTERM');
     const onHup = forward('SIGHUP');
-    process.on('SIGINT', ignore);
+    process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
     process.on('SIGHUP', onHup);
     child.on('error', (e) => {
@@ -108,7 +108,7 @@ function runQuietChild(argv: string[], script: string): Promise<number> {
       resolve(1);
     });
     child.on('close', (code, signal) => {
-      process.off('SIGINT', ignore);
+      process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', onHup);
       if (code === 0 || code === 1 || code === 2) return resolve(code);

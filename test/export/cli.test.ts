@@ -139,8 +139,9 @@ describe('cnn export errors: one line, exit 1 (2 for the command line)', () => {
     [['export', tiny, '--to', 'onnx', '-o', '-'], /binary; give a file name/, 2],
     [['export', tiny, '--to', 'onnx', '-o', join(dir, 'no', 'such', 'x.onnx')], /cannot write \(no such folder\)/],
     [['export', tiny, '--to', 'onnx', '--weights', join(dir, 'missing.safetensors')], /weights .*missing\.safetensors: no such file/],
-  ])('%j', async (argv, re, status) => {
-    expectOneLineError(await cli(...(argv as string[])), re as RegExp, (status as number | undefined) ?? 1);
+  ])('%j', async (...row) => {
+    const [argv, re, status] = row as [string[], RegExp, number?];
+    expectOneLineError(await cli(...argv), re, status ?? 1);
   });
 
   it('weights that do not fit name the tensor', async () => {
