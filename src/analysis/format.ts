@@ -137,5 +137,10 @@ export function humanReport(net: NetworkAnalysis, file: string): string {
   const { columns, rows, footer } = layerTable(net);
   const summary = summaryLines(net);
   const w = Math.max(...summary.map(([k]) => k.length));
-  return [`${net.graph.network}  (${file})`, table(columns, rows, footer), ...summary.map(([k, v]) => `${k.padEnd(w)}  ${v}`)].join('\n');
+  return [`${networkTitle(net)}  (${file})`, table(columns, rows, footer), ...summary.map(([k, v]) => `${k.padEnd(w)}  ${v}`)].join('\n');
+}
+
+/** The network's name for a heading; a network whose name is missing (a parse error says so) still gets a readable one. */
+export function networkTitle(net: NetworkAnalysis): string {
+  return net.graph.network || '(unnamed network)';
 }

@@ -1,6 +1,6 @@
 /** What `cnn analyze` prints: the torchinfo-style table, Markdown, CSV or the `--json` contract. */
 import type { FileAnalysis, NetworkAnalysis } from '../analysis';
-import { bytes, grouped, humanReport, layerTable, markdownTable, summaryLines, table, type Column } from '../analysis/format';
+import { bytes, grouped, humanReport, layerTable, markdownTable, networkTitle, summaryLines, table, type Column } from '../analysis/format';
 import { formatShape } from '../analysis/layer-math';
 import type { Diagnostic } from '../diagnostics';
 import { depthRows, type DepthRow } from './rows';
@@ -96,9 +96,9 @@ export function textReport(net: NetworkAnalysis, file: string, format: 'table' |
   const summary = summaryLines(net);
   if (format === 'table') {
     const w = Math.max(...summary.map(([k]) => k.length));
-    return [`${net.graph.network}  (${file})`, table(columns, rows, footer), ...summary.map(([k, v]) => `${k.padEnd(w)}  ${v}`)].join('\n');
+    return [`${networkTitle(net)}  (${file})`, table(columns, rows, footer), ...summary.map(([k, v]) => `${k.padEnd(w)}  ${v}`)].join('\n');
   }
-  return [`## ${net.graph.network}`, '', `\`${file}\``, '', markdownTable(columns, rows, footer), '', ...summary.map(([k, v]) => `- **${k}**: ${v}`)].join('\n');
+  return [`## ${networkTitle(net)}`, '', `\`${file}\``, '', markdownTable(columns, rows, footer), '', ...summary.map(([k, v]) => `- **${k}**: ${v}`)].join('\n');
 }
 
 /** RFC 4180: quoted where a comma, a quote or a line break needs it. */

@@ -249,6 +249,16 @@ describe('analyze --format and --depth', () => {
   });
 });
 
+describe('a network whose name is missing', () => {
+  it('still gets a readable title in the table and the Markdown', async () => {
+    const r = await cli(['analyze', '-'], { stdin: 'network {\n  input 3x8x8\n}\n' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^<stdin>:1:9: error: expected a name/m);
+    expect(r.out.split('\n')[0]).toBe('(unnamed network)  (<stdin>)');
+    expect((await cli(['analyze', '-', '--format', 'md'], { stdin: 'network {\n  input 3x8x8\n}\n' })).out.split('\n')[0]).toBe('## (unnamed network)');
+  });
+});
+
 describe('check --json', () => {
   it('lists every diagnostic of every file with its position, severity and code', async () => {
     const bad = join(tmp, 'bad.cnn');
