@@ -317,6 +317,38 @@ describe('stderr carries our lines only', () => {
   });
 });
 
+describe('the quiet child and signals', () => {
+  /** Starts a long benchmark through the bin, waits for its first line on stderr, then signals the parent. */
+  function interrupted(signal: NodeJS.Signals): Promise<{ status: number | null; err: string }> {
+    const tiny = join(tmp, 'long.cnn');
+    writeFileSync(tiny, 'network L {\n  input 3x16x16\n  conv 8 k=3 p=1\n}\n');
+    return new Promise((resolve) => {
+      const env = { ...process.env };
+      delete env.CNN_DEBUG;
+      const child = spawn(process.execPath, [BIN, 'bench', tiny, '--runs', '100000000'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      let err = '';
+      let sent = false;
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        err += s;
+        if (!sent && /^backend: /m.test(err)) sent = child.kill(signal);
+      });
+      child.on('close', (status) => resolve({ status, err }));
+    });
+  }
+
+  it('SIGTERM to cnn reaches the benchmark, which ends; the parent says how, exit 143', async () => {
+    const r = await interrupted('SIGTERM');
+    expect(r.status).toBe(143);
+    expect(r.err).toMatch(/^backend: .*\ncnn bench: the process was killed by SIGTERM\n$/);
+  }, 60_000);
+
+  it('SIGINT (Ctrl-C) ends it quietly with 130', async () => {
+    const r = await interrupted('SIGINT');
+    expect(r.status).toBe(130);
+    expect(r.err).toMatch(/^backend: [^\n]*\n$/);
+  }, 60_000);
+});
+
 describe('labels.txt beside the network', () => {
   const fm = ex('fashion-mnist');
   const image = join(fm, 'images/9-ankle-boot.png');
