@@ -191,6 +191,22 @@ describe('the memory budget, checked before anything is allocated', () => {
     expectRefused(await cli('bench', f, '--backend', 'cpu', '--batch', String(Number(fits) + 1), '--memory-limit', '256M'), 1, /a batch of \d+ fits$/);
   });
 
+  it('an image whose decoding would not fit, and an input file over the budget, are refused before reading them whole', async () => {
+    const { PNG } = await import('pngjs');
+    const img = new PNG({ width: 2000, height: 2000 });
+    const big = put('2000.png', PNG.sync.write(img));
+    expect(readFileSync(big).length).toBeLessThan(200_000);
+    const r = await measured('run', tiny, '--input', big, '--backend', 'cpu', '--memory-limit', '64M');
+    expectRefused(r, 1, /^cnn run: input .*2000\.png: decoding the 2000x2000 image needs about [\d.]+ MiB, which with the [\d.]+ KiB the network needs is more than the memory budget of 64 MiB \(--memory-limit 64M\); resize the image first$/);
+    expectCheap(r);
+    const npy = join(dir, 'huge.npy');
+    writeFileSync(npy, '');
+    truncateSync(npy, 3 * 2 ** 30);
+    const n = await measured('run', tiny, '--input', npy, '--backend', 'cpu', '--memory-limit', '1G');
+    expectRefused(n, 1, /^cnn run: input .*huge\.npy: the file is 3 GiB; with the [\d.]+ KiB the network needs, more than the memory budget of 1 GiB/);
+    expectCheap(n);
+  });
+
   it('--memory-limit and CNN_MEMORY_LIMIT take sizes; anything else is a usage error', async () => {
     expectRefused(await cli('bench', tiny, '--memory-limit', 'lots'), 2, /^cnn bench: --memory-limit lots: give a size such as 8G, 512M, 1\.5GiB, 2000000000 or 60%$/);
     process.env.CNN_MEMORY_LIMIT = '1K';

@@ -11,7 +11,7 @@ import { inputShapeOf, outputShapeOf } from '../../engine/session';
 import { CliError, onlyFile, UsageError, type Command } from '../command';
 import { readErrorReason, STDIN, writeErrorReason } from '../load';
 import { backendOptions, checkBackendLimits, chooseBackend, openSession, requestedBackend } from './backend';
-import { loadWeights, modelOptions, planModel, readBytes } from './model';
+import { fileSize, loadWeights, modelOptions, planModel, readBytes } from './model';
 import { intOption, numberList } from './options';
 
 function realPath(path: string): string | undefined {
@@ -103,6 +103,11 @@ export const runCommand: Command = {
     const mean = numberList(values, 'mean', channels) ?? defaults.mean;
     const std = numberList(values, 'std', channels) ?? defaults.std;
     if (std.some((s) => s === 0)) throw new UsageError('--std must not be 0');
+    // The input is read whole: its size counts against the budget before the read.
+    const inputSize = fileSize(inputFile);
+    if (inputSize !== undefined && plan.needs.total + inputSize > plan.budget.bytes) {
+      throw new CliError(`input ${inputFile}: the file is ${sizeText(inputSize)}; with the ${sizeText(plan.needs.total)} the network needs, more than the memory budget of ${sizeText(plan.budget.bytes)} (${plan.budget.source})`);
+    }
     const inputBytes = readBytes(inputFile, 'input');
     const inputError = (e: unknown) => (e instanceof CliError ? e : new CliError(`input ${inputFile}: ${(e as Error).message}`));
     let kind: ReturnType<typeof inspectInput>;
