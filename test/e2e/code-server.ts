@@ -75,6 +75,10 @@ export interface CodeServerOptions {
    * --disable-workspace-trust.
    */
   restricted?: boolean;
+  /** Install the packaged extension from its .vsix (the default), as `code-server --install-extension` does. */
+  install?: boolean;
+  /** User keybindings (keybindings.json). */
+  keybindings?: { key: string; command: string }[];
 }
 
 export interface CodeServer {
@@ -83,6 +87,12 @@ export interface CodeServer {
   ws: string;
   log(): string;
   stop(): Promise<void>;
+}
+
+/** Packages the extension as `npm run package` does, into `file`. */
+export function packageVsix(file: string): string {
+  execFileSync(process.execPath, ['scripts/package.mjs', '--out', file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CNN_PACKAGE_QUIET: '1' } });
+  return file;
 }
 
 /** Packages the extension, installs it in a fresh code-server the way a user would, and starts that. */
@@ -123,15 +133,17 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       ...opts.settings,
     }),
   );
+  if (opts.keybindings) writeFileSync(join(dirs.data, 'User/keybindings.json'), JSON.stringify(opts.keybindings));
   writeFileSync(join(dirs.config, 'config.yaml'), 'auth: none\ncert: false\n');
 
   const env = { ...process.env, XDG_CONFIG_HOME: dirs['xdg-config'], XDG_DATA_HOME: dirs['xdg-data'], XDG_CACHE_HOME: dirs['xdg-cache'] };
   const common = ['--user-data-dir', dirs.data, '--extensions-dir', dirs.extensions, '--config', join(dirs.config, 'config.yaml')];
 
-  const vsix = join(tmp, 'cnn-designer.vsix');
-  execFileSync(process.execPath, ['scripts/package.mjs', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CNN_PACKAGE_QUIET: '1' } });
-  const installed = execFileSync(process.execPath, [ENTRY, ...common, '--install-extension', vsix], { env, encoding: 'utf8' });
-  expect(installed).toMatch(/successfully installed/);
+  if (opts.install !== false) {
+    const vsix = packageVsix(join(tmp, 'cnn-designer.vsix'));
+    const installed = execFileSync(process.execPath, [ENTRY, ...common, '--install-extension', vsix], { env, encoding: 'utf8' });
+    expect(installed).toMatch(/successfully installed/);
+  }
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
