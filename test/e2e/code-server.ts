@@ -193,6 +193,21 @@ export async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: join(SHOTS, `${name}.png`) }).catch(() => undefined);
 }
 
+/**
+ * A screenshot of the smallest box around `parts` (the editor's text and its hover, say), at most
+ * `max` pixels from its top-left corner: test-results/e2e/editor-*.png are the editor pictures
+ * of README.md (copied to docs/screenshots).
+ */
+export async function shotOf(p: Page, name: string, parts: Locator[], max: { width: number; height: number }): Promise<void> {
+  const boxes = (await Promise.all(parts.map((l) => l.boundingBox().catch(() => null)))).filter((b) => b != null);
+  if (!boxes.length) return;
+  const x = Math.min(...boxes.map((b) => b.x));
+  const y = Math.min(...boxes.map((b) => b.y));
+  const width = Math.min(max.width, Math.max(...boxes.map((b) => b.x + b.width)) - x);
+  const height = Math.min(max.height, Math.max(...boxes.map((b) => b.y + b.height)) - y);
+  await p.screenshot({ path: join(SHOTS, `${name}.png`), clip: { x, y, width, height } }).catch(() => undefined);
+}
+
 /** Opens the workbench on the workspace in a fresh page of `b`, with the Explorer showing. */
 export async function openWorkbench(server: CodeServer, b: Browser): Promise<{ ctx: BrowserContext; page: Page }> {
   const ctx = await b.newContext({ viewport: { width: 1500, height: 950 } });

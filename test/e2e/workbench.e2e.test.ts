@@ -24,6 +24,7 @@ import {
   quickInput,
   runCommand,
   shot,
+  shotOf,
   sleep,
   startCodeServer,
   VERSION,
@@ -72,12 +73,16 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     const text = await waitText(page, (t) => t.includes('→ 64×56×56'), "AlexNet conv1's hint → 64×56×56", 60_000);
     expect(text).toMatch(/conv .*→ 64×56×56/);
     await shot(page, 'hints');
+    await shotOf(page, 'editor-hints', [page.locator('.editor-group-container.active .editor-instance .overflow-guard')], { width: 900, height: 560 });
   }, 120_000);
 
   it('hovers a layer with the formula and its numbers', async () => {
     await goTo(page, 5, 13); // conv1
     await hoverText(page, /⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
     await shot(page, 'hover');
+    const box = await page.locator('.monaco-hover:not(.hidden)').first().boundingBox();
+    const top = (await page.locator('.editor-group-container.active .editor-instance .overflow-guard').boundingBox())?.y ?? 0;
+    await shotOf(page, 'editor-hover', [page.locator('.editor-group-container.active .editor-instance .overflow-guard')], { width: 900, height: (box ? box.y + box.height - top : 400) + 24 });
     await page.keyboard.press('Escape');
   }, 120_000);
 
@@ -91,6 +96,7 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     const fix = page.locator('.action-widget .monaco-list-row', { hasText: /flatten/i }).first();
     await fix.waitFor({ timeout: 15_000 });
     await shot(page, 'quick-fix');
+    await shotOf(page, 'editor-quick-fix', [page.locator('.editor-group-container.active .editor-instance .overflow-guard')], { width: 560, height: 190 });
     // The action widget blocks the mouse until it moves: choose with the keyboard.
     for (let i = 0; i < 5 && !/\bfocused\b/.test((await fix.getAttribute('class')) ?? ''); i++) await page.keyboard.press('ArrowDown');
     expect(await fix.getAttribute('class')).toMatch(/\bfocused\b/);
