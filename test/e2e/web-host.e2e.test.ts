@@ -10,7 +10,7 @@
  *   URI is https and the host fetches its files across origins, as from vscode.dev's CDN.
  *
  * Both check activation (a failure shows in the page's console), that the server is the browser
- * worker, the hints, a hover, a diagnostic and the network panel.
+ * worker, the hints, a hover, an example's warning, a broken file's error and the network panel.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +34,6 @@ import {
   openWorkbench,
   packageVsix,
   panel,
-  quickInput,
   shot,
   runCommand,
   sleep,
@@ -100,6 +99,15 @@ function webHostTests(s: Session, name: string): void {
     await hoverText(s.page, /⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
     await shot(s.page, `${name}-hover`);
     await s.page.keyboard.press('Escape');
+  }, 120_000);
+
+  it("shows the example's warning on its line, in the hover", async () => {
+    const page = s.page;
+    await page.locator('.editor-group-container.active .squiggly-warning').first().waitFor({ timeout: 30_000 });
+    await goTo(page, 7, 10); // pool1: maxpool k=3 s=2 after conv1's 56×56
+    await hoverText(page, /stride 2 does not divide 56 \+ 2·0 − 3 = 53/);
+    await shot(page, `${name}-warning`);
+    await page.keyboard.press('Escape');
   }, 120_000);
 
   it('flags the error of a broken file on its line', async () => {
@@ -188,8 +196,13 @@ describeE2E(`the web extension installed from an https location, as vscode.dev r
   }, 30_000);
 
   it('Install Extension from Location… installs it from the https location', async () => {
-    await s.page.keyboard.press('Control+Alt+Shift+L');
-    const input = await quickInput(s.page);
+    // The workbench reads keybindings.json after it shows: press again until the command answers.
+    const input = s.page.locator('.quick-input-widget .quick-input-box input');
+    for (let i = 0; i < 6 && !(await input.isVisible()); i++) {
+      await s.page.locator('.explorer-folders-view').first().click();
+      await s.page.keyboard.press('Control+Alt+Shift+L');
+      await input.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    }
     await input.fill(location);
     await s.page.keyboard.press('Enter');
     await expect.poll(() => requests.includes('package.json'), { timeout: 30_000 }).toBe(true);
