@@ -3,9 +3,10 @@
  * buffers, then each child module in the order it was first registered. Every layer but the
  * input and the merges is a module at its path (the PyTorch export registers them in execution
  * order, each prefix a container made when first needed); a tensor belongs to the module its
- * name without the last segment names. Where every tensor belongs to its own layer, this is
- * execution order: only a bare parameter of an enclosing module (`scale`) moves ahead of that
- * module's children. See docs/naming.md.
+ * name without the last segment names. Where every tensor belongs to its own layer this is
+ * execution order, since a scope's statements are consecutive (labels are unique in a sequence):
+ * only a bare parameter of an enclosing module (`scale`) moves ahead of that module's children.
+ * See docs/naming.md.
  */
 import type { Graph } from '../graph/types';
 import { layerDef } from '../layers';
