@@ -3,10 +3,11 @@
  * then its children in first-registration order; docs/naming.md): `cnn params` equals the
  * exported module's state_dict keys where a `scale` sits in a labelled block, in nested scopes
  * and at the root; and torchvision's own ConvNeXt stem and CNBlock, their keys mapped to ours,
- * list in the same order and give the same numbers.
+ * list in the same order and give the same numbers; so does torchvision's whole ShuffleNetV2
+ * against examples/shufflenet_v2_x1_0.cnn, its tensors mapped by position.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { writeNpy } from '../../src/engine/input/npy';
 import { saveSafetensorsWeights } from '../../src/engine/weights/load';
 import { exportPytorch, pythonClassName } from '../../src/export/pytorch';
 import { randomTensor, randomWeights, rng } from '../engine/helpers';
-import { isCI, torchPython } from './helpers';
+import { isCI, ROOT, torchPython } from './helpers';
 
 const CNBLOCK = `block CNBlock(c) {
   residual {
@@ -120,6 +121,22 @@ describe('tensor order', () => {
     const res = JSON.parse(r.stdout) as { torchvision: string[]; ours: string[]; maxDiff: number };
     expect(res.torchvision).toEqual(net.tensors.map((t) => t.name));
     expect(res.ours).toEqual(res.torchvision);
+    expect(res.maxDiff).toBeLessThan(1e-5);
+  });
+
+  it.skipIf(!python)("examples/shufflenet_v2_x1_0.cnn: torchvision's ShuffleNetV2 tensors in our order, and its outputs", () => {
+    const a = analyzeText(readFileSync(join(ROOT, 'examples/shufflenet_v2_x1_0.cnn'), 'utf8'));
+    const net = a.networks[0];
+    const file = join(mkdtempSync(join(tmpdir(), 'cnn-tv-')), 'shufflenet.py');
+    writeFileSync(file, exportPytorch(net));
+    const job = { module: file, class: pythonClassName(net.graph.network), model: 'shufflenet_v2_x1_0' };
+    const r = spawnSync(python!, [join(__dirname, 'torchvision_parts.py')], { input: JSON.stringify(job), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { shapesEqual: boolean; sameNames: number; tensors: number; maxDiff: number };
+    expect(res.tensors).toBe(net.tensors.length);
+    expect(res.shapesEqual).toBe(true);
+    // The stage's first units and everything outside the stride-1 units carry torchvision's names.
+    expect(res.sameNames).toBe(87);
     expect(res.maxDiff).toBeLessThan(1e-5);
   });
 
