@@ -6,8 +6,10 @@
 import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
+import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2d } from './conv';
 import { flatten, linear } from './dense';
+import { groupNorm, layerNorm } from './group-norm';
 import { add, concat } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
@@ -65,6 +67,11 @@ export const CPU_KERNELS = {
   flatten: (_a, [x]) => flatten(x),
   add: (_a, inputs) => add(inputs),
   concat: (_a, inputs) => concat(inputs),
+  layernorm: (a, [x], w) => layerNorm(x, { weight: need(w, 'weight', a), bias: need(w, 'bias', a), eps: a.eps }),
+  groupnorm: (a, [x], w) => groupNorm(x, a.groups, { weight: need(w, 'weight', a), bias: need(w, 'bias', a), eps: a.eps }),
+  scale: (a, [x], w) => channelScale(x, need(w, 'weight', a)),
+  shuffle: (a, [x]) => channelShuffle(x, a.groups),
+  slice: (a, [x]) => channelSlice(x, a.start, a.end ?? x.shape[1]),
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */

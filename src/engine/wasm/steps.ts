@@ -271,6 +271,43 @@ export const WASM_KERNELS: WasmTable = {
       return () => copies.forEach((c) => c());
     },
   },
+  scale: {
+    prepare: (_a, load) => ({ tensors: { scale: needWeight(load.weights.get(load.head.id), 'weight', load.head) }, scratch: 0 }),
+    build(_a, b) {
+      const x = b.head.inputs[0];
+      const { tensorAt: t, epilogue: e } = b;
+      // A batch norm's kernel with no shift (address 0).
+      return () => b.k.scale_shift(b.dense(x), b.out.at, b.batch, b.shapes[x][0], b.hw(x), b.out.bstride, t.scale, 0, e.act, e.slope);
+    },
+  },
+  shuffle: {
+    build(a, b) {
+      const x = b.head.inputs[0];
+      const c = b.shapes[x][0];
+      const hw = b.hw(x);
+      const per = c / a.groups;
+      const [src, n, dst, stride] = [b.dense(x) / 4, b.per(x), b.out.at / 4, b.out.bstride];
+      return () => {
+        for (let i = 0; i < b.batch; i++) {
+          for (let o = 0; o < c; o++) {
+            const from = src + i * n + ((o % a.groups) * per + Math.floor(o / a.groups)) * hw;
+            b.f32.copyWithin(dst + i * stride + o * hw, from, from + hw);
+          }
+        }
+      };
+    },
+  },
+  slice: {
+    build(a, b) {
+      const x = b.head.inputs[0];
+      const hw = b.hw(x);
+      const [src, n, dst, stride] = [b.dense(x) / 4 + a.start * hw, b.per(x), b.out.at / 4, b.out.bstride];
+      const len = b.per(b.head.id);
+      return () => {
+        for (let i = 0; i < b.batch; i++) b.f32.copyWithin(dst + i * stride, src + i * n, src + i * n + len);
+      };
+    },
+  },
 };
 
 function entryOf(attrs: LayerAttrs): WasmEntry<LayerAttrs> | undefined {

@@ -25,6 +25,7 @@ import {
   type SpatialDims,
 } from './layer-kernels';
 import { linearKernel, type LinearChunk } from './linear-kernels';
+import { groupNormKernel, layerNormKernel, type NormBuffers, shuffleKernel, sliceKernel } from './norm-kernels';
 import { f32, NO_ACT, type EpilogueAct, type Kernel, type OutPlace } from './wgsl';
 
 /** Each activation's epilogue: the body of `fn act(v: f32) -> f32`. */
@@ -203,7 +204,34 @@ export const GPU_KERNELS = {
       }
       return ks;
     }),
+  layernorm: (a, load) => affineNorm(load, (b, t) => layerNormKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), a.eps, b.place, t)),
+  groupnorm: (a, load) => affineNorm(load, (b, t) => groupNormKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), a.groups, a.eps, b.place, t)),
+  scale(_a, load) {
+    // A batch norm's kernel with no shift: y = x·s[c].
+    const scale = needWeight(load.weights.get(load.head.id), 'weight', load.head);
+    const shift = new Float32Array(scale.length);
+    return {
+      tensors: { scale, shift },
+      kernels: (b) => [
+        scaleShiftKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), b.act, b.place, b.dense(b.x), b.upload(scale, `${b.label}.scale`), b.upload(shift, `${b.label}.shift`), b.output),
+      ],
+    };
+  },
+  shuffle: (a) =>
+    plain((b) => [shuffleKernel(b.label, { batch: b.batch, channels: b.inShape[0], h: b.hw(b.x), w: 1 }, a.groups, b.place, b.dense(b.x), b.output)]),
+  slice: (a) => plain((b) => [sliceKernel(b.label, b.batch, b.inShape[0], a.start, b.outShape[0], b.hw(b.x), b.place, b.dense(b.x), b.output)]),
 } satisfies KindTable<GpuEntry>;
+
+/** A layer or group norm: its weight and bias uploaded as stored. */
+function affineNorm(load: GpuLoad, kernel: (b: GpuBuild, t: NormBuffers) => Kernel): GpuStep {
+  const w = load.weights.get(load.head.id);
+  const weight = needWeight(w, 'weight', load.head);
+  const bias = needWeight(w, 'bias', load.head);
+  return {
+    tensors: { weight, bias },
+    kernels: (b) => [kernel(b, { input: b.dense(b.x), weight: b.upload(weight, `${b.label}.weight`), bias: b.upload(bias, `${b.label}.bias`), output: b.output })],
+  };
+}
 
 /** The entry of the step's head. */
 export function gpuStep(load: GpuLoad): GpuStep {
