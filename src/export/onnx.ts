@@ -180,6 +180,16 @@ const ONNX_OPS = {
   dropout: (_a, e) => e.emit('Identity', [e.x], e.y),
   flatten: (_a, e) => e.emit('Flatten', [e.x], e.y, { axis: int(1) }),
   add: (_a, e) => e.emit(e.inputs.length === 2 ? 'Add' : 'Sum', e.inputs, e.y),
+  // Mul broadcasts as numpy does: a [N, C, 1, 1] gate against [N, C, H, W].
+  mul(_a, e) {
+    let acc = e.inputs[0];
+    for (let i = 1; i < e.inputs.length; i++) {
+      const out = i === e.inputs.length - 1 ? e.y : e.fresh(`${e.node.path}/product${i}`);
+      e.emit('Mul', [acc, e.inputs[i]], out, undefined, i === e.inputs.length - 1 ? '' : `/product${i}`);
+      acc = out;
+    }
+    if (e.inputs.length === 1) e.emit('Identity', [e.x], e.y);
+  },
   concat: (_a, e) => e.emit('Concat', e.inputs, e.y, { axis: int(1) }),
   layernorm(a, e) {
     const norm = (x: string, y: string) => e.emit('LayerNormalization', [x, e.param('weight'), e.param('bias')], y, { axis: int(-1), epsilon: float(a.eps) }, e.inShape.length === 3 ? '/norm' : '');

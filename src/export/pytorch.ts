@@ -96,6 +96,7 @@ const mod = (module: string, needs?: PreludeClass) => (needs ? { module, needs }
 const PYTORCH_MODULES = {
   input: () => ({ forward: () => null }),
   add: () => ({ forward: (args: string[]) => args.join(' + ') }),
+  mul: () => ({ forward: (args: string[]) => args.join(' * ') }),
   concat: () => ({ forward: (args: string[]) => `torch.cat([${args.join(', ')}], 1)` }),
   conv(a, inShape) {
     const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];

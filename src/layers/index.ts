@@ -19,6 +19,7 @@ import { leakyrelu } from './leakyrelu';
 import { linear } from './linear';
 import { lrn } from './lrn';
 import { maxpool } from './maxpool';
+import { mul } from './mul';
 import { relu } from './relu';
 import { scale } from './scale';
 import { shuffle } from './shuffle';
@@ -47,6 +48,7 @@ export const LAYER_DEFS = {
   flatten,
   add,
   concat,
+  mul,
   layernorm,
   groupnorm,
   scale,

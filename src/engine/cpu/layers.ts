@@ -10,7 +10,7 @@ import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2d } from './conv';
 import { flatten, linear } from './dense';
 import { groupNorm, layerNorm } from './group-norm';
-import { add, concat } from './merge';
+import { add, concat, mul } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from './pool';
@@ -66,6 +66,7 @@ export const CPU_KERNELS = {
   lrn: (a, [x]) => localResponseNorm(x, a),
   flatten: (_a, [x]) => flatten(x),
   add: (_a, inputs) => add(inputs),
+  mul: (_a, inputs) => mul(inputs),
   concat: (_a, inputs) => concat(inputs),
   layernorm: (a, [x], w) => layerNorm(x, { weight: need(w, 'weight', a), bias: need(w, 'bias', a), eps: a.eps }),
   groupnorm: (a, [x], w) => groupNorm(x, a.groups, { weight: need(w, 'weight', a), bias: need(w, 'bias', a), eps: a.eps }),

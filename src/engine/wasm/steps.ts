@@ -251,6 +251,24 @@ export const WASM_KERNELS: WasmTable = {
       return () => b.k.add_n(list, inputs.length, b.out.at, b.batch, b.per(b.head.id), b.out.bstride, b.epilogue.act, b.epilogue.slope);
     },
   },
+  // Squeeze-and-excitation: x·gate with a [C, 1, 1] gate per image is kernels.c's per-channel scale, image by image.
+  mul: {
+    build(a, b) {
+      const inputs = b.head.inputs;
+      const n = b.per(b.head.id);
+      const gates = inputs.filter((id) => b.per(id) !== n);
+      if (inputs.length !== 2 || gates.length !== 1) return () => b.store(b.step.tail, runLayerCpu(a, inputs.map(b.view)).data);
+      const gate = gates[0];
+      const x = inputs[0] === gate ? inputs[1] : inputs[0];
+      const channels = b.shapes[x][0];
+      const hw = b.hw(x);
+      const [xa, ga] = [b.dense(x), b.dense(gate)];
+      const { at, bstride } = b.out;
+      return () => {
+        for (let i = 0; i < b.batch; i++) b.k.scale_shift(xa + 4 * i * n, at + 4 * i * bstride, 1, channels, hw, bstride, ga + 4 * i * channels, 0, 0, 0);
+      };
+    },
+  },
   concat: {
     build(_a, b) {
       const here = b.placeOf(b.step.head);

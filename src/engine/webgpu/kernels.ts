@@ -25,6 +25,7 @@ import {
   type SpatialDims,
 } from './layer-kernels';
 import { linearKernel, type LinearChunk } from './linear-kernels';
+import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
 import { groupNormKernel, layerNormKernel, type NormBuffers, shuffleKernel, sliceKernel } from './norm-kernels';
 import { f32, NO_ACT, type EpilogueAct, type Kernel, type OutPlace } from './wgsl';
 
@@ -184,6 +185,18 @@ export const GPU_KERNELS = {
         const part = inputs.slice(i, i + ADD_INPUTS_PER_DISPATCH).map((id) => b.dense(id));
         const last = i + ADD_INPUTS_PER_DISPATCH >= inputs.length;
         ks.push(addKernel(b.label, count, i > 0, last ? b.act : NO_ACT, b.place, part, b.output));
+      }
+      return ks;
+    }),
+  mul: (_a, load) =>
+    plain((b) => {
+      const inputs = load.head.inputs;
+      const count = b.batch * numel(b.outShape);
+      const hw = b.hw(load.step.head);
+      const ks: Kernel[] = [];
+      for (let i = 0; i < inputs.length; i += MUL_INPUTS_PER_DISPATCH) {
+        const part = inputs.slice(i, i + MUL_INPUTS_PER_DISPATCH).map((id) => ({ buffer: b.dense(id), gate: numel(load.shapes[id]) !== numel(b.outShape) }));
+        ks.push(mulKernel(b.label, count, hw, i > 0, b.place, part, b.output));
       }
       return ks;
     }),
