@@ -19,22 +19,8 @@ export type Expr =
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
-/** Binding strength of each binary operator (higher binds tighter), for both parsers. */
-export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
-  '||': 1,
-  '&&': 2,
-  '==': 3,
-  '!=': 3,
-  '<': 3,
-  '<=': 3,
-  '>': 3,
-  '>=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-};
+/** Precedence lives with the other tables both parsers share. */
+export { PRECEDENCE } from './tables';
 
 export interface Arg {
   /** Absent for a positional argument. */

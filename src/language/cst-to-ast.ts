@@ -1,8 +1,9 @@
 import type { CstNode, IToken } from 'chevrotain';
+import type { Diagnostic } from '../diagnostics';
 import type * as A from './ast';
-import { PRECEDENCE } from './ast';
 import { parser } from './parser';
-import type { LineIndex, Range } from './range';
+import type { LineIndex, Position, Range } from './range';
+import { EXPR_DEPTH_MESSAGE, MAX_EXPR_DEPTH, PRECEDENCE } from './tables';
 
 type Ctx = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -31,6 +32,12 @@ function isNode(x: CstNode | IToken | undefined): x is CstNode {
  */
 class AstBuilder extends BaseVisitor {
   lines!: LineIndex;
+  /** Expressions past MAX_EXPR_DEPTH, reported here (the lexer reports the other limits). */
+  diagnostics: Diagnostic[] = [];
+  /** Depth of the expression last built, as tables.ts counts it. */
+  private exprDepth = 0;
+  /** Parentheses around the expression being built: its depth is checked outside them. */
+  private groups = 0;
 
   constructor() {
     super();
@@ -39,16 +46,42 @@ class AstBuilder extends BaseVisitor {
 
   // ----- positions -----
 
+  /** The last positions made, a ring of four. */
+  private readonly recent: (Position | undefined)[] = [undefined, undefined, undefined, undefined];
+  private next = 0;
+
+  /**
+   * The position at an offset. A node starts where its first part does and ends where its
+   * last part does: those asked for in a row share one object, as the fast parser's do, which
+   * spares the garbage collector much of a long file's tree.
+   */
+  private pos(offset: number): Position {
+    const r = this.recent;
+    for (let i = 0; i < 4; i++) {
+      const p = r[i];
+      if (p !== undefined && p.offset === offset) return p;
+    }
+    const p = this.lines.positionAt(offset);
+    r[this.next] = p;
+    this.next = (this.next + 1) & 3;
+    return p;
+  }
+
+  /** Positions of another text are not to be shared. */
+  forget(): void {
+    this.recent.fill(undefined);
+  }
+
   private tokenRange(tok: IToken | undefined, fallback: Range): Range {
     if (!tok || Number.isNaN(tok.startOffset) || tok.isInsertedInRecovery) return fallback;
-    return this.lines.range(tok.startOffset, (tok.endOffset ?? tok.startOffset) + 1);
+    return { start: this.pos(tok.startOffset), end: this.pos((tok.endOffset ?? tok.startOffset) + 1) };
   }
 
   private nodeRange(node: CstNode | undefined, fallback: Range): Range {
     const loc = node?.location;
     if (!loc || Number.isNaN(loc.startOffset)) return fallback;
     const end = loc.endOffset === undefined || Number.isNaN(loc.endOffset) ? loc.startOffset : loc.endOffset + 1;
-    return this.lines.range(loc.startOffset, Math.max(end, loc.startOffset));
+    return { start: this.pos(loc.startOffset), end: this.pos(Math.max(end, loc.startOffset)) };
   }
 
   private name(tok: IToken | undefined, fallback: Range): A.Name {
@@ -137,7 +170,8 @@ class AstBuilder extends BaseVisitor {
     const stmt = inner ? (this.visit(inner, inner) as A.Statement | undefined) : this.callFrom(ctx, node);
     if (!stmt) return undefined;
     stmt.label = label?.text ? label : undefined;
-    stmt.range = this.nodeRange(node, stmt.range);
+    // A call's parts are this node's own, and so is its range already.
+    if (inner) stmt.range = this.nodeRange(node, stmt.range);
     return stmt;
   }
 
@@ -231,7 +265,7 @@ class AstBuilder extends BaseVisitor {
   groupStatement(ctx: Ctx, node?: CstNode): A.GroupStatement {
     const bodyNode = this.nodes(ctx, 'body')[0];
     const body = this.bodyOf(bodyNode, this.nodeRange(node, this.lines.range(0, 0)));
-    const brace = { start: body.range.start, end: this.lines.positionAt(body.range.start.offset + 1) };
+    const brace = { start: body.range.start, end: this.pos(body.range.start.offset + 1) };
     return { kind: 'group', keyword: { text: '{', range: brace }, body, range: this.nodeRange(node, body.range) };
   }
 
@@ -241,12 +275,13 @@ class AstBuilder extends BaseVisitor {
     if (!tok || tok.isInsertedInRecovery) return undefined;
     const keyword = this.name(tok, this.lines.range(0, 0));
     const listNode = this.nodes(ctx, 'argList')[0];
-    const listArgs = listNode ? this.nodes(listNode.children as Ctx, 'arg').map((a) => this.visit(a, a) as A.Arg) : [];
-    const spaced = this.nodes(ctx, 'arg').map((a) => this.visit(a, a) as A.Arg);
+    const args: A.Arg[] = [];
+    if (listNode) for (const a of this.nodes(listNode.children as Ctx, 'arg')) args.push(this.visit(a, a) as A.Arg);
+    for (const a of this.nodes(ctx, 'arg')) args.push(this.visit(a, a) as A.Arg);
     return {
       kind: 'call',
       keyword,
-      args: [...listArgs, ...spaced],
+      args,
       parenthesized: !!listNode,
       argsRange: listNode ? this.nodeRange(listNode, keyword.range) : undefined,
       range: this.nodeRange(node, keyword.range),
@@ -263,15 +298,33 @@ class AstBuilder extends BaseVisitor {
     // With `name=`, the first Ident is the name; the value's names follow the '='.
     const nameTok = eq ? this.tokens(ctx, 'Ident').find((t) => t.startOffset < eq.startOffset) : undefined;
     const name = nameTok ? this.name(nameTok, range) : undefined;
-    const value = this.flatExpr(ctx, { start: eq ? this.lines.positionAt(eq.startOffset + 1) : range.start, end: range.end }, nameTok);
+    const value = this.withinLimit(this.flatExpr(ctx, eq ? eq.startOffset + 1 : range.start.offset, range, nameTok));
     return { name, value, range };
   }
 
   // ----- expressions -----
 
   private exprOf(node: CstNode | undefined, fallback: Range): A.Expr {
-    if (!node) return { kind: 'missing', range: { start: fallback.end, end: fallback.end } };
-    return (this.visit(node, node) as A.Expr | undefined) ?? { kind: 'missing', range: this.nodeRange(node, fallback) };
+    if (!node) {
+      this.exprDepth = 1;
+      return { kind: 'missing', range: { start: fallback.end, end: fallback.end } };
+    }
+    const e = this.visit(node, node) as A.Expr | undefined;
+    if (!e) {
+      this.exprDepth = 1;
+      return { kind: 'missing', range: this.nodeRange(node, fallback) };
+    }
+    return this.withinLimit(e);
+  }
+
+  /**
+   * A whole expression past MAX_EXPR_DEPTH becomes a `missing` one with an error, so that no
+   * later walk over it (evaluation, the cache's keys, the server) recurses that deep.
+   */
+  private withinLimit(e: A.Expr): A.Expr {
+    if (this.groups > 0 || this.exprDepth <= MAX_EXPR_DEPTH) return e;
+    this.diagnostics.push({ code: 'syntax', severity: 'error', range: e.range, message: EXPR_DEPTH_MESSAGE });
+    return { kind: 'missing', range: e.range };
   }
 
   /**
@@ -279,10 +332,15 @@ class AstBuilder extends BaseVisitor {
    * source order, apply prefixes to their operand, then climb precedence over the operators.
    */
   expr(ctx: Ctx, node?: CstNode): A.Expr {
-    return this.flatExpr(ctx, this.nodeRange(node, this.lines.range(0, 0)));
+    const range = this.nodeRange(node, this.lines.range(0, 0));
+    return this.flatExpr(ctx, range.start.offset, range);
   }
 
-  private flatExpr(ctx: Ctx, whole: Range, exclude?: IToken): A.Expr {
+  /**
+   * The expression whose parts `ctx` holds, which spans from `start` to the end of `outer`
+   * (the value of `k=3` starts after the `=`).
+   */
+  private flatExpr(ctx: Ctx, start: number, outer: Range, exclude?: IToken): A.Expr {
     // Most values are one token (`64`, `k`, `3x3`, `true`): no ordering needed.
     let single: IToken | undefined;
     let count = this.nodes(ctx, 'group').length;
@@ -295,10 +353,12 @@ class AstBuilder extends BaseVisitor {
         single = tok;
       }
     }
+    this.exprDepth = 1;
     if (count === 1 && single && single.tokenType.name !== 'BinaryOp' && !single.isInsertedInRecovery) {
       const a = this.atom(single);
       if (a) return a;
     }
+    const whole: Range = start === outer.start.offset ? outer : { start: this.pos(start), end: outer.end };
     const items: { offset: number; tok?: IToken; group?: CstNode; binary?: boolean }[] = [];
     for (const key of EXPRESSION_TOKENS) {
       for (const tok of this.tokens(ctx, key)) {
@@ -308,11 +368,16 @@ class AstBuilder extends BaseVisitor {
     for (const g of this.nodes(ctx, 'group')) items.push({ offset: g.location?.startOffset ?? Number.NaN, group: g });
     items.sort((x, y) => x.offset - y.offset);
     const operands: A.Expr[] = [];
+    /** The depth of each operand. */
+    const depths: number[] = [];
     const ops: A.BinaryOp[] = [];
     let prefixes: IToken[] = [];
     for (const it of items) {
       if (it.binary) {
-        if (operands.length === ops.length) operands.push({ kind: 'missing', range: this.tokenRange(it.tok, whole) });
+        if (operands.length === ops.length) {
+          operands.push({ kind: 'missing', range: this.tokenRange(it.tok, whole) });
+          depths.push(1);
+        }
         ops.push(it.tok!.image as A.BinaryOp);
         continue;
       }
@@ -321,27 +386,44 @@ class AstBuilder extends BaseVisitor {
         prefixes.push(it.tok!);
         continue;
       }
-      let e: A.Expr = it.group ? (this.visit(it.group, it.group) as A.Expr) : (this.atom(it.tok!) ?? { kind: 'missing', range: whole });
+      let e: A.Expr;
+      let depth = 1;
+      if (it.group) {
+        e = this.visit(it.group, it.group) as A.Expr;
+        depth = this.exprDepth;
+      } else e = this.atom(it.tok!) ?? { kind: 'missing', range: whole };
       for (const p of prefixes.reverse()) {
-        e = { kind: 'unary', op: p.image as '-' | '+' | '!', operand: e, range: { start: this.lines.positionAt(p.startOffset), end: e.range.end } };
+        e = { kind: 'unary', op: p.image as '-' | '+' | '!', operand: e, range: { start: this.pos(p.startOffset), end: e.range.end } };
+        depth++;
       }
       prefixes = [];
       operands.push(e);
+      depths.push(depth);
     }
-    if (operands.length === ops.length) operands.push({ kind: 'missing', range: { start: whole.end, end: whole.end } });
+    if (operands.length === ops.length) {
+      operands.push({ kind: 'missing', range: { start: whole.end, end: whole.end } });
+      depths.push(1);
+    }
     let i = 0;
-    // Each call consumes operands[i] as its left side, then operators of at least minPrec.
+    let depth = 0;
+    // Each call consumes operands[i] as its left side, then operators of at least minPrec; it
+    // recurses once per rise in precedence, so at most five deep.
     const climb = (minPrec: number): A.Expr => {
       let left: A.Expr = operands[i] ?? { kind: 'missing', range: whole };
+      let leftDepth = depths[i] ?? 1;
       while (i < ops.length && PRECEDENCE[ops[i]] >= minPrec) {
         const op = ops[i];
         i++;
         const right = climb(PRECEDENCE[op] + 1);
         left = { kind: 'binary', op, left, right, range: { start: left.range.start, end: right.range.end } };
+        leftDepth = 1 + Math.max(leftDepth, depth);
       }
+      depth = leftDepth;
       return left;
     };
-    return climb(0);
+    const e = climb(0);
+    this.exprDepth = depth;
+    return e;
   }
 
   private atom(tok: IToken): A.Expr | undefined {
@@ -365,7 +447,15 @@ class AstBuilder extends BaseVisitor {
   /** `( e )` is e itself; `(e1, e2)` a tuple. */
   group(ctx: Ctx, node?: CstNode): A.Expr {
     const range = this.nodeRange(node, this.lines.range(0, 0));
-    const items = this.nodes(ctx, 'expr').map((e) => this.exprOf(e, range));
+    this.groups++;
+    let depth = 1;
+    const items = this.nodes(ctx, 'expr').map((e) => {
+      const item = this.exprOf(e, range);
+      depth = Math.max(depth, this.exprDepth);
+      return item;
+    });
+    this.groups--;
+    this.exprDepth = items.length > 1 ? depth + 1 : depth;
     if (items.length === 1) return items[0];
     if (items.length > 1) return { kind: 'tuple', items, range };
     return { kind: 'missing', range };
@@ -374,7 +464,11 @@ class AstBuilder extends BaseVisitor {
 
 const builder = new AstBuilder();
 
-export function cstToAst(cst: CstNode, lines: LineIndex): A.CnnFile {
+/** The AST, and the errors only a tree shows (an expression nested past MAX_EXPR_DEPTH). */
+export function cstToAst(cst: CstNode, lines: LineIndex): { file: A.CnnFile; diagnostics: Diagnostic[] } {
   builder.lines = lines;
-  return builder.visit(cst, cst) as A.CnnFile;
+  builder.forget();
+  builder.diagnostics = [];
+  const file = builder.visit(cst, cst) as A.CnnFile;
+  return { file, diagnostics: builder.diagnostics };
 }

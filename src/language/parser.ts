@@ -1,5 +1,83 @@
-import { CstParser, EOF, type CstNode, type DSLMethodOptsWithErr, type IOrAlt, type IRecognitionException, type IToken } from 'chevrotain';
+import {
+  CstParser,
+  EOF,
+  tokenMatcher,
+  type CstNode,
+  type DSLMethodOptsWithErr,
+  type IOrAlt,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type TokenType,
+} from 'chevrotain';
 import * as T from './lexer';
+import { quoteToken } from './tables';
+
+const TOKEN_TEXT = new Map<TokenType, string>([
+  [T.LBrace, "'{'"],
+  [T.RBrace, "'}'"],
+  [T.LParen, "'('"],
+  [T.RParen, "')'"],
+  [T.Comma, "','"],
+  [T.Colon, "':'"],
+  [T.Equals, "'='"],
+  [T.Ident, 'a name'],
+  [T.NumberLit, 'a number'],
+  [T.Dims, 'a size like 3x224x224'],
+  [T.Newline, 'a new line'],
+  [T.Semicolon, "';'"],
+  [T.BinaryOp, 'an operator'],
+]);
+
+function expected(type: TokenType): string {
+  return TOKEN_TEXT.get(type) ?? `'${String(type.PATTERN).slice(1, -1)}'`;
+}
+
+function found(tok: IToken | undefined): string {
+  if (!tok || tok.tokenType === EOF || !tok.image || Number.isNaN(tok.startOffset)) return 'the end of the file';
+  if (tok.tokenType === T.Newline) return 'the end of the line';
+  return quoteToken(tok.image);
+}
+
+/** Our messages, built where chevrotain finds each error (it passes them through unchanged). */
+const messages: IParserErrorMessageProvider = {
+  // Expecting the end of the input is being handed text after the last definition.
+  buildMismatchTokenMessage: ({ expected: type, actual }) =>
+    type === EOF ? `unexpected ${found(actual)}` : `expected ${expected(type)} but found ${found(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) =>
+    `unexpected ${found(firstRedundant)}: only 'network' and 'block' definitions may stand at the top level`,
+  // Only the alternatives of an operand are tried in `expr` and `arg` (expressionParts).
+  buildNoViableAltMessage: ({ actual, ruleName }) =>
+    ruleName === 'expr' || ruleName === 'arg' ? `expected a value but found ${found(actual[0])}` : `unexpected ${found(actual[0])}`,
+  buildEarlyExitMessage: ({ actual }) => `expected a value but found ${found(actual[0])}`,
+};
+
+/** The parts of chevrotain's recovery (its Recoverable trait) that CnnParser replaces. */
+interface Recovery {
+  tryInRepetitionRecovery(grammarRule: (...args: unknown[]) => void, args: unknown[], lookAhead: () => boolean, expected: TokenType): void;
+  findReSyncTokenType(): TokenType;
+  flattenFollowSet(): TokenType[];
+  getFollowsForInRuleRecovery(type: TokenType, idxInRule: number): TokenType[];
+  LA(howMuch: number): IToken;
+  currIdx: number;
+  RULE_STACK: number[];
+  RULE_STACK_IDX: number;
+  RULE_OCCURRENCE_STACK: number[];
+  RULE_OCCURRENCE_STACK_IDX: number;
+  CST_STACK: CstNode[];
+}
+
+const chevrotainRecovery = CstParser.prototype as unknown as Recovery;
+
+/** A repetition that recovery re-enters: the same MANY (say) of the same rule invocation. */
+interface Reentry {
+  rule: (...args: unknown[]) => void;
+  args: unknown[];
+  ruleIdx: number;
+  node: CstNode;
+  /** Set when the repetition's next re-entry is due. */
+  pending?: unknown[];
+}
 
 /**
  * The grammar of LANGUAGE.md as one chevrotain parser. It builds a CST with recovery on, so a
@@ -33,8 +111,112 @@ class CnnParser extends CstParser {
   }
 
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'onlyOffset', maxLookahead: 3 });
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'onlyOffset', maxLookahead: 3, errorMessageProvider: messages });
     this.performSelfAnalysis();
+  }
+
+  // ----- bounded recovery -----
+
+  private reentry?: Reentry;
+
+  /**
+   * chevrotain recovers inside a repetition (the statements of a body, say) by skipping to
+   * where the repetition can go on and calling it again from the end of itself: one stack
+   * level per error, so a few thousand bad lines overflowed the stack. The call is the last
+   * thing that repetition does, so it can wait: the re-entry is handed down to the call that
+   * started the recovery, which makes it, in a loop, once the repetition has returned.
+   */
+  tryInRepetitionRecovery(grammarRule: (...args: unknown[]) => void, args: unknown[], lookAhead: () => boolean, expectedType: TokenType): void {
+    const self = this as unknown as Recovery;
+    const node = self.CST_STACK[self.CST_STACK.length - 1];
+    const active = this.reentry;
+    if (
+      active &&
+      active.rule === grammarRule &&
+      active.ruleIdx === self.RULE_STACK_IDX &&
+      active.node === node &&
+      active.args.length === args.length &&
+      active.args.every((a, i) => a === args[i])
+    ) {
+      chevrotainRecovery.tryInRepetitionRecovery.call(this, (...again: unknown[]) => (active.pending = again), args, lookAhead, expectedType);
+      return;
+    }
+    const mine: Reentry = { rule: grammarRule, args, ruleIdx: self.RULE_STACK_IDX, node };
+    this.reentry = mine;
+    try {
+      chevrotainRecovery.tryInRepetitionRecovery.call(this, (...again: unknown[]) => (mine.pending = again), args, lookAhead, expectedType);
+      while (mine.pending) {
+        const again = mine.pending;
+        mine.pending = undefined;
+        grammarRule.apply(this, again);
+      }
+    } finally {
+      this.reentry = active;
+    }
+  }
+
+  /** Per rule stack: where the last scan for a re-sync token started, and what it found where. */
+  private resyncScans = new Map<string, { from: number; at: number; type: TokenType }>();
+
+  /**
+   * The first token ahead that some rule on the stack can continue with. chevrotain scans for
+   * it at every error, and where none is near (a `(` that is never closed keeps every newline
+   * after it from ending a statement) every scan ran to the end of the file: quadratic. A scan
+   * from a later start, with the same rules on the stack, ends where the last one ended, if it
+   * starts before that.
+   */
+  findReSyncTokenType(): TokenType {
+    const self = this as unknown as Recovery;
+    const key = this.ruleStackKey();
+    const from = self.currIdx;
+    const last = this.resyncScans.get(key);
+    if (last && last.from <= from && from < last.at) return last.type;
+    const follows = self.flattenFollowSet();
+    for (let k = 1; ; k++) {
+      const tok = self.LA(k);
+      const type = follows.find((f) => tokenMatcher(tok, f));
+      // EOF is always among them, and LA gives EOF past the end: the scan ends.
+      if (type) {
+        this.resyncScans.set(key, { from, at: from + k, type });
+        return type;
+      }
+    }
+  }
+
+  /** The rules being parsed, each with its occurrence in its caller: where the parse is. */
+  private ruleStackKey(): string {
+    const self = this as unknown as Recovery;
+    let key = '';
+    for (let i = 0; i <= self.RULE_STACK_IDX; i++) key += `${self.RULE_STACK[i]}.`;
+    for (let i = 0; i <= self.RULE_OCCURRENCE_STACK_IDX; i++) key += `${self.RULE_OCCURRENCE_STACK[i]},`;
+    return key;
+  }
+
+  /** What may follow a token at a place in the grammar, by the place: the grammar never changes. */
+  private static follows = new Map<string, TokenType[]>();
+
+  /**
+   * The tokens that may follow `type` where the parse is, which single-token recovery needs at
+   * every error: chevrotain walks the grammar for it each time, the largest cost of an error
+   * after the exception's stack trace.
+   */
+  getFollowsForInRuleRecovery(type: TokenType, idxInRule: number): TokenType[] {
+    const key = `${this.ruleStackKey()}${type.tokenTypeIdx}.${idxInRule}`;
+    let follows = CnnParser.follows.get(key);
+    if (!follows) {
+      follows = chevrotainRecovery.getFollowsForInRuleRecovery.call(this, type, idxInRule);
+      // Places are few (rules × occurrences × nesting); the bound only guards memory.
+      if (CnnParser.follows.size > 10_000) CnnParser.follows.clear();
+      CnnParser.follows.set(key, follows);
+    }
+    return follows;
+  }
+
+  /** Starts a parse of `tokens`. */
+  begin(tokens: IToken[]): void {
+    this.input = tokens;
+    this.resyncScans.clear();
+    this.reentry = undefined;
   }
 
   public file = this.RULE('file', () => {
@@ -250,9 +432,17 @@ export interface CstParseResult {
 }
 
 export function parseTokens(tokens: IToken[]): CstParseResult {
-  parser.input = tokens;
-  const cst = parser.file();
-  return { cst, errors: parser.errors };
+  parser.begin(tokens);
+  // Every syntax error is an exception to chevrotain, and capturing its stack trace was most of
+  // an error's cost; none of them leaves the parser.
+  const traces = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const cst = parser.file();
+    return { cst, errors: parser.errors };
+  } finally {
+    Error.stackTraceLimit = traces;
+  }
 }
 
 export { EOF };

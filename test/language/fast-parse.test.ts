@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chevrotainParse, IncrementalParser, parse } from '../../src/language';
-import { fastParse } from '../../src/language/fast-parse';
+import { fastParse } from '../../src/language/fast/parser';
 import { mulberry32 } from '../../src/engine/weights/init';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
