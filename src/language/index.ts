@@ -1,7 +1,6 @@
 import type { IToken } from 'chevrotain';
 import type { Diagnostic } from '../diagnostics';
 import type { CnnFile } from './ast';
-import { cstToAst } from './cst-to-ast';
 import { fastParse } from './fast/parser';
 import { reuseFrom, type Reuse } from './fast/reuse';
 import * as T from './lexer';
@@ -72,7 +71,7 @@ interface Problem {
   message: string;
 }
 
-/** text → tokens → CST → AST with chevrotain, with every lexical and syntax error as a diagnostic. */
+/** text → tokens → AST with chevrotain, with every lexical and syntax error as a diagnostic. */
 export function chevrotainParse(text: string): ParseResult {
   const lines = new LineIndex(text);
   const lexed = T.lex(text);
@@ -86,7 +85,7 @@ export function chevrotainParse(text: string): ParseResult {
     problems.push({ code: 'lex', start: c.startOffset, end: c.startOffset + 2, message: "this '/*' comment is never closed: add '*/'" });
   }
   for (const e of lexed.limits) problems.push({ code: 'syntax', start: e.offset, end: e.offset + e.length, message: e.message });
-  const { cst, errors } = parseTokens(lexed.tokens);
+  const { file, errors, diagnostics: limited } = parseTokens(lexed.tokens, lines);
   const endOfFile = lexed.tokens.length ? lexed.tokens[lexed.tokens.length - 1].endOffset! + 1 : text.length;
   for (const e of errors) {
     const tok = e.token;
@@ -97,9 +96,13 @@ export function chevrotainParse(text: string): ParseResult {
       problems.push({ code: 'syntax', start: tok.startOffset, end, message: e.message });
     }
   }
-  const built = cstToAst(cst, lines);
-  for (const d of built.diagnostics) problems.push({ code: 'syntax', start: d.range.start.offset, end: d.range.end.offset, message: d.message });
-  return { file: built.file, diagnostics: bounded(problems, lines), lines, tokens: lexed.tokens };
+  for (const d of limited) {
+    const start = d.range.start.offset;
+    const end = d.range.end.offset;
+    // An expression cut short by the lexer's limit is already reported there.
+    if (!cutWithin(lexed.cut, start, end)) problems.push({ code: 'syntax', start, end, message: d.message });
+  }
+  return { file, diagnostics: bounded(problems, lines), lines, tokens: lexed.tokens };
 }
 
 /** Whether an offset lies where `lex` left tokens out for a limit (the cuts are in order). */
@@ -112,6 +115,18 @@ function inCut(cut: readonly { start: number; end: number }[], offset: number): 
     else hi = mid;
   }
   return lo < cut.length && cut[lo].start <= offset;
+}
+
+/** Whether a cut starts in [start, end). */
+function cutWithin(cut: readonly { start: number; end: number }[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = cut.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cut[mid].start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < cut.length && cut[lo].start < end;
 }
 
 /**

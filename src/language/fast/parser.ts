@@ -442,7 +442,7 @@ class Parser {
       if (++this.prefixes > MAX_EXPR_DEPTH) throw BAIL;
       const operand = this.operand();
       this.prefixes--;
-      this.exprDepth++;
+      if (++this.exprDepth > MAX_EXPR_DEPTH) throw BAIL;
       const c = this.text.charCodeAt(this.starts[t]);
       const op = c === 33 ? '!' : c === 45 ? '-' : '+';
       return { kind: 'unary', op, operand, range: { start: this.startOf(t), end: operand.range.end } };
