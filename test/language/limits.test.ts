@@ -161,12 +161,12 @@ describe('many errors', () => {
 
   it('parses a generated 100,000-line file with errors in linear time', () => {
     // Lines of a real network, and lines broken in the ways recovery sees most.
-    const good = ['  conv 16 k=3 p=1 bias=false', '  bn', '  relu', '  r: residual { conv 16 k=3 p=1; bn } shortcut { bn }'];
+    const good = ['  conv 16 k=3 p=1 bias=false', '  bn', '  relu', '  maxpool k=2', '  r: residual { conv 16 k=3 p=1; bn }'];
     const bad = ['  conv 16 k=3 ) (', '  relu )', '  conv 16 k=', '  bn @', '  maxpool k=2 s=', '  ) ) =', '  conv (16 k=3', '  add { relu }'];
     const lines = [NETWORK_HEAD.trimEnd()];
     let seed = 1;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    while (lines.length < 99_999) lines.push(rand() < 0.2 ? bad[Math.floor(rand() * bad.length)] : good[Math.floor(rand() * good.length)]);
+    while (lines.length < 99_999) lines.push(rand() < 0.1 ? bad[Math.floor(rand() * bad.length)] : good[Math.floor(rand() * good.length)]);
     lines.push('}');
     const text = lines.join('\n');
     // CPU time, not wall time: this machine is shared, and the bound is against a quadratic
