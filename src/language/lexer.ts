@@ -51,7 +51,7 @@ export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const Colon = createToken({ name: 'Colon', pattern: /:/ });
 
-/** Every binary operator; the visitor applies precedence, which keeps the CST small. */
+/** Every binary operator; the tree builder applies precedence, which keeps the grammar flat. */
 export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
 export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/, categories: BinaryOp });
 export const AndAnd = createToken({ name: 'AndAnd', categories: BinaryOp, pattern: /&&/ });
@@ -124,10 +124,10 @@ type Skip =
  * Tokenises and applies the statement-end rules: a newline inside `( )` is not a statement end,
  * and a newline may precede `shortcut`, `else` or a `branch` without ending anything.
  *
- * It also applies the nesting limits (tables.ts), for chevrotain's parser: that parser, its
- * error recovery and the CST visitor recurse once per level, so the tokens past a limit are left
- * out (the braces or parentheses that open and close the region stay) and the limit is reported
- * once, where it is passed. The hand-written parser gives up at the same limits.
+ * It also applies the nesting limits (tables.ts), for chevrotain's parser: that parser and its
+ * error recovery recurse once per level, so the tokens past a limit are left out (the braces or
+ * parentheses that open and close the region stay) and the limit is reported once, where it is
+ * passed. The hand-written parser gives up at the same limits.
  */
 export function lex(text: string): LexResult {
   const result = lexer.tokenize(text);

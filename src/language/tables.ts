@@ -1,8 +1,8 @@
 /**
  * What both parsers must agree on, in one place: the keywords, the binary operators with their
- * precedence, and the nesting limits. chevrotain's lexer and parser (lexer.ts, parser.ts), the
- * CST visitor (cst-to-ast.ts) and the hand-written parser (fast/) all read these tables, so a
- * keyword or an operator added here reaches all of them.
+ * precedence, and the nesting limits. chevrotain's lexer and parser (lexer.ts, parser.ts), its
+ * tree builder (chevrotain/build.ts) and the hand-written parser (fast/) all read these tables,
+ * so a keyword or an operator added here is one to all of them.
  */
 import type { BinaryOp } from './ast';
 
@@ -51,7 +51,7 @@ export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
 export const BINARY_OPS: ReadonlyMap<string, BinaryOp> = new Map(Object.keys(PRECEDENCE).map((op) => [op, op as BinaryOp]));
 
 /**
- * Limits that keep every recursive walk over the tree (both parsers, the CST visitor, the
+ * Limits that keep every recursive walk over the tree (both parsers, the tree builder, the
  * expansion, the analysis, the cache's keys, the server) far from the stack's end, whatever the
  * input. Real networks nest a handful deep; past a limit the file has a positioned error.
  *

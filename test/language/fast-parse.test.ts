@@ -1,5 +1,5 @@
 /**
- * The hand-written parser (src/language/fast-parse.ts) must give exactly chevrotain's AST for
+ * The hand-written parser (src/language/fast/) must give exactly chevrotain's AST for
  * every file chevrotain reads without an error, and give up on every file it does not.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
