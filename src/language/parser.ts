@@ -438,16 +438,27 @@ export interface TokensParseResult {
 
 /** The AST of a text from its tokens (`lex`), with recovery. */
 export function parseTokens(tokens: IToken[], lines: LineIndex): TokensParseResult {
-  parser.begin(tokens, lines);
   // Every syntax error is an exception to chevrotain, and capturing its stack trace was most of
   // an error's cost; none of them leaves the parser.
   const traces = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
+    return run(tokens, lines);
+  } catch {
+    // A fault of the parser's own: parse again with stack traces, for a report that says where.
+    Error.stackTraceLimit = traces;
+    return run(tokens, lines);
+  } finally {
+    Error.stackTraceLimit = traces;
+  }
+}
+
+function run(tokens: IToken[], lines: LineIndex): TokensParseResult {
+  parser.begin(tokens, lines);
+  try {
     const file = (parser.file() as FileParts).v ?? { definitions: [] };
     return { file, errors: parser.errors, diagnostics: parser.tree.diagnostics };
   } finally {
-    Error.stackTraceLimit = traces;
     parser.finish();
   }
 }
