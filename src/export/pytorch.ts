@@ -98,6 +98,12 @@ const PYTORCH_MODULES = {
   lrn: (a) => mod(`nn.LocalResponseNorm(${a.size}, alpha=${num(a.alpha)}, beta=${num(a.beta)}, k=${num(a.k)})`),
   dropout: (a) => mod(`nn.Dropout(${num(a.p)})`),
   flatten: () => mod('nn.Flatten(1)'),
+  relu6: () => mod('nn.ReLU6()'),
+  hardswish: () => mod('nn.Hardswish()'),
+  hardsigmoid: () => mod('nn.Hardsigmoid()'),
+  silu: () => mod('nn.SiLU()'),
+  gelu: (a) => mod(a.approximate === 'tanh' ? "nn.GELU(approximate='tanh')" : 'nn.GELU()'),
+  identity: () => mod('nn.Identity()'),
 } satisfies KindTable<PytorchEntry>;
 
 function poolArgs(a: { kernel: readonly number[]; stride: readonly number[]; padding: readonly number[]; ceil: boolean }): string {

@@ -12,13 +12,19 @@ import { conv } from './conv';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { gap } from './gap';
+import { gelu } from './gelu';
+import { hardsigmoid } from './hardsigmoid';
+import { hardswish } from './hardswish';
+import { identity } from './identity';
 import { input } from './input';
 import { leakyrelu } from './leakyrelu';
 import { linear } from './linear';
 import { lrn } from './lrn';
 import { maxpool } from './maxpool';
 import { relu } from './relu';
+import { relu6 } from './relu6';
 import { sigmoid } from './sigmoid';
+import { silu } from './silu';
 import { softmax } from './softmax';
 import { tanh } from './tanh';
 import type { LayerDef, LayerSpec } from './types';
@@ -42,6 +48,12 @@ export const LAYER_DEFS = {
   flatten,
   add,
   concat,
+  relu6,
+  hardswish,
+  hardsigmoid,
+  silu,
+  gelu,
+  identity,
 };
 
 type Defs = typeof LAYER_DEFS;

@@ -7,6 +7,7 @@ import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, 
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { conv2d } from './conv';
+import { erf } from './erf';
 import { flatten, linear } from './dense';
 import { add, concat } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
@@ -18,6 +19,9 @@ function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32
   if (!t) throw new Error(`${a.kind}: missing ${role}`);
   return t;
 }
+
+/** √(2/π), PyTorch's constant of the tanh form of GELU. */
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
 
 /**
  * Each activation as a function of one value: the reference's kernels, and the fast engine's
@@ -31,6 +35,11 @@ export const ACTIVATION_FNS = {
     const slope = a.slope;
     return (v) => (v >= 0 ? v : v * slope);
   },
+  relu6: () => (v) => Math.min(Math.max(v, 0), 6),
+  hardswish: () => (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
+  hardsigmoid: () => (v) => Math.min(Math.max(v + 3, 0), 6) / 6,
+  silu: () => (v) => v / (1 + Math.exp(-v)),
+  gelu: (a) => (a.approximate === 'tanh' ? (v) => 0.5 * v * (1 + Math.tanh(GELU_TANH_SCALE * (v + 0.044715 * v * v * v))) : (v) => 0.5 * v * (1 + erf(v * Math.SQRT1_2))),
 } satisfies ActivationTable<(v: number) => number>;
 
 export function activationFn(attrs: ActivationAttrs): (v: number) => number {
@@ -65,6 +74,12 @@ export const CPU_KERNELS = {
   flatten: (_a, [x]) => flatten(x),
   add: (_a, inputs) => add(inputs),
   concat: (_a, inputs) => concat(inputs),
+  relu6: (a, [x]) => activate(x, activationFn(a)),
+  hardswish: (a, [x]) => activate(x, activationFn(a)),
+  hardsigmoid: (a, [x]) => activate(x, activationFn(a)),
+  silu: (a, [x]) => activate(x, activationFn(a)),
+  gelu: (a, [x]) => activate(x, activationFn(a)),
+  identity: (_a, [x]) => x,
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */

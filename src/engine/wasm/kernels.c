@@ -33,7 +33,7 @@ typedef unsigned int u32;
 #define MC_MAX 128
 #endif
 
-enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY = 2 };
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_RELU6 = 3, ACT_HARDSIGMOID = 4, ACT_HARDSWISH = 5, ACT_SILU = 6, ACT_GELU = 7, ACT_GELU_TANH = 8 };
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -44,18 +44,37 @@ static inline i32 min_i(i32 a, i32 b) { return a < b ? a : b; }
 static inline i32 max_i(i32 a, i32 b) { return a > b ? a : b; }
 static inline i32 ceil_div(i32 a, i32 b) { return (a + b - 1) / b; }
 
+#include "activations.h"
+
+/*
+ * The activations with an exp or erf: out of line, so that the epilogues that inline act_v (eight
+ * times in the GEMM tile) do not each carry their polynomials.
+ */
+__attribute__((noinline)) static v128_t act_exp_v(v128_t v, i32 act) {
+  if (act == ACT_SILU) return silu_v(v);
+  if (act == ACT_GELU) return gelu_v(v);
+  if (act == ACT_GELU_TANH) return gelu_tanh_v(v);
+  return v;
+}
+
 static inline v128_t act_v(v128_t v, i32 act, v128_t slope) {
   if (act == ACT_RELU) return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
   if (act == ACT_LEAKY) {
     v128_t neg = wasm_f32x4_lt(v, wasm_f32x4_splat(0.0f));
     return wasm_v128_bitselect(wasm_f32x4_mul(v, slope), v, neg);
   }
+  if (act == ACT_RELU6) return relu6_v(v);
+  if (act == ACT_HARDSWISH) return hardswish_v(v);
+  if (act == ACT_HARDSIGMOID) return hardsigmoid_v(v);
+  if (act >= ACT_SILU) return act_exp_v(v, act);
   return v;
 }
 
 static inline float act_s(float v, i32 act, float slope) {
   if (act == ACT_RELU) return v > 0.0f ? v : 0.0f;
   if (act == ACT_LEAKY) return v >= 0.0f ? v : v * slope;
+  /* The rest in lane 0: the same rounding as the vector path, for the few values past a multiple of 4. */
+  if (act != ACT_NONE) return wasm_f32x4_extract_lane(act_v(wasm_f32x4_splat(v), act, wasm_f32x4_splat(slope)), 0);
   return v;
 }
 
