@@ -1,9 +1,10 @@
 /**
  * The activation kinds of issue 12 through the data-driven harness: each standalone and fused
  * into every producer the engines have (a 1x1 conv's GEMM, a depthwise conv's direct kernel, a
- * conv's residual add, a lone batch norm, a linear with and without a folded batch norm), against
- * PyTorch's own modules. Inputs span [-8, 8] and batch norms scale by about 2, so that the clipping
- * activations clip: each case also asserts that its output reaches every piece of its function.
+ * conv's residual add, an add of three, a lone batch norm, a linear with and without a folded
+ * batch norm), against PyTorch's own modules. Inputs span [-8, 8] and batch norms scale by about
+ * 2, so that the clipping activations clip: each case also asserts that its output reaches every
+ * piece of its function.
  */
 import { expect } from 'vitest';
 import type { NetworkAnalysis } from '../../src/analysis';
@@ -71,7 +72,7 @@ const KINDS: { stmt: string; expectOutput: (y: Float32Array) => void }[] = [
 
 const cases: KindCase[] = KINDS.flatMap(({ stmt, expectOutput }): KindCase[] => [
   {
-    name: `${stmt}: standalone, after a 1x1 conv + bn, a depthwise conv + bn, a residual add and a lone bn`,
+    name: `${stmt}: standalone, after a 1x1 conv + bn, a depthwise conv + bn, a residual add, a three-way add and a lone bn`,
     input: [4, 7, 9],
     range: [-8, 8],
     weights: wideBatchNorms,
@@ -80,6 +81,8 @@ const cases: KindCase[] = KINDS.flatMap(({ stmt, expectOutput }): KindCase[] => 
       `conv 8 k=1 bias=false; bn; ${stmt}`,
       `conv 8 k=3 p=1 g=8 bias=false; bn; ${stmt}`,
       `residual { conv 8 k=3 p=1 }; ${stmt}`,
+      // Three inputs: an add step of its own, with the activation in its epilogue.
+      `add { branch { conv 8 k=1 } branch { } branch { } }; ${stmt}`,
       `bn; ${stmt}`,
     ].join('\n'),
     expectOutput,
