@@ -101,6 +101,9 @@ const cases: KindCase[] = KINDS.flatMap(({ stmt, expectOutput }): KindCase[] => 
 
 kindSuite('the activation kinds against PyTorch', [
   ...cases,
+  // Far past where exp overflows f32 (e^88.7) and x³ does (|x| > 7e12): finite, and PyTorch's values.
+  ...['silu', 'gelu', 'gelu approximate=tanh'].map((stmt) => ({ name: `${stmt} on [-1e13, 1e13]`, input: [1, 16, 16], range: [-1e13, 1e13] as [number, number], body: stmt })),
+  ...['silu', 'gelu', 'gelu approximate=tanh'].map((stmt) => ({ name: `${stmt} on [-300, 300]`, input: [1, 16, 16], range: [-300, 300] as [number, number], body: stmt })),
   // The tanh form is within 5e-4 of the exact one (at x = ±2.7): only a tight bound tells them apart.
   ...['gelu', 'gelu approximate=tanh'].map((stmt) => ({ name: `${stmt} to 2e-5, apart from the other form`, input: [2, 16, 16], range: [-4, 4] as [number, number], tolerance: 2e-5, body: stmt })),
   {
