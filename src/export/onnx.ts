@@ -236,7 +236,50 @@ const ONNX_OPS = {
     const end = a.end ?? e.inShape[0];
     e.emit('Slice', [e.x, e.int64Const(`${path}.starts`, [a.start]), e.int64Const(`${path}.ends`, [end]), e.int64Const(`${path}.axes`, [1])], e.y);
   },
+  relu6: (_a, e) => e.emit('Clip', [e.x, scalarConst(e, 'min', 0), scalarConst(e, 'max', 6)], e.y),
+  // ONNX's HardSwish is x·max(0, min(1, x/6 + 1/2)), PyTorch's function; it takes no attributes.
+  hardswish: (_a, e) => e.emit('HardSwish', [e.x], e.y),
+  // PyTorch's min(max(x + 3, 0), 6)/6 is ONNX's max(0, min(1, alpha·x + beta)) with alpha 1/6, not ONNX's default 0.2.
+  hardsigmoid: (_a, e) => e.emit('HardSigmoid', [e.x], e.y, { alpha: float(1 / 6), beta: float(0.5) }),
+  // Opset 17 has neither SiLU nor Gelu (Gelu is opset 20): both as their formulas.
+  silu(_a, e) {
+    const s = e.fresh(`${e.node.path}/sigmoid`);
+    e.emit('Sigmoid', [e.x], s, undefined, '/sigmoid');
+    e.emit('Mul', [e.x, s], e.y, undefined, '/mul');
+  },
+  gelu(a, e) {
+    const path = e.node.path;
+    const value = (name: string) => e.fresh(`${path}/${name}`);
+    let phi: string;
+    if (a.approximate === 'tanh') {
+      // 1 + tanh(√(2/π)·(x + 0.044715·x³)), as PyTorch computes it.
+      const [sq, cube, scaledCube, inner, u, t] = ['square', 'cube', 'scaled_cube', 'inner', 'u', 'tanh'].map(value);
+      e.emit('Mul', [e.x, e.x], sq, undefined, '/square');
+      e.emit('Mul', [sq, e.x], cube, undefined, '/cube');
+      e.emit('Mul', [cube, scalarConst(e, 'cube_coefficient', 0.044715)], scaledCube, undefined, '/scale_cube');
+      e.emit('Add', [e.x, scaledCube], inner, undefined, '/inner');
+      e.emit('Mul', [inner, scalarConst(e, 'sqrt_2_over_pi', Math.sqrt(2 / Math.PI))], u, undefined, '/scale');
+      e.emit('Tanh', [u], t, undefined, '/tanh');
+      phi = t;
+    } else {
+      // 1 + erf(x/√2).
+      const [z, erf] = ['z', 'erf'].map(value);
+      e.emit('Mul', [e.x, scalarConst(e, 'sqrt_half', Math.SQRT1_2)], z, undefined, '/z');
+      e.emit('Erf', [z], erf, undefined, '/erf');
+      phi = erf;
+    }
+    const [onePlus, product] = ['one_plus', 'product'].map(value);
+    e.emit('Add', [phi, scalarConst(e, 'one', 1)], onePlus, undefined, '/one_plus');
+    e.emit('Mul', [e.x, onePlus], product, undefined, '/product');
+    e.emit('Mul', [product, scalarConst(e, 'half', 0.5)], e.y, undefined, '/half');
+  },
+  identity: (_a, e) => e.emit('Identity', [e.x], e.y),
 } satisfies KindTable<OnnxEntry>;
+
+/** A float32 scalar initializer named after the layer: `features.3.max`. */
+function scalarConst(e: OnnxEmit, name: string, v: number): string {
+  return e.floatConst(`${e.node.path}.${name}`, [], Float32Array.of(v));
+}
 
 /**
  * Where a node comes from, for its doc_string: `file:line: statement`, and the block call that

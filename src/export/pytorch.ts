@@ -132,6 +132,12 @@ const PYTORCH_MODULES = {
   }),
   shuffle: (a) => mod(`ChannelShuffle(${a.groups})`, 'ChannelShuffle'),
   slice: (a, inShape) => mod(`ChannelSlice(${a.start}, ${a.end ?? inShape[0]})`, 'ChannelSlice'),
+  relu6: () => mod('nn.ReLU6()'),
+  hardswish: () => mod('nn.Hardswish()'),
+  hardsigmoid: () => mod('nn.Hardsigmoid()'),
+  silu: () => mod('nn.SiLU()'),
+  gelu: (a) => mod(a.approximate === 'tanh' ? "nn.GELU(approximate='tanh')" : 'nn.GELU()'),
+  identity: () => mod('nn.Identity()'),
 } satisfies KindTable<PytorchEntry>;
 
 /** Classes and helpers the generated file defines only where a layer needs them. */

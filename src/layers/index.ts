@@ -12,7 +12,11 @@ import { conv } from './conv';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { gap } from './gap';
+import { gelu } from './gelu';
 import { groupnorm } from './groupnorm';
+import { hardsigmoid } from './hardsigmoid';
+import { hardswish } from './hardswish';
+import { identity } from './identity';
 import { input } from './input';
 import { layernorm } from './layernorm';
 import { leakyrelu } from './leakyrelu';
@@ -21,9 +25,11 @@ import { lrn } from './lrn';
 import { maxpool } from './maxpool';
 import { mul } from './mul';
 import { relu } from './relu';
+import { relu6 } from './relu6';
 import { scale } from './scale';
 import { shuffle } from './shuffle';
 import { sigmoid } from './sigmoid';
+import { silu } from './silu';
 import { slice } from './slice';
 import { softmax } from './softmax';
 import { tanh } from './tanh';
@@ -54,6 +60,12 @@ export const LAYER_DEFS = {
   scale,
   shuffle,
   slice,
+  relu6,
+  hardswish,
+  hardsigmoid,
+  silu,
+  gelu,
+  identity,
 };
 
 type Defs = typeof LAYER_DEFS;

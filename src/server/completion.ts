@@ -152,6 +152,8 @@ export function completions(model: DocModel, offset: number): CompletionItem[] {
     const value = /([A-Za-z_]\w*)=[\w.]*$/.exec(argsText);
     if (value) {
       const a = argSpec(spec, value[1]);
+      // A choice is one of its words, never a parameter (the binding takes only the bare words).
+      if (a?.type === 'choice') return (a.choices ?? []).map((c) => ({ label: c, kind: CompletionItemKind.EnumMember, detail: c === a.default ? 'default' : undefined, sortText: `1${c}` }));
       const items = paramItems();
       if (a?.type === 'pad') items.push({ label: 'same', kind: CompletionItemKind.Constant, detail: 'P = D·(K−1)/2: keeps the size at stride 1', sortText: '1same' });
       if (a?.type === 'bool') items.push(...boolItems());

@@ -8,6 +8,7 @@ import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2d } from './conv';
+import { erf } from './erf';
 import { flatten, linear } from './dense';
 import { groupNorm, layerNorm } from './group-norm';
 import { add, concat, mul } from './merge';
@@ -21,6 +22,9 @@ function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32
   return t;
 }
 
+/** √(2/π), PyTorch's constant of the tanh form of GELU. */
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
+
 /**
  * Each activation as a function of one value: the reference's kernels, and the fast engine's
  * epilogue where its WebAssembly has none.
@@ -33,6 +37,11 @@ export const ACTIVATION_FNS = {
     const slope = a.slope;
     return (v) => (v >= 0 ? v : v * slope);
   },
+  relu6: () => (v) => Math.min(Math.max(v, 0), 6),
+  hardswish: () => (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
+  hardsigmoid: () => (v) => Math.min(Math.max(v + 3, 0), 6) / 6,
+  silu: () => (v) => v / (1 + Math.exp(-v)),
+  gelu: (a) => (a.approximate === 'tanh' ? (v) => 0.5 * v * (1 + Math.tanh(GELU_TANH_SCALE * (v + 0.044715 * v * v * v))) : (v) => 0.5 * v * (1 + erf(v * Math.SQRT1_2))),
 } satisfies ActivationTable<(v: number) => number>;
 
 export function activationFn(attrs: ActivationAttrs): (v: number) => number {
@@ -73,6 +82,12 @@ export const CPU_KERNELS = {
   scale: (a, [x], w) => channelScale(x, need(w, 'weight', a)),
   shuffle: (a, [x]) => channelShuffle(x, a.groups),
   slice: (a, [x]) => channelSlice(x, a.start, a.end ?? x.shape[1]),
+  relu6: (a, [x]) => activate(x, activationFn(a)),
+  hardswish: (a, [x]) => activate(x, activationFn(a)),
+  hardsigmoid: (a, [x]) => activate(x, activationFn(a)),
+  silu: (a, [x]) => activate(x, activationFn(a)),
+  gelu: (a, [x]) => activate(x, activationFn(a)),
+  identity: (_a, [x]) => x,
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */

@@ -10,6 +10,7 @@ import { batchNormScaleShift, foldBatchNorm } from '../fold';
 import { bnParams, needWeight, type LayerWeights } from '../params';
 import type { Place, Step } from '../plan';
 import { numel } from '../tensor';
+import { GELU_ERF_WGSL, GELU_TANH_WGSL, SILU_WGSL } from './activation-wgsl';
 import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
 import {
   activationKernel,
@@ -36,6 +37,11 @@ const WGSL_ACTIVATIONS = {
   // Built from exp(-2|v|) so large inputs saturate instead of overflowing to NaN.
   tanh: () => 'let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e);',
   leakyrelu: (a) => `return select(v * ${f32(a.slope)}, v, v >= 0.0);`,
+  relu6: () => 'return clamp(v, 0.0, 6.0);',
+  hardswish: () => 'return v * clamp(v + 3.0, 0.0, 6.0) / 6.0;',
+  hardsigmoid: () => 'return clamp(v + 3.0, 0.0, 6.0) / 6.0;',
+  silu: () => SILU_WGSL,
+  gelu: (a) => (a.approximate === 'tanh' ? GELU_TANH_WGSL : GELU_ERF_WGSL),
 } satisfies ActivationTable<string>;
 
 export function epilogueOf(attrs: ActivationAttrs | undefined): EpilogueAct {
@@ -233,6 +239,12 @@ export const GPU_KERNELS = {
   shuffle: (a) =>
     plain((b) => [shuffleKernel(b.label, { batch: b.batch, channels: b.inShape[0], h: b.hw(b.x), w: 1 }, a.groups, b.place, b.dense(b.x), b.output)]),
   slice: (a) => plain((b) => [sliceKernel(b.label, b.batch, b.inShape[0], a.start, b.outShape[0], b.hw(b.x), b.place, b.dense(b.x), b.output)]),
+  relu6: activation,
+  hardswish: activation,
+  hardsigmoid: activation,
+  silu: activation,
+  gelu: activation,
+  identity: () => NONE,
 } satisfies KindTable<GpuEntry>;
 
 /** A layer or group norm: its weight and bias uploaded as stored. */
