@@ -98,6 +98,20 @@ const PYTORCH_MODULES = {
   lrn: (a) => mod(`nn.LocalResponseNorm(${a.size}, alpha=${num(a.alpha)}, beta=${num(a.beta)}, k=${num(a.k)})`),
   dropout: (a) => mod(`nn.Dropout(${num(a.p)})`),
   flatten: () => mod('nn.Flatten(1)'),
+  upsample(a) {
+    // A float factor, as nn.Upsample documents it; PyTorch then computes with 1/factor, as the engines do.
+    const args = [a.scale ? `scale_factor=(${a.scale[0]}.0, ${a.scale[1]}.0)` : `size=${pair(a.size!)}`, `mode=${pyString(a.mode)}`];
+    if (a.mode === 'bilinear') args.push(`align_corners=${a.alignCorners ? 'True' : 'False'}`);
+    return mod(`nn.Upsample(${args.join(', ')})`);
+  },
+  convtranspose(a, inShape) {
+    const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
+    if (a.outputPadding[0] || a.outputPadding[1]) args.push(`output_padding=${pair(a.outputPadding)}`);
+    if (a.groups !== 1) args.push(`groups=${a.groups}`);
+    if (!a.bias) args.push('bias=False');
+    if (a.dilation[0] !== 1 || a.dilation[1] !== 1) args.push(`dilation=${pair(a.dilation)}`);
+    return mod(`nn.ConvTranspose2d(${args.join(', ')})`);
+  },
 } satisfies KindTable<PytorchEntry>;
 
 function poolArgs(a: { kernel: readonly number[]; stride: readonly number[]; padding: readonly number[]; ceil: boolean }): string {

@@ -9,6 +9,7 @@ import { avgpool } from './avgpool';
 import { bn } from './bn';
 import { concat } from './concat';
 import { conv } from './conv';
+import { convtranspose } from './convtranspose';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { gap } from './gap';
@@ -21,6 +22,7 @@ import { relu } from './relu';
 import { sigmoid } from './sigmoid';
 import { softmax } from './softmax';
 import { tanh } from './tanh';
+import { upsample } from './upsample';
 import type { LayerDef, LayerSpec } from './types';
 
 export const LAYER_DEFS = {
@@ -42,6 +44,8 @@ export const LAYER_DEFS = {
   flatten,
   add,
   concat,
+  upsample,
+  convtranspose,
 };
 
 type Defs = typeof LAYER_DEFS;

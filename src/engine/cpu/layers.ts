@@ -7,11 +7,13 @@ import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, 
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { conv2d } from './conv';
+import { convTranspose2d } from './conv-transpose';
 import { flatten, linear } from './dense';
 import { add, concat } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from './pool';
+import { upsample2d } from './resize';
 
 function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32Array {
   const t = w[role];
@@ -65,6 +67,8 @@ export const CPU_KERNELS = {
   flatten: (_a, [x]) => flatten(x),
   add: (_a, inputs) => add(inputs),
   concat: (_a, inputs) => concat(inputs),
+  upsample: (a, [x]) => upsample2d(x, a),
+  convtranspose: (a, [x], w) => convTranspose2d(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a),
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */
