@@ -123,7 +123,7 @@ function figures(d: FieldDim): { size: number; stride: number; padding: number }
     size = Math.max(size, d.hi[o] - d.lo[o] + 1);
     first ??= d.lo[o];
   }
-  return { size, stride: d.advance / d.period, padding: first === undefined ? 0 : -first };
+  return { size, stride: d.advance / d.period, padding: first === undefined ? 0 : 0 - first };
 }
 
 /** The figures the analysis reports; `exact` is undefined where every pixel's field is one window shifted. */

@@ -126,7 +126,7 @@ function ownFigures(r: Resampling): { size: number; stride: number; padding: num
     size = Math.max(size, t[t.length - 1] - t[0] + 1);
     first ??= t[0];
   }
-  return { size, stride: r.advance / r.period, padding: first === undefined ? 0 : -first };
+  return { size, stride: r.advance / r.period, padding: first === undefined ? 0 : 0 - first };
 }
 
 /** A resampling layer's own field, as the analysis reports a layer's window over its input. */
