@@ -1,5 +1,6 @@
 import type { FileAnalysis, NetworkAnalysis } from '../analysis';
 import { formatShape } from '../analysis/layer-math';
+import { ratioText } from '../layers/ratio';
 import type { Diagnostic } from '../language/diagnostics';
 import { bytes, grouped, metric, table } from './format';
 
@@ -10,7 +11,7 @@ export function diagnosticLine(file: string, d: Diagnostic): string {
 
 function rfText(a: NetworkAnalysis['layers'][number]['rf']): string {
   if (!a) return '—';
-  const sq = (p: [number, number]) => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
+  const sq = (p: [number, number]) => (p[0] === p[1] ? ratioText(p[0]) : `${ratioText(p[0])}×${ratioText(p[1])}`);
   return `${sq(a.size)} / ${sq(a.stride)}`;
 }
 

@@ -1,9 +1,12 @@
 /** The analysis of upsample and convtranspose: shapes, parameters, MACs, element-wise ops, own fields, diagnostics at their places. */
 import { describe, expect, it } from 'vitest';
-import { analyzeText } from '../../src/analysis';
+import { ExpansionCache, analyzeText } from '../../src/analysis';
 import { describeLayer, layerDef } from '../../src/layers';
-import { ratioText } from '../../src/layers/ratio';
-import { errors, layer, only, where } from '../helpers';
+import { ratioText, toFraction } from '../../src/layers/ratio';
+import { humanReport } from '../../src/cli/report';
+import { pair, rfShort } from '../../src/server/format';
+import { rfText } from '../../webview/src/model';
+import { errors, example, layer, only, where } from '../helpers';
 
 /** The hover formula lines of the layer `x`. */
 function formulas(shape: string, stmt: string): string[] {
@@ -145,5 +148,38 @@ describe('convtranspose', () => {
       ],
     ]);
     expect(problems('3x8x8', 'convtranspose 4')).toEqual([['3:2', 'convtranspose', "convtranspose needs 'k' (kernel size: `4`, `2x3` or `(e1, e2)`), as in 'convtranspose k=3'"]]);
+  });
+});
+
+describe('receptive fields through block templates', () => {
+  it('a block of upsampling layers copied from the expansion cache composes its fields as when expanded anew', () => {
+    const text = example('unet.cnn').replace('network UNet {', 'network UNet {\n  // a block called in two places\n') + '\nblock Up(c) { upsample 2 mode=bilinear; conv c k=3 p=1 }\nnetwork Twice {\n  input 3x32x32\n  conv 8 k=3 s=2 p=1\n  Up(8)\n  conv 8 k=3 s=2 p=1\n  Up(8)\n  Up(8)\n}\n';
+    const fields = (a: ReturnType<typeof analyzeText>) => a.networks.map((n) => n.layers.map((l) => l.rf));
+    const plain = fields(analyzeText(text));
+    const cache = new ExpansionCache();
+    analyzeText(text, { cache });
+    const again = analyzeText(text, { cache });
+    expect(again.cacheStats!.analysisHits).toBeGreaterThan(0);
+    expect(fields(again)).toEqual(plain);
+    const twice = plain[1];
+    expect(twice[twice.length - 1]!.stride.map(ratioText)).toEqual(['1/2', '1/2']);
+  });
+});
+
+describe('fractional strides in print', () => {
+  it('a ratio of whole numbers reads as a fraction; whole numbers as before', () => {
+    expect([4, 0.5, 1 / 3, 2 / 3, 3 / 2, 31 / 190, 47 / 406, 0].map(ratioText)).toEqual(['4', '1/2', '1/3', '2/3', '3/2', '31/190', '47/406', '0']);
+    expect(toFraction((1 / 3) * 3)).toEqual([1, 1]);
+    expect(toFraction(7 / 1024)).toEqual([7, 1024]);
+  });
+
+  it('the CLI table, the inlay hint, the hover pair and the panel', () => {
+    const n = only(analyzeText('network T {\n input 3x8x8\n x: upsample 2x3\n}'));
+    const rf = layer(n, 'x').info.rf!;
+    expect(humanReport(n, 'T.cnn').split('\n').find((l) => l.startsWith('x '))).toMatch(/ 1 \/ 1\/2×1\/3$/);
+    expect(rfShort(rf)).toBe('RF 1/(1/2×1/3)');
+    expect(rfShort({ size: [11, 11], stride: [4, 4], padding: [2, 2] })).toBe('RF 11/4');
+    expect(pair([0.5, 0.5])).toBe('1/2');
+    expect(rfText(layer(n, 'x').info)).toBe('1 / 1/2x1/3');
   });
 });
