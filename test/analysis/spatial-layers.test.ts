@@ -166,6 +166,17 @@ describe('receptive fields through block templates', () => {
   });
 });
 
+describe('fields whose pattern is too long to follow', () => {
+  it('past 4,096 output pixels per period the field is unknown, and the shapes go on', () => {
+    const n = only(analyzeText('network T {\n input 1x7x7\n x: upsample size=4099x7\n y: conv 1 k=3\n}'));
+    expect(layer(n, 'x').info.rf).toBeNull();
+    expect(layer(n, 'y').info.rf).toBeNull();
+    expect(layer(n, 'y').info.shape).toEqual([1, 4097, 5]);
+    // 4,096 itself is followed.
+    expect(own(only(analyzeText('network T {\n input 1x7x7\n x: upsample size=4096x7\n}')).layers[1].rf)).toEqual({ size: [1, 1], stride: ['7/4096', '1'], padding: [0, 0] });
+  });
+});
+
 describe('fractional strides in print', () => {
   it('a ratio of whole numbers reads as a fraction; whole numbers as before', () => {
     expect([4, 0.5, 1 / 3, 2 / 3, 3 / 2, 31 / 190, 47 / 406, 0].map(ratioText)).toEqual(['4', '1/2', '1/3', '2/3', '3/2', '31/190', '47/406', '0']);
