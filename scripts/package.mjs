@@ -37,6 +37,11 @@ try {
   execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { cwd: stage, stdio: 'inherit' });
   rmSync(join(stage, 'node_modules'));
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+  // The project has no public repository, and a placeholder URL in package.json would send users
+  // nowhere: --allow-missing-repository stops vsce asking for one. Without a repository vsce
+  // cannot make README's relative links absolute and refuses them: --no-rewrite-relative-links
+  // keeps them relative, which VS Code resolves against the installed extension, so each must
+  // name a file in the package (test/package/package.test.ts checks it).
   execFileSync(
     process.execPath,
     [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out],

@@ -44,6 +44,8 @@ export interface OnnxGraph {
   initializers: OnnxTensor[];
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /** Shapes of the values between nodes (Netron shows them on the edges). */
+  valueInfo?: OnnxValueInfo[];
   doc?: string;
 }
 
@@ -103,7 +105,7 @@ function valueInfo(v: OnnxValueInfo): ProtoWriter {
 }
 
 function graph(g: OnnxGraph): ProtoWriter {
-  // GraphProto: node 1, name 2, initializer 5, doc_string 10, input 11, output 12.
+  // GraphProto: node 1, name 2, initializer 5, doc_string 10, input 11, output 12, value_info 13.
   const w = new ProtoWriter();
   for (const n of g.nodes) w.message(1, node(n));
   w.string(2, g.name);
@@ -111,6 +113,7 @@ function graph(g: OnnxGraph): ProtoWriter {
   if (g.doc !== undefined) w.string(10, g.doc);
   for (const i of g.inputs) w.message(11, valueInfo(i));
   for (const o of g.outputs) w.message(12, valueInfo(o));
+  for (const v of g.valueInfo ?? []) w.message(13, valueInfo(v));
   return w;
 }
 

@@ -12,6 +12,7 @@ import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
 import { dispatch, type KindTable, type LayerAttrs, type TensorRole } from '../layers';
 import { nearestIndex } from '../layers/resampling';
+import { transposedOut } from '../layers/convtranspose';
 import { resizeDims } from '../layers/upsample';
 import { ExportError, knownShapes, tensorsByNode } from './common';
 import { DataType, encodeModel, type AttrValue, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto';
@@ -22,8 +23,10 @@ export const ONNX_IR_VERSION = 8;
 export const BATCH_DIM = 'N';
 
 export interface OnnxExportOptions {
-  /** The .cnn file, recorded in the model's metadata. */
+  /** The .cnn file, recorded in the model's metadata and each node's doc_string. */
   source?: string;
+  /** The .cnn file's text: each node's doc_string then quotes the statement it comes from. */
+  text?: string;
   producerVersion?: string;
 }
 
@@ -97,7 +100,8 @@ interface OnnxEmit {
   inputs: string[];
   inShape: number[];
   param(role: TensorRole): string;
-  emit(op: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>, suffix?: string): void;
+  /** A node; `shape` (without the batch) gives a temporary value its value_info. */
+  emit(op: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>, suffix?: string, shape?: number[]): void;
   fresh(base: string): string;
   floatConst(base: string, dims: number[], data: Float32Array): string;
   int64Const(base: string, values: number[]): string;
@@ -168,11 +172,12 @@ const ONNX_OPS = {
     const shifted = e.fresh(`${path}/shifted`);
     const denom = e.fresh(`${path}/denominator`);
     const scalar = (base: string, v: number) => e.floatConst(`${path}.${base}`, [], Float32Array.of(v));
-    e.emit('Mul', [e.x, e.x], sq, undefined, '/square');
-    e.emit('Conv', [sq, e.floatConst(`${path}.window`, [c, c, 1, 1], lrnBand(c, a.size))], sum, { kernel_shape: ints(1, 1) }, '/window_sum');
-    e.emit('Mul', [sum, scalar('alpha_over_size', a.alpha / a.size)], scaled, undefined, '/scale');
-    e.emit('Add', [scaled, scalar('k', a.k)], shifted, undefined, '/shift');
-    e.emit('Pow', [shifted, scalar('beta', a.beta)], denom, undefined, '/pow');
+    const shape = e.inShape;
+    e.emit('Mul', [e.x, e.x], sq, undefined, '/square', shape);
+    e.emit('Conv', [sq, e.floatConst(`${path}.window`, [c, c, 1, 1], lrnBand(c, a.size))], sum, { kernel_shape: ints(1, 1) }, '/window_sum', shape);
+    e.emit('Mul', [sum, scalar('alpha_over_size', a.alpha / a.size)], scaled, undefined, '/scale', shape);
+    e.emit('Add', [scaled, scalar('k', a.k)], shifted, undefined, '/shift', shape);
+    e.emit('Pow', [shifted, scalar('beta', a.beta)], denom, undefined, '/pow', shape);
     e.emit('Div', [e.x, denom], e.y, undefined, '/divide');
   },
   dropout: (_a, e) => e.emit('Identity', [e.x], e.y),
@@ -197,7 +202,7 @@ const ONNX_OPS = {
       const dims = resizeDims(a, e.inShape);
       const rows = e.fresh(`${path}/rows`);
       const index = (i: 0 | 1) => e.int64Const(`${path}.${i ? 'columns' : 'rows'}`, Array.from({ length: dims[i].out }, (_, o) => nearestIndex(o, dims[i])));
-      e.emit('Gather', [e.x, index(0)], rows, { axis: int(2) }, '/rows');
+      e.emit('Gather', [e.x, index(0)], rows, { axis: int(2) }, '/rows', [e.inShape[0], dims[0].out, e.inShape[2]]);
       e.emit('Gather', [rows, index(1)], e.y, { axis: int(3) }, '/columns');
       return;
     }
@@ -227,16 +232,29 @@ const ONNX_OPS = {
       return;
     }
     const path = e.node.path;
+    const out = [0, 1].map((i) => transposedOut(e.inShape[i + 1], a.kernel[i], a.stride[i], a.padding[i], a.outputPadding[i], a.dilation[i]));
     const full = e.fresh(`${path}/transposed`);
-    e.emit('ConvTranspose', [e.x, e.param('weight')], full, attrs, '/transposed');
+    e.emit('ConvTranspose', [e.x, e.param('weight')], full, attrs, '/transposed', [a.out, out[0] - extra[0], out[1] - extra[1]]);
     const padded = a.bias ? e.fresh(`${path}/padded`) : e.y;
-    e.emit('Pad', [full, e.int64Const(`${path}.output_padding`, [0, 0, 0, 0, 0, 0, extra[0], extra[1]])], padded, undefined, '/output_padding');
+    e.emit('Pad', [full, e.int64Const(`${path}.output_padding`, [0, 0, 0, 0, 0, 0, extra[0], extra[1]])], padded, undefined, '/output_padding', a.bias ? [a.out, ...out] : undefined);
     if (!a.bias) return;
     const bias = e.fresh(`${path}/bias`);
     e.emit('Reshape', [e.param('bias'), e.int64Const(`${path}.bias_shape`, [a.out, 1, 1])], bias, undefined, '/bias_shape');
     e.emit('Add', [padded, bias], e.y, undefined, '/bias');
   },
 } satisfies KindTable<OnnxEntry>;
+
+/**
+ * Where a node comes from, for its doc_string: `file:line: statement`, and the block call that
+ * made it (`in Basic, called at line 12`).
+ */
+function sourceLine(node: GraphNode, opts: OnnxExportOptions): string {
+  const line = node.range.start.line + 1;
+  const where = `${opts.source ? `${opts.source}:` : 'line '}${line}`;
+  const text = opts.text?.slice(node.range.start.offset, node.range.end.offset).split(/\r\n|\r|\n/)[0].trim();
+  const call = node.calls.length ? ` (in ${node.calls[node.calls.length - 1].block}, called at line ${node.calls[node.calls.length - 1].range.start.line + 1})` : '';
+  return `${where}${text ? `: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}` : ''}${call}`;
+}
 
 /**
  * Builds the ONNX model of `net` with the given weights (every tensor of `net.tensors`, by name).
@@ -284,6 +302,7 @@ export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Fl
     if (names[id] === undefined) names[id] = outputNames[i];
   });
   for (const node of g.nodes) if (names[node.id] === undefined) names[node.id] = fresh(node.path);
+  const publicNames = new Set(['input', ...outputNames]);
 
   const nodes: OnnxNode[] = [];
   const nodeNames = new Set<string>();
@@ -293,8 +312,10 @@ export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Fl
     nodeNames.add(name);
     return name;
   };
-  const emit = (node: GraphNode, op: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>, suffix = '') => {
-    nodes.push({ op, inputs, outputs: [output], name: nodeName(node.path + suffix), attrs });
+  const valueInfo: OnnxValueInfo[] = [];
+  const emit = (node: GraphNode, op: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>, suffix = '', shape?: number[]) => {
+    nodes.push({ op, inputs, outputs: [output], name: nodeName(node.path + suffix), attrs, doc: sourceLine(node, opts) });
+    if (shape) valueInfo.push({ name: output, dims: [BATCH_DIM, ...shape] });
   };
 
   for (const node of g.nodes) {
@@ -311,12 +332,13 @@ export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Fl
         if (!p) throw new ExportError(`'${node.path}' has no ${role} tensor`);
         return p.name;
       },
-      emit: (op, inputs, output, attrs, suffix) => emit(node, op, inputs, output, attrs, suffix),
+      emit: (op, inputs, output, attrs, suffix, shape) => emit(node, op, inputs, output, attrs, suffix, shape),
       fresh,
       floatConst,
       int64Const,
     };
     dispatch<OnnxEntry>(ONNX_OPS, node.attrs, ctx);
+    if (!publicNames.has(names[node.id])) valueInfo.push({ name: names[node.id], dims: [BATCH_DIM, ...shapes[node.id]], doc: node.path });
   }
 
   // An output whose layer already carries another public name (the input, the main output) gets an Identity.
@@ -340,6 +362,7 @@ export function exportOnnx(net: NetworkAnalysis, weights: ReadonlyMap<string, Fl
       initializers,
       inputs: [{ name: 'input', dims: [BATCH_DIM, ...shapes[inputNode.id]] }],
       outputs,
+      valueInfo,
     },
   });
 }

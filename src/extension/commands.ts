@@ -15,11 +15,21 @@ interface AnalysisTable {
   networks: string[];
 }
 
+/**
+ * The `cnn.*` settings as plain JSON. A WorkspaceConfiguration also carries its methods (get,
+ * update, inspect): Node's IPC drops them silently, but a web worker's postMessage cannot clone
+ * a function and throws, which stopped the web extension from activating. Its values are its
+ * own enumerable properties, so a JSON round trip keeps exactly them.
+ */
+export function settingsSnapshot(): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('cnn'))) as Record<string, unknown>;
+}
+
 export function clientOptions(): LanguageClientOptions {
   return {
     documentSelector: [{ language: 'cnn' }],
     synchronize: { configurationSection: 'cnn' },
-    initializationOptions: { settings: vscode.workspace.getConfiguration('cnn') },
+    initializationOptions: { settings: settingsSnapshot() },
   };
 }
 

@@ -25,6 +25,8 @@ class NetworkPanel {
   private doc: vscode.TextDocument | undefined;
   private editTimer: ReturnType<typeof setTimeout> | undefined;
   private cursorTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The picked files' folders now in localResourceRoots; undefined before the first setOptions. */
+  private roots: string[] | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -70,11 +72,18 @@ class NetworkPanel {
   /**
    * Scripts on; resources from the bundle, the media and the folder of each file the user
    * picked: VS Code matches a resource root as a folder (it appends '/'), so a file root never
-   * matches and the image would be refused.
+   * matches and the image would be refused. New roots make VS Code reload the page (it sends the
+   * content again), and a message posted meanwhile is lost: so until the reloaded page says
+   * 'ready', messages wait in the queue. Unchanged roots are not set again, since then no reload
+   * (and no 'ready') comes.
    */
   private setOptions(): void {
-    const picked = this.context.workspaceState.get<string[]>(PICKED_FILES_KEY, []).map((u) => vscode.Uri.joinPath(vscode.Uri.parse(u), '..'));
-    this.panel.webview.options = { enableScripts: true, localResourceRoots: [...baseRoots(this.context.extensionUri), ...picked] };
+    const folders = this.context.workspaceState.get<string[]>(PICKED_FILES_KEY, []).map((u) => vscode.Uri.joinPath(vscode.Uri.parse(u), '..').toString());
+    const roots = [...new Set(folders)];
+    if (this.roots && roots.length === this.roots.length && roots.every((r, i) => r === this.roots![i])) return;
+    if (this.roots) this.ready = false;
+    this.roots = roots;
+    this.panel.webview.options = { enableScripts: true, localResourceRoots: [...baseRoots(this.context.extensionUri), ...roots.map((r) => vscode.Uri.parse(r))] };
   }
 
   private html(): string {

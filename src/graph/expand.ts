@@ -667,16 +667,16 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
     out.push({
       code: 'expansion-limit',
       severity: 'error',
-      range: net.name.range,
-      message: `${net.name.text} expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers (or ${MAX_STEPS.toLocaleString('en-US')} statements); check repeat counts`,
+      range: net.name.text ? net.name.range : net.range,
+      message: `${net.name.text || 'this network'} expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers (or ${MAX_STEPS.toLocaleString('en-US')} statements); check repeat counts`,
     });
   }
   if (ex.nodes.length === 0 && !out.some((d) => d.severity === 'error')) {
     out.push({
       code: 'empty-network',
       severity: 'error',
-      range: net.name.range,
-      message: `${net.name.text} has no layers; start it with 'input', such as 'input 3x224x224'`,
+      range: net.name.text ? net.name.range : net.range,
+      message: `${net.name.text || 'this network'} has no layers; start it with 'input', such as 'input 3x224x224'`,
     });
   }
   const graph: Graph = {

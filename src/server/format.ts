@@ -1,6 +1,6 @@
 /** Number and figure formatting for hints, hovers and lenses. */
 import type { ReceptiveField, Shape } from '../analysis/types';
-import { bytes, grouped } from '../cli/format';
+import { bytes, grouped } from '../analysis/format';
 import { ratioText } from '../layers/ratio';
 import type { Settings } from './settings';
 

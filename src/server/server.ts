@@ -20,7 +20,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ExpansionCache, type CacheStats } from '../analysis';
 import { IncrementalParser } from '../language';
-import { diagnosticLine, humanReport } from '../cli/report';
+import { diagnosticLine, humanReport } from '../analysis/format';
 import { codeActions } from './actions';
 import { completions, signatureHelp } from './completion';
 import { lspRange, toLspDiagnostic } from './convert';

@@ -111,18 +111,30 @@ describe('cnn params', () => {
   });
 });
 
-describe('usage errors are one line, never a stack trace', () => {
+describe('errors are one line, never a stack trace: 2 for the command line, 1 for the files', () => {
   it.each([
-    [['analyze'], 'cnn analyze: analyze takes one file'],
-    [['analyze', 'x.cnn', '--bogus'], "cnn analyze: Unknown option '--bogus'"],
-    [['analyze', '/nonexistent/x.cnn'], 'cnn analyze: /nonexistent/x.cnn: no such file'],
-    [['analyze', '/tmp'], 'cnn analyze: /tmp: is a directory'],
-    [['analyze', 'x.cnn', '--shape', '3x0'], 'cnn analyze: --shape 3x0: give C x H x W'],
-    [['frobnicate'], "cnn: unknown command 'frobnicate'"],
-  ])('%j', async (argv, start) => {
+    [['analyze'], 2, 'cnn analyze: analyze takes one file'],
+    [['analyze', 'a.cnn', 'b.cnn'], 2, 'cnn analyze: analyze takes one file, not 2'],
+    [['analyze', 'x.cnn', '--bogus'], 2, "cnn analyze: Unknown option '--bogus'"],
+    [['analyze', 'x.cnn', '--shape', '3x0'], 2, 'cnn analyze: --shape 3x0: give C x H x W'],
+    [['analyze', 'x.cnn', '--format', 'xml'], 2, 'cnn analyze: --format xml: choose table, md, csv, json'],
+    [['analyze', 'x.cnn', '--depth', '0'], 2, 'cnn analyze: --depth 0: give an integer of at least 1'],
+    [['analyze', 'x.cnn', '--json', '--format', 'csv'], 2, 'cnn analyze: --json and --format csv disagree'],
+    [['params', 'x.cnn', '--dtype', 'int4'], 2, 'cnn params: --dtype int4: choose one of'],
+    [['check'], 2, 'cnn check: check needs at least one file'],
+    [['check', '-', '-'], 2, 'cnn check: check reads standard input (-) once'],
+    [['export', 'x.cnn'], 2, 'cnn export: export needs --to pytorch or --to onnx'],
+    [['export', 'x.cnn', '--to', 'tflite'], 2, 'cnn export: --to tflite: choose pytorch or onnx'],
+    [['frobnicate'], 2, "cnn: unknown command 'frobnicate'"],
+    [['--frobnicate'], 2, "cnn: unknown option '--frobnicate'"],
+    [['help', 'frobnicate'], 2, "cnn: unknown command 'frobnicate'"],
+    [[], 2, 'usage: cnn COMMAND'],
+    [['analyze', '/nonexistent/x.cnn'], 1, 'cnn analyze: /nonexistent/x.cnn: no such file'],
+    [['analyze', '/tmp'], 1, 'cnn analyze: /tmp: is a directory'],
+  ])('%j exits %i', async (argv, status, start) => {
     const r = await cli(...argv);
-    expect(r.code).toBe(1);
-    expect(r.err.startsWith(start)).toBe(true);
+    expect(r.code, r.err).toBe(status);
+    expect(r.err.slice(0, start.length)).toBe(start);
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 });

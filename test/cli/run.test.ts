@@ -11,9 +11,9 @@ import { cli, ROOT } from '../helpers';
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
 
-/** Exit 1 with exactly one line on stderr, starting with the command, and no stack frames. */
-function expectOneLineError(r: { code: number; out: string; err: string }, re: RegExp): void {
-  expect(r.code).toBe(1);
+/** Exit `status` (1: the files or the run; 2: the command line) with exactly one line on stderr, starting with the command, and no stack frames. */
+function expectOneLineError(r: { code: number; out: string; err: string }, re: RegExp, status = 1): void {
+  expect(r.code, r.err).toBe(status);
   expect(r.err.split('\n')).toHaveLength(1);
   expect(r.err).toMatch(/^cnn (run|bench): /);
   expect(r.err).toMatch(re);
@@ -155,10 +155,12 @@ describe('cnn run', () => {
   });
 
   describe('errors: one line, exit 1', () => {
-    it('usage mistakes', async () => {
-      expectOneLineError(await cli('run', tiny), /needs --input/);
-      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--backend', 'tpu'), /--backend tpu: choose cpu, webgpu or reference/);
-      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--top=-1'), /--top -1: give an integer of at least 0/);
+    it('usage mistakes exit 2; a value that does not fit this network exits 1', async () => {
+      expectOneLineError(await cli('run', tiny), /needs --input/, 2);
+      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--backend', 'tpu'), /--backend tpu: choose cpu, webgpu or reference/, 2);
+      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--top=-1'), /--top -1: give an integer of at least 0/, 2);
+      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--mean', '1,x'), /--mean 1,x: give numbers/, 2);
+      expectOneLineError(await cli('run', tiny, '--input', xNpy, '--std', '0'), /--std must not be 0/, 2);
       expectOneLineError(await cli('run', tiny, '--input', xNpy, '--mean', '1,2'), /--mean has 2 values; the input has 3 channels/);
     });
     it('missing files', async () => {
@@ -241,9 +243,10 @@ describe('cnn bench', () => {
   });
 
   it('errors are one line', async () => {
-    expectOneLineError(await cli('bench', tiny, '--runs', '0'), /--runs 0: give an integer of at least 1/);
-    expectOneLineError(await cli('bench', tiny, '--batch', 'x'), /--batch x/);
-    expectOneLineError(await cli('bench'), /bench takes one network file/);
+    expectOneLineError(await cli('bench', tiny, '--runs', '0'), /--runs 0: give an integer of at least 1/, 2);
+    expectOneLineError(await cli('bench', tiny, '--batch', 'x'), /--batch x/, 2);
+    expectOneLineError(await cli('bench'), /bench takes one network file/, 2);
+    expectOneLineError(await cli('bench', tiny, tiny), /bench takes one network file, not 2/, 2);
   });
 });
 

@@ -1,244 +1,56 @@
 /**
- * End to end in a real VS Code workbench: code-server 4.100.3 (VS Code 1.100, installed outside
- * the repository by scripts/e2e-setup.sh) with our packaged .vsix, driven in headless Debian
- * chromium through playwright-core. One code-server for the file, isolated in a temporary folder
- * (user data, extensions, config, XDG dirs); a workspace of copied examples and a broken file.
- *
- * Without the setup the file is skipped, except under CI=true, where that is a failure.
- * Screenshots go to test-results/e2e/.
+ * End to end in a real VS Code workbench: code-server 4.100.3 with our packaged .vsix in its
+ * usual (Node) extension host, driven in headless Debian chromium through playwright-core
+ * (code-server.ts sets it up). The folder is opened untrusted, with workspace trust on: every
+ * test here runs in Restricted Mode, which the extension declares it fully supports
+ * (capabilities.untrustedWorkspaces in package.json).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import {
+  BASE_ARGS,
+  CHROMIUM,
+  type CodeServer,
+  describeE2E,
+  editorLanguage,
+  goTo,
+  hoverText,
+  norm,
+  openFromExplorer,
+  openWorkbench,
+  panel,
+  quickInput,
+  runCommand,
+  shot,
+  shotOf,
+  sleep,
+  startCodeServer,
+  VERSION,
+  waitText,
+  WEBGPU_ARGS,
+} from './code-server';
 
-const VERSION = '4.100.3';
-const SETUP_DIR = join(process.env.CNN_E2E_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cnn-e2e'), `code-server-${VERSION}`);
-const ENTRY = join(SETUP_DIR, 'node_modules/code-server/out/node/entry.js');
-const READY = existsSync(join(SETUP_DIR, '.ready')) && existsSync(ENTRY);
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results/e2e');
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'];
-const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
-
-const BROKEN = `network Broken {
-  input 3x32x32
-  conv 8 k=3
-  linear 10
-}
-`;
-const TINY = `network Tiny {
-  input 3x32x32
-  conv 16 k=3 p=same
-  bn; relu
-  maxpool k=2
-  Down(32)
-  gap; flatten
-  linear 10
-}
-
-block Down(c, s=2) {
-  conv c k=3 s=s p=1 bias=false; bn; relu
-}
-`;
-
-let tmp: string;
+let server: CodeServer | undefined;
 let ws: string;
-let server: ChildProcess | undefined;
-let serverLog = '';
-let url: string;
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
 
-const norm = (s: string | null | undefined) => (s ?? '').replace(/\u00a0/g, ' ');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHealthy(base: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  let last = '';
-  while (Date.now() < end) {
-    if (server?.exitCode != null) throw new Error(`code-server exited (${server.exitCode}):\n${serverLog}`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) return;
-      last = `HTTP ${r.status}`;
-    } catch (e) {
-      last = String(e);
-    }
-    await sleep(250);
-  }
-  throw new Error(`code-server not healthy after ${ms} ms (${last}):\n${serverLog}`);
-}
-
-async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: join(SHOTS, `${name}.png`) }).catch(() => undefined);
-}
-
-/** Opens the workbench on the workspace in a fresh page of `b`, with the Explorer showing. */
-async function openWorkbench(b: Browser): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await b.newContext({ viewport: { width: 1500, height: 950 } });
-  const p = await ctx.newPage();
-  await p.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
-  await p.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  await p.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
-  return { ctx, page: p };
-}
-
-/** Opens a workspace file by clicking it in the Explorer (nested paths expand their folders). */
-async function openFromExplorer(p: Page, path: string): Promise<void> {
-  const parts = path.split('/');
-  for (const [i, part] of parts.entries()) {
-    const row = p.locator(`.explorer-folders-view .monaco-list-row[aria-label="${part}"]`).first();
-    await row.waitFor({ timeout: 20_000 });
-    if (i < parts.length - 1) {
-      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-    } else await row.dblclick(); // a pinned editor, not a preview that the next open replaces
-  }
-  await p.locator('.editor-group-container.active .tab.active', { hasText: parts.at(-1)! }).waitFor({ timeout: 20_000 });
-}
-
-/** The active editor's visible text (inlay hints included), spaces normalised. */
-function activeLines(p: Page): Locator {
-  return p.locator('.editor-group-container.active .editor-instance .view-lines').first();
-}
-async function editorText(p: Page): Promise<string> {
-  return norm(await activeLines(p).innerText());
-}
-
-async function waitText(p: Page, pred: (t: string) => boolean, what: string, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  let t = '';
-  while (Date.now() < end) {
-    t = await editorText(p).catch(() => '');
-    if (pred(t)) return t;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}; the editor shows:\n${t}`);
-}
-
-async function quickInput(p: Page): Promise<Locator> {
-  const input = p.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  return input;
-}
-
-/** Runs a command by its title from F1. */
-async function runCommand(p: Page, title: string): Promise<void> {
-  await p.keyboard.press('F1');
-  const input = await quickInput(p);
-  await input.fill(`>${title}`);
-  const row = p.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 10_000 });
-  await p.keyboard.press('Enter');
-}
-
-/** Puts the cursor at a 1-based line and column of the active editor (Go to Line). */
-async function goTo(p: Page, line: number, column: number): Promise<void> {
-  await p.keyboard.press('Control+G');
-  const input = await quickInput(p);
-  await input.fill(`:${line}:${column}`);
-  await p.keyboard.press('Enter');
-  await p.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-}
-
-/** The network panel's document: the webview's inner frame. */
-function panel(p: Page): FrameLocator {
-  return p.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
-
-const describeE2E = READY || CI ? describe : describe.skip;
-
-describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extension`, () => {
+describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extension, in Restricted Mode`, () => {
   beforeAll(async () => {
-    if (!READY) throw new Error(`code-server ${VERSION} is not set up in ${SETUP_DIR}: run scripts/e2e-setup.sh`);
-    mkdirSync(SHOTS, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'cnn-e2e-'));
-    const dirs = Object.fromEntries(['data', 'extensions', 'config', 'xdg-config', 'xdg-data', 'xdg-cache', 'ws'].map((d) => [d, join(tmp, d)]));
-    for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-    ws = dirs.ws;
-
-    // The workspace: copies of a few examples, a broken file and a small network with a block.
-    for (const f of ['alexnet.cnn', 'cifar.cnn']) cpSync(join(ROOT, 'examples', f), join(ws, f));
-    cpSync(join(ROOT, 'examples/fashion-mnist'), join(ws, 'fashion-mnist'), { recursive: true });
-    writeFileSync(join(ws, 'broken.cnn'), BROKEN);
-    writeFileSync(join(ws, 'tiny.cnn'), TINY);
-
-    mkdirSync(join(dirs.data, 'User'), { recursive: true });
-    writeFileSync(
-      join(dirs.data, 'User/settings.json'),
-      JSON.stringify({
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.welcomePage.walkthroughs.openOnInstall': false,
-        'workbench.enableExperiments': false,
-        'telemetry.telemetryLevel': 'off',
-        'extensions.autoUpdate': false,
-        'extensions.autoCheckUpdates': false,
-        'extensions.ignoreRecommendations': true,
-        'security.workspace.trust.enabled': false,
-        'git.enabled': false,
-        'editor.minimap.enabled': false,
-        'editor.inlayHints.enabled': 'on',
-        'files.simpleDialog.enable': true,
-        'chat.commandCenter.enabled': false,
-      }),
-    );
-    writeFileSync(join(dirs.config, 'config.yaml'), 'auth: none\ncert: false\n');
-
-    const env = { ...process.env, XDG_CONFIG_HOME: dirs['xdg-config'], XDG_DATA_HOME: dirs['xdg-data'], XDG_CACHE_HOME: dirs['xdg-cache'] };
-    const common = ['--user-data-dir', dirs.data, '--extensions-dir', dirs.extensions, '--config', join(dirs.config, 'config.yaml')];
-
-    // Package and install the extension the way a user would.
-    const vsix = join(tmp, 'cnn-designer.vsix');
-    execFileSync(process.execPath, ['scripts/package.mjs', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CNN_PACKAGE_QUIET: '1' } });
-    const installed = execFileSync(process.execPath, [ENTRY, ...common, '--install-extension', vsix], { env, encoding: 'utf8' });
-    expect(installed).toMatch(/successfully installed/);
-
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = spawn(
-      process.execPath,
-      [ENTRY, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', ws],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const log = (d: Buffer) => {
-      serverLog = (serverLog + d.toString()).slice(-20_000);
-    };
-    server.stdout!.on('data', log);
-    server.stderr!.on('data', log);
-    await waitHealthy(url, 60_000);
-
+    server = await startCodeServer({ restricted: true });
+    ws = server.ws;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...WEBGPU_ARGS, ...BASE_ARGS] });
-    ({ ctx: context, page } = await openWorkbench(browser));
+    ({ ctx: context, page } = await openWorkbench(server, browser));
   }, 240_000);
 
   afterAll(async () => {
     if (page) await shot(page, 'last');
     await context?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
-    if (server && server.exitCode == null) {
-      server.kill('SIGTERM');
-      await Promise.race([new Promise((r) => server!.once('exit', r)), sleep(5000)]);
-      if (server.exitCode == null) server.kill('SIGKILL');
-    }
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await server?.stop();
   }, 30_000);
 
   afterEach(async () => {
@@ -246,21 +58,31 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     for (let i = 0; i < 2; i++) await page?.keyboard.press('Escape').catch(() => undefined);
   });
 
+  it('in an untrusted folder (Restricted Mode) a .cnn file is the CNN language, with its hints', async () => {
+    // Without capabilities.untrustedWorkspaces VS Code disables the extension here: the file
+    // would open as Plain Text, without hints.
+    await expect.poll(async () => norm(await page.locator('.statusbar').innerText()), { timeout: 20_000 }).toMatch(/Restricted Mode/);
+    await openFromExplorer(page, 'tiny.cnn');
+    await expect.poll(() => editorLanguage(page), { timeout: 30_000 }).toBe('CNN');
+    await waitText(page, (t) => t.includes('→ 16×32×32'), "tiny.cnn's first conv hint → 16×32×32", 60_000);
+    await shot(page, 'restricted-mode');
+  }, 120_000);
+
   it('opens an example from the Explorer and shows the shape hints', async () => {
     await openFromExplorer(page, 'alexnet.cnn');
     const text = await waitText(page, (t) => t.includes('→ 64×56×56'), "AlexNet conv1's hint → 64×56×56", 60_000);
     expect(text).toMatch(/conv .*→ 64×56×56/);
     await shot(page, 'hints');
+    await shotOf(page, 'editor-hints', [page.locator('.editor-group-container.active .editor-instance .overflow-guard')], { width: 900, height: 560 });
   }, 120_000);
 
   it('hovers a layer with the formula and its numbers', async () => {
     await goTo(page, 5, 13); // conv1
-    await page.keyboard.press('Control+K');
-    await page.keyboard.press('Control+I');
-    const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
-    await hover.waitFor({ timeout: 15_000 });
-    await expect.poll(async () => norm(await hover.innerText()), { timeout: 10_000 }).toMatch(/⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
+    await hoverText(page, /⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
     await shot(page, 'hover');
+    const box = await page.locator('.monaco-hover:not(.hidden)').first().boundingBox();
+    const top = (await page.locator('.editor-group-container.active .editor-instance .overflow-guard').boundingBox())?.y ?? 0;
+    await shotOf(page, 'editor-hover', [page.locator('.editor-group-container.active .editor-instance .overflow-guard')], { width: 900, height: (box ? box.y + box.height - top : 400) + 24 });
     await page.keyboard.press('Escape');
   }, 120_000);
 
@@ -274,6 +96,7 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     const fix = page.locator('.action-widget .monaco-list-row', { hasText: /flatten/i }).first();
     await fix.waitFor({ timeout: 15_000 });
     await shot(page, 'quick-fix');
+    await shotOf(page, 'editor-quick-fix', [page.locator('.editor-group-container.active .editor-instance .overflow-guard')], { width: 560, height: 190 });
     // The action widget blocks the mouse until it moves: choose with the keyboard.
     for (let i = 0; i < 5 && !/\bfocused\b/.test((await fix.getAttribute('class')) ?? ''); i++) await page.keyboard.press('ArrowDown');
     expect(await fix.getAttribute('class')).toMatch(/\bfocused\b/);
@@ -456,7 +279,7 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
   it('without WebGPU: the panel says so and still runs on the CPU engine', async () => {
     const plain = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BASE_ARGS });
     try {
-      const { page: p } = await openWorkbench(plain);
+      const { page: p } = await openWorkbench(server!, plain);
       await openFromExplorer(p, 'cifar.cnn');
       await waitText(p, (t) => t.includes('→'), 'the hints of cifar.cnn');
       await runCommand(p, 'CNN: Show Network Graph');

@@ -107,7 +107,7 @@ describe('decoding', () => {
 
   it('damaged and foreign files are one-line errors', () => {
     const png = PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), {}));
-    expect(() => decodeImage(png.subarray(0, 30))).toThrow(/^cannot decode the PNG: [^\n]*$/);
+    expect(() => decodeImage(png.subarray(0, 30))).toThrow(/^truncated PNG file$/);
     expect(() => loadInput(new TextEncoder().encode('hello'), [3, 2, 2])).toThrow(/not a PNG, JPEG or \.npy file/);
     expect(() => loadInput(png, [10])).toThrow(/cannot feed the flat input \[10\]/);
   });

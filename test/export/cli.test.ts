@@ -12,8 +12,9 @@ import { saveSafetensorsWeights } from '../../src/engine/weights/load';
 import { expectClose, randomTensor, randomWeights, rng } from '../engine/helpers';
 import { cli } from '../helpers';
 
-function expectOneLineError(r: { code: number; out: string; err: string }, re: RegExp): void {
-  expect(r.code).toBe(1);
+/** Exit 1 for a problem with the files, 2 for a mistake in the command line. */
+function expectOneLineError(r: { code: number; out: string; err: string }, re: RegExp, status = 1): void {
+  expect(r.code, r.err).toBe(status);
   expect(r.err.split('\n')).toHaveLength(1);
   expect(r.err).toMatch(/^cnn export: /);
   expect(r.err).toMatch(re);
@@ -66,7 +67,8 @@ describe('cnn export --to onnx', () => {
     const ref = forwardCpu(net.graph, initWeights(net.tensors, 0), net.tensors, tensor(x.shape, x.data)).output.data;
     expectClose(await runOnnx(out, x.data, x.shape), ref, 1e-4);
 
-    const r3 = await cli('export', tiny, '--to', 'onnx', '-o', out, '--seed', '3');
+    // The file exists now: replacing it takes --force.
+    const r3 = await cli('export', tiny, '--to', 'onnx', '-o', out, '--seed', '3', '--force');
     expect(r3.code).toBe(0);
     const ref3 = forwardCpu(net.graph, initWeights(net.tensors, 3), net.tensors, tensor(x.shape, x.data)).output.data;
     expectClose(await runOnnx(out, x.data, x.shape), ref3, 1e-4);
@@ -124,21 +126,22 @@ describe('cnn export --to pytorch', () => {
   });
 });
 
-describe('cnn export errors: one line, exit 1', () => {
+describe('cnn export errors: one line, exit 1 (2 for the command line)', () => {
   it.each([
-    [['export', tiny], /needs --to pytorch or --to onnx/],
-    [['export', tiny, '--to', 'keras'], /--to keras: choose pytorch or onnx/],
-    [['export', '--to', 'onnx'], /export takes one network file/],
+    [['export', tiny], /needs --to pytorch or --to onnx/, 2],
+    [['export', tiny, '--to', 'keras'], /--to keras: choose pytorch or onnx/, 2],
+    [['export', '--to', 'onnx'], /export takes one network file/, 2],
     [['export', join(dir, 'none.cnn'), '--to', 'onnx'], /none\.cnn: no such file/],
     [['export', tiny, '--to', 'onnx', '--network', 'Broken'], /tiny\.cnn:\d+:\d+: error: conv output would be empty/],
     [['export', tiny, '--to', 'pytorch', '--network', 'Broken'], /tiny\.cnn:\d+:\d+: error: conv output would be empty/],
     [['export', tiny, '--to', 'pytorch', '--network', 'Reserved'], /'train' is an attribute of torch\.nn\.Module.*rename the label/],
-    [['export', tiny, '--to', 'pytorch', '--weights', 'w.safetensors'], /--weights is for --to onnx/],
-    [['export', tiny, '--to', 'onnx', '-o', '-'], /binary; give a file name/],
+    [['export', tiny, '--to', 'pytorch', '--weights', 'w.safetensors'], /--weights is for --to onnx/, 2],
+    [['export', tiny, '--to', 'onnx', '-o', '-'], /binary; give a file name/, 2],
     [['export', tiny, '--to', 'onnx', '-o', join(dir, 'no', 'such', 'x.onnx')], /cannot write \(no such folder\)/],
     [['export', tiny, '--to', 'onnx', '--weights', join(dir, 'missing.safetensors')], /weights .*missing\.safetensors: no such file/],
-  ])('%j', async (argv, re) => {
-    expectOneLineError(await cli(...(argv as string[])), re as RegExp);
+  ])('%j', async (...row) => {
+    const [argv, re, status] = row as [string[], RegExp, number?];
+    expectOneLineError(await cli(...argv), re, status ?? 1);
   });
 
   it('weights that do not fit name the tensor', async () => {

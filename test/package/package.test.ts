@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers';
 import { type ZipEntry, zipEntries, zipRead } from './zip';
@@ -74,7 +74,7 @@ describe('the .vsix', () => {
         /(^|\/)\.[^/]+/.test(n) ||
         n === 'extension/dist/cli.cjs' ||
         n.startsWith('extension/dist/bench/') ||
-        /^extension\/(tsconfig\.json|vitest\.config|package-lock\.json)/.test(n),
+        /^extension\/(tsconfig\.json|vitest\.config|package-lock\.json|CONTRIBUTING\.md)/.test(n),
     );
     expect(bad).toEqual([]);
     expect(zip.length).toBeLessThan(5 * 1024 * 1024);
@@ -105,6 +105,30 @@ describe('the .vsix', () => {
     const steps = c.walkthroughs[0].steps as { id: string; description: string }[];
     expect(steps.map((s) => s.id)).toEqual(['open', 'hints', 'run', 'benchmark']);
     for (const s of steps) for (const m of s.description.matchAll(/\(command:([\w.]+)/g)) expect(commands, m[1]).toContain(m[1]);
+  });
+
+  it("keeps README's and the docs' relative links inside the package", () => {
+    // Packaged without a repository, vsce leaves relative links as they are (scripts/package.mjs):
+    // VS Code resolves them against the installed extension, so each must name a packaged file.
+    const docs = names.filter((n) => /^extension\/(readme\.md|docs\/[^/]+\.md)$/.test(n));
+    expect(docs).toContain('extension/readme.md');
+    const broken: string[] = [];
+    let checked = 0;
+    for (const doc of docs) {
+      const text = file(doc.slice('extension/'.length)).toString('utf8');
+      const dir = posix.dirname(doc);
+      for (const m of text.matchAll(/!?\[(?:[^\]]|\][^(])*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+        const target = m[1].split('#')[0];
+        if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // a fragment or an absolute URL
+        checked++;
+        const entry = posix.normalize(posix.join(dir, decodeURI(target)));
+        if (!names.includes(entry)) broken.push(`${doc.slice('extension/'.length)}: ${m[1]}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(broken).toEqual([]);
+    // The shared spec is outside the package: README names it without a link.
+    expect(file('readme.md').toString('utf8')).not.toMatch(/\]\([^)]*\.\.\//);
   });
 
   it('ships production bundles that require only Node built-ins and vscode', () => {

@@ -1,7 +1,7 @@
 /** The analysis as the panel shows it: layer descriptions, block instances, stages, formatting. */
 import type { LayerInfo, NetworkAnalysis } from '../../src/analysis';
 import { formatShape } from '../../src/analysis/layer-math';
-import { bytes, grouped, metric } from '../../src/cli/format';
+import { bytes, grouped, metric } from '../../src/analysis/format';
 import type { CallSite, GraphNode } from '../../src/graph/types';
 import { defOfKind, describeLayer, givesProbabilities, type LayerAttrs, type LayerKind } from '../../src/layers';
 import { ratioText } from '../../src/layers/ratio';

@@ -1,11 +1,12 @@
 /** `cnn bench`: timing of forward passes, in total and per layer. */
+import { metric, table } from '../../analysis/format';
 import { mulberry32 } from '../../engine/weights/init';
 import { inputShapeOf, type LayerTime } from '../../engine/session';
 import { numel } from '../../engine/tensor';
-import { metric, table } from '../format';
-import { CliError, type Command, type Io } from '../main';
-import { backendOptions, openBackend } from './backend';
-import { loadModel, modelOptions } from './model';
+import { CliError, onlyFile, UsageError, type Command, type Io } from '../command';
+import { STDIN } from '../load';
+import { backendOptions, checkBackendLimits, chooseBackend, openSession, requestedBackend } from './backend';
+import { loadWeights, modelOptions, planModel } from './model';
 import { intOption } from './options';
 
 /** Passes profiled per layer on WebGPU, after the timed runs (on the CPU every timed run is profiled, at the cost of a clock read per step). */
@@ -31,55 +32,74 @@ function layerMedians(passes: LayerTime[][]): { path: string; msMedian: number }
 
 const round = (x: number) => Number(x.toFixed(4));
 
-/** Progress on stderr: rewritten in place on a terminal, else (with --progress) a line at most every second. */
-function progressReporter(io: Io, forced: boolean): { update(text: string): void; done(): void } {
-  const tty = Boolean(process.stderr.isTTY);
+export interface ProgressOptions {
+  /** Nothing is shown before this many milliseconds: short benchmarks need no progress. */
+  delayMs?: number;
+  /** At most one update per this many milliseconds (a terminal; without one, 10 times as long). */
+  intervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Progress on stderr: on a terminal one line, rewritten in place with \r and cleared at the
+ * end; elsewhere (only with --progress) a plain line at most every second. Never on stdout, so
+ * --json output stays one JSON document.
+ */
+export function progressReporter(io: Io, forced: boolean, opts: ProgressOptions = {}): { update(text: string): void; done(): void } {
+  const tty = Boolean(io.tty && io.errRaw);
   if (!tty && !forced) return { update() {}, done() {} };
-  const start = performance.now();
-  let last = 0;
+  const now = opts.now ?? (() => performance.now());
+  const delay = opts.delayMs ?? 1000;
+  const interval = (opts.intervalMs ?? 100) * (tty ? 1 : 10);
+  const start = now();
+  let last = -Infinity;
   let shown = false;
   return {
     update(text) {
-      const now = performance.now();
-      // Only benchmarks that run for more than a second are long enough to need it.
-      if (now - start < 1000 || now - last < (tty ? 100 : 1000)) return;
-      last = now;
+      const t = now();
+      if (t - start < delay || t - last < interval) return;
+      last = t;
       shown = true;
-      if (tty) process.stderr.write(`\r\x1b[K${text}`);
+      if (tty) io.errRaw!(`\r\x1b[K${text}`);
       else io.err(text);
     },
     done() {
-      if (tty && shown) process.stderr.write('\r\x1b[K');
+      if (tty && shown) io.errRaw!('\r\x1b[K');
     },
   };
 }
 
 export const benchCommand: Command = {
   summary: 'timing of forward passes',
-  usage: 'cnn bench FILE [--backend cpu|webgpu|reference] [--runs N] [--warmup N] [--batch B] [--json] [--progress] [--weights W.safetensors] [--network NAME] [--shape CxHxW]',
+  usage: 'cnn bench FILE [--backend cpu|webgpu|reference] [--runs N] [--warmup N] [--batch B] [--json] [--progress] [--weights W.safetensors] [--seed N] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
   options: {
     ...modelOptions,
     ...backendOptions,
-    runs: { type: 'string' },
-    warmup: { type: 'string' },
-    batch: { type: 'string' },
-    json: { type: 'boolean' },
-    progress: { type: 'boolean' },
+    runs: { type: 'string', value: 'N', help: 'timed passes (default 10)' },
+    warmup: { type: 'string', value: 'N', help: 'untimed passes first (default 1)' },
+    batch: { type: 'string', value: 'B', help: 'images per pass (default 1)' },
+    json: { type: 'boolean', help: 'print JSON (see CLI.md) instead of the summary' },
+    progress: { type: 'boolean', help: 'report progress on stderr even when it is not a terminal (on one, it shows after a second anyway)' },
   },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1) throw new CliError(`bench takes one network file: ${benchCommand.usage}`);
-    const file = positionals[0];
+    const file = onlyFile(positionals, 'bench', benchCommand.usage, 'one network file');
     const runs = intOption(values, 'runs', 10, 1);
     const warmup = intOption(values, 'warmup', 1, 0);
     const batch = intOption(values, 'batch', 1, 1);
-    const { net, model } = loadModel(file, values);
+    requestedBackend(values.backend);
+    if (file === STDIN) throw new UsageError('bench reads the network from a file; - (standard input) is for check, analyze and params');
+    const plan = planModel(file, values, 'bench', batch, io);
+    const { net } = plan;
+    const choice = await chooseBackend(values.backend);
+    checkBackendLimits(choice, plan.needs);
+    const { model } = loadWeights(plan, values);
     const inShape = inputShapeOf(model);
     // Values do not change the timing; seeded noise keeps runs reproducible.
     const rand = mulberry32(1);
     const input = new Float32Array(batch * numel(inShape));
     for (let i = 0; i < input.length; i++) input[i] = 2 * rand() - 1;
 
-    const backend = await openBackend(values.backend, model, batch);
+    const backend = await openSession(choice, model, batch);
     if (!values.json) io.err(backend.note);
     const s = backend.session;
     const progress = progressReporter(io, Boolean(values.progress));

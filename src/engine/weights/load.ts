@@ -7,6 +7,21 @@ const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 const IGNORED_SUFFIX = '.num_batches_tracked';
 
 /**
+ * Values a forward pass cannot use, refused by name: a NaN or infinity anywhere (an F64 beyond
+ * float32's range becomes one), or a negative batch-norm variance, whose square root is NaN.
+ */
+function checkValues(p: ParamTensor, values: Float32Array, dtype: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      const what = Number.isNaN(v) ? 'NaN' : `${v > 0 ? '' : '-'}infinity${dtype === 'F64' ? ' (as float32)' : ''}`;
+      throw new WeightsError(`tensor '${p.name}' holds ${what} at index ${i}; weights must be finite`);
+    }
+    if (p.role === 'running_var' && v < 0) throw new WeightsError(`tensor '${p.name}' holds the negative variance ${v} at index ${i}`);
+  }
+}
+
+/**
  * The network's tensors from a safetensors file, by the names `cnn params` lists. Every
  * tensor must be present, float and of the declared shape, and the file must hold no other
  * (besides PyTorch's `num_batches_tracked` counters of this network's batch norms).
@@ -25,7 +40,9 @@ export function loadSafetensorsWeights(file: Uint8Array, declared: readonly Para
     if (e.shape.length !== p.shape.length || e.shape.some((d, i) => d !== p.shape[i])) {
       throw new WeightsError(`tensor '${p.name}' has shape ${fmt(e.shape)}, the network needs ${fmt(p.shape)}`);
     }
-    out.set(p.name, toFloat32(e));
+    const values = toFloat32(e);
+    checkValues(p, values, e.dtype);
+    out.set(p.name, values);
   }
   const names = new Set(declared.map((p) => p.name));
   const bnPrefixes = new Set(declared.filter((p) => p.role === 'running_mean').map((p) => p.name.slice(0, -'running_mean'.length)));

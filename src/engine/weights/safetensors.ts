@@ -33,7 +33,13 @@ function isShape(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0);
 }
 
-/** Parses the header and checks every tensor's extent; the data stay in `file` until converted. */
+/**
+ * Parses the header and checks it as the format requires, before any tensor is touched: every
+ * tensor's dtype known and its shape's byte length equal to its data_offsets span, the spans in
+ * bounds, not overlapping nor aliasing, and together covering the data exactly (no holes, no
+ * trailing bytes: the rule that keeps polyglot files out); `__metadata__` a map of strings.
+ * The data stay in `file` until converted.
+ */
 export function parseSafetensors(file: Uint8Array): SafetensorsFile {
   if (file.byteLength < 8) throw new WeightsError(`not a safetensors file: ${file.byteLength} bytes, too short for the header length`);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
@@ -51,10 +57,14 @@ export function parseSafetensors(file: Uint8Array): SafetensorsFile {
   const dataStart = 8 + headerLen;
   const dataLen = file.byteLength - dataStart;
   const tensors = new Map<string, SafetensorsEntry>();
+  const spans: { name: string; begin: number; end: number }[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof info === 'object' && info !== null) metadata = info as Record<string, string>;
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new WeightsError('corrupt safetensors header: __metadata__ must be an object of strings');
+      const bad = Object.entries(info as Record<string, unknown>).find(([, v]) => typeof v !== 'string');
+      if (bad) throw new WeightsError(`corrupt safetensors header: __metadata__ entry '${bad[0]}' is not a string`);
+      metadata = info as Record<string, string>;
       continue;
     }
     const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -64,16 +74,30 @@ export function parseSafetensors(file: Uint8Array): SafetensorsFile {
     const size = DTYPE_SIZE[t.dtype];
     if (size === undefined) throw new WeightsError(`tensor '${name}': unknown dtype ${t.dtype}`);
     const [begin, end] = t.data_offsets as unknown[];
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || (begin as number) < 0 || (end as number) < (begin as number)) {
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || (begin as number) < 0 || (end as number) < (begin as number)) {
       throw new WeightsError(`corrupt safetensors header: tensor '${name}' has data_offsets [${String(begin)}, ${String(end)}]`);
     }
     const count = t.shape.reduce((a, d) => a * d, 1);
+    if (!Number.isSafeInteger(count * size)) throw new WeightsError(`tensor '${name}': shape [${t.shape.join(', ')}] is too large`);
     if ((end as number) - (begin as number) !== count * size) {
       throw new WeightsError(`tensor '${name}': data_offsets span ${(end as number) - (begin as number)} bytes, but ${t.dtype} [${t.shape.join(', ')}] needs ${count * size}`);
     }
     if ((end as number) > dataLen) throw new WeightsError(`truncated safetensors file: tensor '${name}' ends at byte ${end} of the data, which has only ${dataLen}`);
+    spans.push({ name, begin: begin as number, end: end as number });
     tensors.set(name, { name, dtype: t.dtype, shape: t.shape, bytes: file.subarray(dataStart + (begin as number), dataStart + (end as number)) });
   }
+  // Sorted by offset, each tensor must start where the previous one ended: no overlap, no alias, no hole.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const s of spans) {
+    if (s.begin < at) {
+      const prev = spans[spans.indexOf(s) - 1];
+      throw new WeightsError(`corrupt safetensors header: tensor '${s.name}' [${s.begin}, ${s.end}] overlaps tensor '${prev.name}' [${prev.begin}, ${prev.end}]`);
+    }
+    if (s.begin > at) throw new WeightsError(`corrupt safetensors header: bytes ${at} to ${s.begin} of the data belong to no tensor (before '${s.name}')`);
+    at = s.end;
+  }
+  if (at !== dataLen) throw new WeightsError(`corrupt safetensors file: ${dataLen - at} bytes after the last tensor belong to no tensor`);
   return { tensors, metadata };
 }
 
