@@ -16,9 +16,9 @@ export type Pair = [number, number];
 export type Shape = number[];
 
 export interface ReceptiveField {
-  /** Size in input pixels, per dimension. */
+  /** Size in input pixels, per dimension: the largest field of an output pixel. */
   size: Pair;
-  /** Effective stride: the product of strides on the way. */
+  /** Effective stride: input pixels per output pixel, the product of strides on the way; a fraction after upsampling. */
   stride: Pair;
   /** Effective padding: how far the field of output pixel 0 reaches before the input's start. */
   padding: Pair;
