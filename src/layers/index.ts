@@ -9,6 +9,7 @@ import { avgpool } from './avgpool';
 import { bn } from './bn';
 import { concat } from './concat';
 import { conv } from './conv';
+import { convtranspose } from './convtranspose';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { gap } from './gap';
@@ -33,6 +34,7 @@ import { silu } from './silu';
 import { slice } from './slice';
 import { softmax } from './softmax';
 import { tanh } from './tanh';
+import { upsample } from './upsample';
 import type { LayerDef, LayerSpec } from './types';
 
 export const LAYER_DEFS = {
@@ -66,6 +68,8 @@ export const LAYER_DEFS = {
   silu,
   gelu,
   identity,
+  upsample,
+  convtranspose,
 };
 
 type Defs = typeof LAYER_DEFS;

@@ -1,6 +1,7 @@
 /** Number and figure formatting for hints, hovers and lenses. */
 import type { ReceptiveField, Shape } from '../analysis/types';
 import { bytes, grouped } from '../analysis/format';
+import { ratioText } from '../layers/ratio';
 import type { Settings } from './settings';
 
 export { bytes, grouped };
@@ -32,12 +33,14 @@ export function compute(macs: number, s: Settings): { value: number; unit: strin
   return s.flops === '2xmac' ? { value: 2 * macs, unit: 'FLOPs' } : { value: macs, unit: 'MACs' };
 }
 
+/** A square pair as one number, else `h×w`; a fractional stride as `1/2`. */
 export function pair(p: [number, number]): string {
-  return p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`;
+  return p[0] === p[1] ? ratioText(p[0]) : `${ratioText(p[0])}×${ratioText(p[1])}`;
 }
 
 export function rfShort(rf: ReceptiveField): string {
-  return `RF ${pair(rf.size)}/${pair(rf.stride)}`;
+  const j = pair(rf.stride);
+  return `RF ${pair(rf.size)}/${j.includes('/') ? `(${j})` : j}`;
 }
 
 export function plural(n: number, word: string): string {

@@ -9,12 +9,14 @@ import type { Tensor } from '../tensor';
 import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2d } from './conv';
 import { erf } from './erf';
+import { convTranspose2d } from './conv-transpose';
 import { flatten, linear } from './dense';
 import { groupNorm, layerNorm } from './group-norm';
 import { add, concat, mul } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from './pool';
+import { upsample2d } from './resize';
 
 function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32Array {
   const t = w[role];
@@ -88,6 +90,8 @@ export const CPU_KERNELS = {
   silu: (a, [x]) => activate(x, activationFn(a)),
   gelu: (a, [x]) => activate(x, activationFn(a)),
   identity: (_a, [x]) => x,
+  upsample: (a, [x]) => upsample2d(x, a),
+  convtranspose: (a, [x], w) => convTranspose2d(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a),
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */

@@ -11,6 +11,8 @@ import { bnParams, needWeight, type LayerWeights } from '../params';
 import type { Place, Step } from '../plan';
 import { numel } from '../tensor';
 import { GELU_ERF_WGSL, GELU_TANH_WGSL, SILU_WGSL } from './activation-wgsl';
+import { linearTap, nearestIndex } from '../../layers/resampling';
+import { resizeDims } from '../../layers/upsample';
 import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
 import {
   activationKernel,
@@ -28,6 +30,7 @@ import {
 import { linearKernel, type LinearChunk } from './linear-kernels';
 import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
 import { groupNormKernel, layerNormKernel, type NormBuffers, shuffleKernel, sliceKernel } from './norm-kernels';
+import { convTransposeKernel, upsampleKernel } from './spatial-kernels';
 import { f32, NO_ACT, type EpilogueAct, type Kernel, type OutPlace } from './wgsl';
 
 /** Each activation's epilogue: the body of `fn act(v: f32) -> f32`. */
@@ -245,6 +248,53 @@ export const GPU_KERNELS = {
   silu: activation,
   gelu: activation,
   identity: () => NONE,
+  upsample(a, load) {
+    const tables = resizeDims(a, load.shapes[load.head.inputs[0]]).map((d) => {
+      const t = new Float32Array(d.out * (a.mode === 'nearest' ? 1 : 4));
+      for (let o = 0; o < d.out; o++) {
+        if (a.mode === 'nearest') {
+          t[o] = nearestIndex(o, d);
+        } else {
+          const l = linearTap(o, d);
+          t.set([l.i0, l.i1, l.w0, l.w1], 4 * o);
+        }
+      }
+      return t;
+    });
+    return {
+      tensors: { rows: tables[0], cols: tables[1] },
+      kernels: (b) => [
+        upsampleKernel(b.label, a.mode, b.spatial(), [b.outShape[1], b.outShape[2]], b.place, {
+          input: b.dense(b.x),
+          rows: b.upload(tables[0], `${b.label}.rows`),
+          cols: b.upload(tables[1], `${b.label}.cols`),
+          output: b.output,
+        }),
+      ],
+    };
+  },
+  convtranspose(a, load) {
+    const w = load.weights.get(load.head.id);
+    const tensors: Record<string, Float32Array> = { weight: needWeight(w, 'weight', load.head) };
+    if (a.bias) tensors.bias = needWeight(w, 'bias', load.head);
+    return {
+      tensors,
+      kernels: (b) => [
+        convTransposeKernel(
+          b.label,
+          { ...a, batch: b.batch, inC: b.inShape[0], inH: b.inShape[1], inW: b.inShape[2], outC: a.out, outH: b.outShape[1], outW: b.outShape[2] },
+          b.place,
+          b.act,
+          {
+            input: b.dense(b.x),
+            weight: b.upload(tensors.weight, `${b.label}.weight`),
+            bias: tensors.bias ? b.upload(tensors.bias, `${b.label}.bias`) : undefined,
+            output: b.output,
+          },
+        ),
+      ],
+    };
+  },
 } satisfies KindTable<GpuEntry>;
 
 /** A layer or group norm: its weight and bias uploaded as stored. */
