@@ -68,27 +68,43 @@ function md(value: string): MarkupContent {
   return { kind: 'markdown', value };
 }
 
-function lineSummaries(model: DocModel, lo: number, hi: number): Map<number, Summary[]> {
-  const byLine = new Map<number, Entry[]>();
-  for (const e of model.entries) {
-    if (!e.stmt || e.instances.length === 0) continue;
-    const line = e.range.end.line;
-    if (line < lo || line > hi) continue;
-    let list = byLine.get(line);
-    if (!list) byLine.set(line, (list = []));
-    list.push(e);
-  }
-  const out = new Map<number, Summary[]>();
-  for (const [line, list] of byLine) {
-    // Keep the outermost statements that end on this line; inner ones are in their totals.
-    const maximal = list.filter((e) => !list.some((o) => o !== e && o.range.start.offset <= e.range.start.offset && e.range.end.offset <= o.range.end.offset && (o.range.start.offset < e.range.start.offset || o.range.end.offset > e.range.end.offset)));
-    maximal.sort((a, b) => a.range.end.offset - b.range.end.offset);
-    const sums = maximal.map((e) => summarize(model, e)).filter((s): s is Summary => !!s);
+/** A tooltip lists at most this many statements of its line: a line can hold thousands. */
+const TOOLTIP_STATEMENTS = 12;
+
+/**
+ * The outermost statements that end on the line and expanded (inner ones are in their
+ * totals), through the model's end-line index: the cost is the line's statements (and their
+ * ancestors that end on it too), whatever the file's length.
+ */
+function lineSummaries(model: DocModel, line: number): Summary[] | undefined {
+  const { first, ids } = model.endIndex();
+  if (line < 0 || line + 1 >= first.length) return undefined;
+  const lo = first[line];
+  const hi = first[line + 1];
+  if (lo === hi) return undefined;
+  let out: Summary[] | undefined;
+  let lastEnd = -1;
+  let sorted = true;
+  for (let i = lo; i < hi; i++) {
+    const e = model.entries[ids[i]];
+    if (enclosedOnLine(e, line)) continue;
+    const s = summarize(model, e);
     // An `input` line says its shape already.
-    const useful = sums.filter((s) => !(s.output !== undefined && !s.aggregate && model.analysis.networks[s.inst.network].graph.nodes[s.output].attrs.kind === 'input'));
-    if (useful.length) out.set(line, useful);
+    if (!s || (s.output !== undefined && !s.aggregate && model.analysis.networks[s.inst.network].graph.nodes[s.output].attrs.kind === 'input')) continue;
+    if (e.range.end.offset < lastEnd) sorted = false;
+    lastEnd = e.range.end.offset;
+    (out ??= []).push(s);
   }
+  if (out && !sorted) out.sort((a, b) => a.entry.range.end.offset - b.entry.range.end.offset);
   return out;
+}
+
+/** Whether a statement that expanded, strictly larger and ending on the same line, holds this one. */
+function enclosedOnLine(e: Entry, line: number): boolean {
+  for (let p = e.parent; p?.stmt && p.range.end.line === line; p = p.parent) {
+    if (p.instances.length > 0 && (p.range.start.offset < e.range.start.offset || p.range.end.offset > e.range.end.offset)) return true;
+  }
+  return false;
 }
 
 function figures(model: DocModel, s: Summary) {
@@ -114,7 +130,8 @@ function figures(model: DocModel, s: Summary) {
 
 function tooltip(model: DocModel, sums: Summary[], settings: Settings): string {
   const lines: string[] = [];
-  for (const s of sums) {
+  const shown = sums.length > TOOLTIP_STATEMENTS ? sums.slice(0, TOOLTIP_STATEMENTS) : sums;
+  for (const s of shown) {
     const f = figures(model, s);
     const net = model.analysis.networks[s.inst.network];
     const c = compute(f.macs, settings);
@@ -129,57 +146,133 @@ function tooltip(model: DocModel, sums: Summary[], settings: Settings): string {
     if (note) lines.push(`_${note}_`);
     lines.push('');
   }
+  if (shown !== sums) lines.push(`_…and ${grouped(sums.length - shown.length)} more statements on this line (the hint counts them all)._`);
   return lines.join('\n\n').trim();
 }
 
-export function inlayHints(model: DocModel, range: LspRange, settings: Settings, uri: string): InlayHint[] {
-  const hints: InlayHint[] = [];
+export interface HintOptions {
+  /** Tooltips in the hints; without, `data` and the client asks `inlayHint/resolve`. */
+  tooltips: boolean;
+  /** Kept in each hint for `inlayHint/resolve`. */
+  data?: unknown;
+}
+
+/** The hint at the end of one line, or none. */
+function lineHint(model: DocModel, line: number, settings: Settings, uri: string, options: HintOptions): InlayHint | undefined {
+  const sums = lineSummaries(model, line);
+  if (!sums) return undefined;
   const opt = settings.inlayHints;
-  for (const [, sums] of lineSummaries(model, range.start.line, range.end.line)) {
-    const last = sums[sums.length - 1];
-    let params = 0;
-    let macs = 0;
-    let mem = 0;
-    for (const s of sums) {
-      const f = figures(model, s);
-      params += f.params;
-      macs += f.macs;
-      mem += f.mem;
-    }
-    const f = figures(model, last);
-    const aggregate = sums.some((s) => s.aggregate);
-    const tip = md(tooltip(model, sums, settings));
-    const parts: InlayHintLabelPart[] = [];
-    const stmt = last.entry.stmt!;
-    if (opt.shape || aggregate) {
-      const part: InlayHintLabelPart = { value: `→ ${shapeText(f.shape)}`, tooltip: tip };
-      const block = firstBlockCalled(model, stmt);
-      if (block) part.location = { uri, range: lspRange(block.name.range) };
-      parts.push(part);
-    }
-    const extra: string[] = [];
-    if (opt.receptiveField && f.rf) extra.push(rfShort(f.rf));
-    const c = compute(macs, settings);
-    if (aggregate) {
-      extra.push(`Σ ${compact(params)} params`, `${compact(c.value)} ${c.unit}`);
-    } else {
-      if (opt.macs && macs) extra.push(`${compact(c.value)} ${c.unit}`);
-      if (opt.params && params) extra.push(`${compact(params)} params`);
-    }
-    if (opt.memory && mem) extra.push(bytes(mem));
-    if (extra.length) parts.push({ value: `${parts.length ? ' · ' : ''}${extra.join(' · ')}`, tooltip: tip });
-    const n = last.entry.instances.length;
-    const site = last.inst.calls[last.inst.calls.length - 1];
-    if (last.entry.def.kind === 'block' && site && parts.length) {
-      parts.push({
-        value: n > 1 ? ` (1 of ${n})` : ' (call)',
-        tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
-        location: { uri, range: lspRange(site.range) },
-      });
-    }
-    if (!parts.length) continue;
-    hints.push({ position: { line: stmt.range.end.line, character: stmt.range.end.character }, label: parts, kind: InlayHintKind.Type, paddingLeft: true });
+  const last = sums[sums.length - 1];
+  let params = 0;
+  let macs = 0;
+  let mem = 0;
+  let aggregate = false;
+  for (const s of sums) {
+    const f = figures(model, s);
+    params += f.params;
+    macs += f.macs;
+    mem += f.mem;
+    aggregate ||= s.aggregate;
   }
-  hints.sort((a, b) => a.position.line - b.position.line);
-  return hints;
+  const f = figures(model, last);
+  const parts: InlayHintLabelPart[] = [];
+  const stmt = last.entry.stmt!;
+  let linked = false;
+  if (opt.shape || aggregate) {
+    const part: InlayHintLabelPart = { value: `→ ${shapeText(f.shape)}` };
+    const block = firstBlockCalled(model, stmt);
+    if (block) {
+      part.location = { uri, range: lspRange(block.name.range) };
+      linked = true;
+    }
+    parts.push(part);
+  }
+  const extra: string[] = [];
+  if (opt.receptiveField && f.rf) extra.push(rfShort(f.rf));
+  const c = compute(macs, settings);
+  if (aggregate) {
+    extra.push(`Σ ${compact(params)} params`, `${compact(c.value)} ${c.unit}`);
+  } else {
+    if (opt.macs && macs) extra.push(`${compact(c.value)} ${c.unit}`);
+    if (opt.params && params) extra.push(`${compact(params)} params`);
+  }
+  if (opt.memory && mem) extra.push(bytes(mem));
+  if (extra.length) parts.push({ value: `${parts.length ? ' · ' : ''}${extra.join(' · ')}` });
+  if (!parts.length) return undefined;
+  const n = last.entry.instances.length;
+  const site = last.inst.calls[last.inst.calls.length - 1];
+  if (last.entry.def.kind === 'block' && site) {
+    parts.push({
+      value: n > 1 ? ` (1 of ${n})` : ' (call)',
+      tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
+      location: { uri, range: lspRange(site.range) },
+    });
+    linked = true;
+  }
+  // Parts only where a part links somewhere: a plain label is a third of the bytes.
+  const hint: InlayHint = {
+    position: { line: stmt.range.end.line, character: stmt.range.end.character },
+    label: linked ? parts : parts.length === 1 ? parts[0].value : parts.map((p) => p.value).join(''),
+    kind: InlayHintKind.Type,
+    paddingLeft: true,
+  };
+  if (options.tooltips) hint.tooltip = md(tooltip(model, sums, settings));
+  else if (options.data !== undefined) hint.data = options.data;
+  return hint;
+}
+
+/** The tooltip of the hint at the end of a line (`inlayHint/resolve`). */
+export function hintTooltip(model: DocModel, line: number, settings: Settings): MarkupContent | undefined {
+  const sums = lineSummaries(model, line);
+  return sums ? md(tooltip(model, sums, settings)) : undefined;
+}
+
+/** The lines of a range that the document has. */
+function lineSpan(model: DocModel, range: LspRange): [number, number] {
+  const last = model.analysis.parsed.lines.lineCount - 1;
+  return [Math.min(range.start.line, last + 1), Math.min(range.end.line, last)];
+}
+
+export function inlayHints(model: DocModel, range: LspRange, settings: Settings, uri: string, options: HintOptions = { tooltips: true }): InlayHint[] {
+  const job = new HintJob(model, range, settings, uri, options);
+  job.run(Infinity);
+  return job.hints;
+}
+
+/**
+ * The hints of a range computed a slice at a time, so that the server can answer other
+ * requests (and notice a cancellation) between slices of a long range.
+ */
+export class HintJob {
+  readonly hints: InlayHint[] = [];
+  private line: number;
+  private readonly end: number;
+
+  constructor(
+    private readonly model: DocModel,
+    range: LspRange,
+    private readonly settings: Settings,
+    private readonly uri: string,
+    private readonly options: HintOptions,
+  ) {
+    [this.line, this.end] = lineSpan(model, range);
+  }
+
+  get done(): boolean {
+    return this.line > this.end;
+  }
+
+  /** Computes lines until done or `budgetMs` have passed; true when done. */
+  run(budgetMs: number): boolean {
+    const t0 = budgetMs === Infinity ? 0 : performance.now();
+    while (this.line <= this.end) {
+      // The clock every 256 lines: reading it costs more than a short line's hint.
+      for (let k = 0; k < 256 && this.line <= this.end; k++, this.line++) {
+        const h = lineHint(this.model, this.line, this.settings, this.uri, this.options);
+        if (h) this.hints.push(h);
+      }
+      if (budgetMs !== Infinity && performance.now() - t0 >= budgetMs) break;
+    }
+    return this.done;
+  }
 }

@@ -65,8 +65,10 @@ describe('inlay hints', () => {
     expect(conv1.position.character).toBe('  conv1: conv 64 k=11 s=4 p=2'.length);
     expect(hs.find((h) => h.position.line === 2)).toBeUndefined(); // the input line
     expect(hs.map(label)).toContain('→ 9216');
-    const tip = typeof conv1.label === 'string' ? '' : (conv1.label[0].tooltip as { value: string }).value;
-    expect(tip).toContain('23,296');
+    // VS Code resolves tooltips when they are hovered: the hints themselves carry none.
+    expect(conv1.tooltip).toBeUndefined();
+    const resolved = await c.request<InlayHint>('inlayHint/resolve', conv1);
+    expect((resolved.tooltip as { value: string }).value).toContain('params 23,296');
   });
 
   it('shows totals on block calls and repeats, and first-call figures inside blocks', async () => {
