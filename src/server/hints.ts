@@ -76,7 +76,7 @@ const TOOLTIP_STATEMENTS = 12;
  * totals), through the model's end-line index: the cost is the line's statements (and their
  * ancestors that end on it too), whatever the file's length.
  */
-function lineSummaries(model: DocModel, line: number): Summary[] | undefined {
+export function lineSummaries(model: DocModel, line: number): Summary[] | undefined {
   const { first, ids } = model.endIndex();
   if (line < 0 || line + 1 >= first.length) return undefined;
   const lo = first[line];

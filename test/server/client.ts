@@ -13,7 +13,7 @@ import {
   StreamMessageWriter,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import type { ClientCapabilities, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import type { ClientCapabilities, InitializeResult, PublishDiagnosticsParams, TextEdit } from 'vscode-languageserver-protocol';
 import { VSCODE_CLIENT_COMMANDS } from '../../src/protocol/lsp-ext';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,6 +26,8 @@ export interface TestClient {
   serverRequests: { method: string; params: unknown }[];
   /** `window/showMessage` and `window/logMessage` notifications, in order. */
   messages: { method: string; type: number; message: string }[];
+  /** The server's answer to `initialize`. */
+  initializeResult: InitializeResult;
   /** What the server wrote to stderr. */
   stderr(): string;
   /** Resolves with the next diagnostics published for the uri (optionally for a version). */
@@ -90,6 +92,7 @@ export async function startClient(opts: ClientOptions = {}): Promise<TestClient>
     serverRequests,
     messages,
     stderr: () => stderr,
+    initializeResult: undefined as unknown as InitializeResult,
     configuration: opts.configuration ?? {},
     nextDiagnostics(uri, version) {
       return new Promise((res) => waiters.push({ uri, version, resolve: res }));
@@ -145,7 +148,7 @@ export async function startClient(opts: ClientOptions = {}): Promise<TestClient>
   const plain = opts.editor === 'plain';
   const capabilities = structuredClone(opts.capabilities ?? (plain ? PLAIN_CAPABILITIES : VSCODE_CAPABILITIES));
   if (opts.pullConfiguration === false && capabilities.workspace) capabilities.workspace.configuration = false;
-  await conn.sendRequest('initialize', {
+  client.initializeResult = await conn.sendRequest<InitializeResult>('initialize', {
     processId: process.pid,
     rootUri: null,
     clientInfo: plain ? { name: 'plain-test-client' } : { name: 'Visual Studio Code', version: '1.100.0' },
@@ -154,4 +157,18 @@ export async function startClient(opts: ClientOptions = {}): Promise<TestClient>
   });
   await conn.sendNotification('initialized', {});
   return client;
+}
+
+/** Applies LSP text edits to a text (edits must not overlap). */
+export function applyEdits(text: string, edits: TextEdit[]): string {
+  const lines = text.split('\n');
+  const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((a, l) => a + l.length + 1, 0) + p.character;
+  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
+  for (const e of sorted) text = text.slice(0, offset(e.range.start)) + e.newText + text.slice(offset(e.range.end));
+  return text;
+}
+
+/** An inlay hint's label as one string. */
+export function hintLabel(h: { label: string | { value: string }[] }): string {
+  return typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('');
 }
