@@ -9,6 +9,11 @@ import { ErrorCodes, ProposedFeatures, StreamMessageWriter, createConnection, ty
 import { startServer } from './server';
 import { BodyError, StrictMessageReader } from './transport';
 
+// A promise someone forgot to catch is a bug to log, not a reason to drop the user's session.
+process.on('unhandledRejection', (e) => {
+  process.stderr.write(`cnn-lsp: unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+});
+
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write('cnn-lsp: the .cnn language server\n\nusage: cnn-lsp --stdio | --node-ipc | --socket=PORT\n');
   process.exit(0);

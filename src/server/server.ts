@@ -7,7 +7,9 @@ import {
   CodeActionKind,
   DidChangeConfigurationNotification,
   LSPErrorCodes,
+  MessageType,
   ResponseError,
+  ShowMessageNotification,
   TextDocumentSyncKind,
   type Connection,
   type InitializeParams,
@@ -152,7 +154,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     const m = modelOf(d);
     const diagnostics = publishedDiagnostics(m.analysis.diagnostics, d.uri);
     if (m.failure) diagnostics.unshift({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, code: 'analysis-failed', source: 'cnn', message: m.failure });
-    void connection.sendDiagnostics({ uri: d.uri, version: d.doc.version, diagnostics });
+    void connection.sendDiagnostics({ uri: d.uri, version: d.doc.version, diagnostics }).catch(() => undefined);
   }
 
   function schedule(d: OpenDoc, delay: number): void {
@@ -264,11 +266,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
   connection.onInitialized(() => {
     if (!client.pullConfiguration) return;
     if (client.registerConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'cnn' }).catch(() => undefined);
-    void refreshSettings().then(settingsChanged);
+    void refreshSettings().then(settingsChanged, () => undefined);
   });
 
   connection.onDidChangeConfiguration((change) => {
-    if (client.pullConfiguration) void refreshSettings().then(settingsChanged);
+    if (client.pullConfiguration) void refreshSettings().then(settingsChanged, () => undefined);
     else {
       const s = P.isObject(change) && P.isObject(change.settings) ? change.settings.cnn : undefined;
       if (s) settings = normalizeSettings(s);
@@ -346,7 +348,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
       if (d.timer) clearTimeout(d.timer);
       docs.delete(uri);
       byId.delete(d.id);
-      void connection.sendDiagnostics({ uri, diagnostics: [] });
+      void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
     }),
   );
 
@@ -592,8 +594,9 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         const args = p.arguments === undefined ? [] : P.array(p.arguments, 'params.arguments');
         const d = openDoc(P.string(args[0], 'params.arguments[0] (the document uri)'));
         const { markdown, networks, text } = analysisTable(d, P.optionalString(args[1], 'params.arguments[1] (the network)'));
-        // Editors show a message as plain text: the table as `cnn analyze` prints it.
-        void connection.window.showInformationMessage(text);
+        // Editors show a message as plain text: the table as `cnn analyze` prints it. A
+        // notification: showInformationMessage is a request, which a client may not take.
+        void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message: text }).catch(() => undefined);
         return { markdown, networks };
       },
       { markdown: '', networks: [] },

@@ -188,7 +188,7 @@ describe('files the analysis cannot take', () => {
     expect(d.diagnostics).toHaveLength(101);
     const last = d.diagnostics[100];
     expect(last.code).toBe('too-many-diagnostics');
-    const more = Number(/^([\d,]+) more problems/.exec(last.message)![1].replace(/,/g, ''));
+    const more = Number(/^([\d,]+) more problems/.exec(String(last.message))![1].replace(/,/g, ''));
     const dir = mkdtempSync(join(tmpdir(), 'cnn-random-'));
     writeFileSync(join(dir, 'random.cnn'), text);
     const check = await cli('check', join(dir, 'random.cnn'));
