@@ -59,17 +59,19 @@ export interface AnalysisStats {
  */
 export const AnalysisStatsRequest = new RequestType<AnalysisStatsParams, AnalysisStats | null, void>('cnn/analysisStats');
 
-export interface MemoryUsage {
+export interface ProcessUsage {
   /** Bytes, from the server process (Node's `process.memoryUsage()` and `resourceUsage()`). */
   rss: number;
   /** The largest resident set of the process so far. */
   peakRss: number;
   heapUsed: number;
   heapTotal: number;
+  /** CPU time of the process so far, user and system, in milliseconds. */
+  cpuMs: number;
 }
 
-/** `cnn/memoryUsage`: the server's memory, for benchmarks; null where the host does not say (a web worker). */
-export const MemoryUsageRequest = new RequestType0<MemoryUsage | null, void>('cnn/memoryUsage');
+/** `cnn/processUsage`: the server's memory and CPU time, for benchmarks; null where the host does not say (a web worker). */
+export const ProcessUsageRequest = new RequestType0<ProcessUsage | null, void>('cnn/processUsage');
 
 // ── commands ──────────────────────────────────────────────────────────────────
 

@@ -1,5 +1,6 @@
 import { InlayHintKind, type InlayHint, type InlayHintLabelPart, type MarkupContent, type Range as LspRange } from 'vscode-languageserver';
 import { grouped, bytes, compact, compute, plural, rfShort, shapeText, pair } from './format';
+import type { ReceptiveField, Shape } from '../analysis/types';
 import type { BlockDef, Statement } from '../language/ast';
 import { childStatements, isLayerCall, type DocModel, type Entry, type Instance } from './model';
 import type { Settings } from './settings';
@@ -107,47 +108,72 @@ function enclosedOnLine(e: Entry, line: number): boolean {
   return false;
 }
 
-function figures(model: DocModel, s: Summary) {
+/** A statement's figures; one object filled again and again (a whole-file request makes tens of thousands). */
+interface Figures {
+  shape: Shape | null;
+  rf: ReceptiveField | null;
+  params: number;
+  macs: number;
+  mem: number;
+  layers: number;
+}
+
+const blank = (): Figures => ({ shape: null, rf: null, params: 0, macs: 0, mem: 0, layers: 0 });
+const forHint = blank();
+const forTooltip = blank();
+
+function figures(model: DocModel, s: Summary, f: Figures): Figures {
   const net = model.analysis.networks[s.inst.network];
+  const l = s.output === undefined ? undefined : net.layers[s.output];
+  f.shape = l?.shape ?? null;
+  f.rf = l?.rf ?? null;
   if (!s.aggregate) {
-    const id = s.output;
-    const l = id === undefined ? undefined : net.layers[id];
     // A layer statement inside a repeat produced several layers: count them all.
+    const own = s.inst.own;
     let params = 0;
     let macs = 0;
     let mem = 0;
-    for (const o of s.inst.own) {
-      params += net.layers[o].params;
-      macs += net.layers[o].macs;
-      mem += net.layers[o].activationBytes;
+    for (let i = 0; i < own.length; i++) {
+      const o = net.layers[own[i]];
+      params += o.params;
+      macs += o.macs;
+      mem += o.activationBytes;
     }
-    return { shape: l?.shape ?? null, rf: l?.rf ?? null, params, macs, mem, layers: s.inst.own.length };
+    f.params = params;
+    f.macs = macs;
+    f.mem = mem;
+    f.layers = own.length;
+    return f;
   }
   const t = model.totals(s.inst);
-  const l = s.output === undefined ? undefined : net.layers[s.output];
-  return { shape: l?.shape ?? null, rf: l?.rf ?? null, params: t.params, macs: t.macs, mem: t.bytes, layers: t.layers };
+  f.params = t.params;
+  f.macs = t.macs;
+  f.mem = t.bytes;
+  f.layers = t.layers;
+  return f;
 }
 
+/** Per statement: head, figures and any note, as paragraphs; a blank paragraph between statements. */
 function tooltip(model: DocModel, sums: Summary[], settings: Settings): string {
-  const lines: string[] = [];
-  const shown = sums.length > TOOLTIP_STATEMENTS ? sums.slice(0, TOOLTIP_STATEMENTS) : sums;
-  for (const s of shown) {
-    const f = figures(model, s);
+  const two = settings.flops === '2xmac';
+  const unit = two ? 'FLOPs' : 'MACs';
+  const shown = Math.min(sums.length, TOOLTIP_STATEMENTS);
+  let out = '';
+  for (let i = 0; i < shown; i++) {
+    const s = sums[i];
+    const f = figures(model, s, forTooltip);
     const net = model.analysis.networks[s.inst.network];
-    const c = compute(f.macs, settings);
     const stmt = s.entry.stmt!;
     const what = stmt.label ? `${stmt.label.text}: ${stmt.keyword.text}` : stmt.keyword.text;
-    const head = s.aggregate ? `**${what}** expands to ${plural(f.layers, 'layer')}` : `**${what}**${f.layers > 1 ? ` (×${f.layers}, repeated)` : ''}`;
-    lines.push(`${head} → \`${shapeText(f.shape)}\``);
-    const parts = [`params ${grouped(f.params)}`, `${c.unit} ${grouped(c.value)}`, `activations ${grouped(f.mem)} B (${bytes(f.mem)}, ${net.dtype})`];
-    if (f.rf) parts.push(`receptive field ${pair(f.rf.size)}, effective stride ${pair(f.rf.stride)}`);
-    lines.push(parts.join(' · '));
+    const head = s.aggregate ? `**${what}** expands to ${plural(f.layers, 'layer')}` : f.layers > 1 ? `**${what}** (×${f.layers}, repeated)` : `**${what}**`;
+    let text = `${head} → \`${shapeText(f.shape)}\`\n\nparams ${grouped(f.params)} · ${unit} ${grouped(two ? 2 * f.macs : f.macs)} · activations ${grouped(f.mem)} B (${bytes(f.mem)}, ${net.dtype})`;
+    if (f.rf) text += ` · receptive field ${pair(f.rf.size)}, effective stride ${pair(f.rf.stride)}`;
     const note = blockNote(model, s.entry, s.inst);
-    if (note) lines.push(`_${note}_`);
-    lines.push('');
+    if (note) text += `\n\n_${note}_`;
+    out += i ? `\n\n\n\n${text}` : text;
   }
-  if (shown !== sums) lines.push(`_…and ${grouped(sums.length - shown.length)} more statements on this line (the hint counts them all)._`);
-  return lines.join('\n\n').trim();
+  if (shown < sums.length) out += `\n\n\n\n_…and ${grouped(sums.length - shown)} more statements on this line (the hint counts them all)._`;
+  return out;
 }
 
 export interface HintOptions {
@@ -167,55 +193,50 @@ function lineHint(model: DocModel, line: number, settings: Settings, uri: string
   let macs = 0;
   let mem = 0;
   let aggregate = false;
-  for (const s of sums) {
-    const f = figures(model, s);
+  for (let i = 0; i < sums.length; i++) {
+    const f = figures(model, sums[i], forHint);
     params += f.params;
     macs += f.macs;
     mem += f.mem;
-    aggregate ||= s.aggregate;
+    aggregate ||= sums[i].aggregate;
   }
-  const f = figures(model, last);
-  const parts: InlayHintLabelPart[] = [];
+  const f = figures(model, last, forHint);
   const stmt = last.entry.stmt!;
-  let linked = false;
-  if (opt.shape || aggregate) {
-    const part: InlayHintLabelPart = { value: `→ ${shapeText(f.shape)}` };
-    const block = firstBlockCalled(model, stmt);
-    if (block) {
-      part.location = { uri, range: lspRange(block.name.range) };
-      linked = true;
-    }
-    parts.push(part);
-  }
-  const extra: string[] = [];
-  if (opt.receptiveField && f.rf) extra.push(rfShort(f.rf));
+  const shape = opt.shape || aggregate ? `→ ${shapeText(f.shape)}` : undefined;
+  let extra = '';
+  const add = (x: string) => (extra = extra ? `${extra} · ${x}` : x);
+  if (opt.receptiveField && f.rf) add(rfShort(f.rf));
   const c = compute(macs, settings);
   if (aggregate) {
-    extra.push(`Σ ${compact(params)} params`, `${compact(c.value)} ${c.unit}`);
+    add(`Σ ${compact(params)} params`);
+    add(`${compact(c.value)} ${c.unit}`);
   } else {
-    if (opt.macs && macs) extra.push(`${compact(c.value)} ${c.unit}`);
-    if (opt.params && params) extra.push(`${compact(params)} params`);
+    if (opt.macs && macs) add(`${compact(c.value)} ${c.unit}`);
+    if (opt.params && params) add(`${compact(params)} params`);
   }
-  if (opt.memory && mem) extra.push(bytes(mem));
-  if (extra.length) parts.push({ value: `${parts.length ? ' · ' : ''}${extra.join(' · ')}` });
-  if (!parts.length) return undefined;
-  const n = last.entry.instances.length;
-  const site = last.inst.calls[last.inst.calls.length - 1];
-  if (last.entry.def.kind === 'block' && site) {
-    parts.push({
-      value: n > 1 ? ` (1 of ${n})` : ' (call)',
-      tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
-      location: { uri, range: lspRange(site.range) },
-    });
-    linked = true;
+  if (opt.memory && mem) add(bytes(mem));
+  if (shape === undefined && !extra) return undefined;
+  if (shape !== undefined && extra) extra = ` · ${extra}`;
+  const block = shape === undefined ? undefined : firstBlockCalled(model, stmt);
+  const site = last.entry.def.kind === 'block' ? last.inst.calls[last.inst.calls.length - 1] : undefined;
+  let label: string | InlayHintLabelPart[];
+  if (!block && !site) label = (shape ?? '') + extra;
+  else {
+    // Parts only where a part links somewhere: a plain label is a third of the bytes.
+    const parts: InlayHintLabelPart[] = [];
+    if (shape !== undefined) parts.push(block ? { value: shape, location: { uri, range: lspRange(block.name.range) } } : { value: shape });
+    if (extra) parts.push({ value: extra });
+    if (site) {
+      const n = last.entry.instances.length;
+      parts.push({
+        value: n > 1 ? ` (1 of ${n})` : ' (call)',
+        tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
+        location: { uri, range: lspRange(site.range) },
+      });
+    }
+    label = parts;
   }
-  // Parts only where a part links somewhere: a plain label is a third of the bytes.
-  const hint: InlayHint = {
-    position: { line: stmt.range.end.line, character: stmt.range.end.character },
-    label: linked ? parts : parts.length === 1 ? parts[0].value : parts.map((p) => p.value).join(''),
-    kind: InlayHintKind.Type,
-    paddingLeft: true,
-  };
+  const hint: InlayHint = { position: { line: stmt.range.end.line, character: stmt.range.end.character }, label, kind: InlayHintKind.Type, paddingLeft: true };
   if (options.tooltips) hint.tooltip = md(tooltip(model, sums, settings));
   else if (options.data !== undefined) hint.data = options.data;
   return hint;
@@ -240,6 +261,22 @@ export function inlayHints(model: DocModel, range: LspRange, settings: Settings,
 }
 
 /**
+ * A model's hints by line, from its second request on: an editor asks for the same lines again
+ * (every scroll in VS Code, the whole buffer on each mode change in Neovim) while the text
+ * stays, but after an edit it asks once per version, and hints kept for nothing would only
+ * lengthen the collector's work. One set of settings and options at a time.
+ */
+const hintCaches = new WeakMap<DocModel, { key: string; requests: number; lines?: (InlayHint | null | undefined)[] }>();
+
+function lineCache(model: DocModel, settings: Settings, uri: string, options: HintOptions): (InlayHint | null | undefined)[] | undefined {
+  const key = JSON.stringify([settings.inlayHints, settings.flops, uri, options.tooltips, options.data]);
+  let c = hintCaches.get(model);
+  if (!c || c.key !== key) hintCaches.set(model, (c = { key, requests: 0 }));
+  if (++c.requests >= 2) c.lines ??= new Array(model.analysis.parsed.lines.lineCount);
+  return c.lines;
+}
+
+/**
  * The hints of a range computed a slice at a time, so that the server can answer other
  * requests (and notice a cancellation) between slices of a long range.
  */
@@ -256,7 +293,10 @@ export class HintJob {
     private readonly options: HintOptions,
   ) {
     [this.line, this.end] = lineSpan(model, range);
+    this.cache = lineCache(model, settings, uri, options);
   }
+
+  private readonly cache: (InlayHint | null | undefined)[] | undefined;
 
   get done(): boolean {
     return this.line > this.end;
@@ -267,8 +307,13 @@ export class HintJob {
     const t0 = budgetMs === Infinity ? 0 : performance.now();
     while (this.line <= this.end) {
       // The clock every 256 lines: reading it costs more than a short line's hint.
+      const cache = this.cache;
       for (let k = 0; k < 256 && this.line <= this.end; k++, this.line++) {
-        const h = lineHint(this.model, this.line, this.settings, this.uri, this.options);
+        let h = cache?.[this.line];
+        if (h === undefined) {
+          h = lineHint(this.model, this.line, this.settings, this.uri, this.options) ?? null;
+          if (cache) cache[this.line] = h;
+        }
         if (h) this.hints.push(h);
       }
       if (budgetMs !== Infinity && performance.now() - t0 >= budgetMs) break;

@@ -25,11 +25,11 @@ import { diagnosticLine, humanReport } from '../cli/report';
 import {
   AnalysisStatsRequest,
   AnalysisTableRequest,
-  MemoryUsageRequest,
+  ProcessUsageRequest,
   ServerCommands,
   type AnalysisStats,
   type AnalysisTableResult,
-  type MemoryUsage,
+  type ProcessUsage,
 } from '../protocol/lsp-ext';
 import { codeActions } from './actions';
 import { NO_FEATURES, clientFeatures, type ClientFeatures } from './client';
@@ -111,7 +111,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
 
   /** The analysis of the document's current content: kept, or computed now (never waits for the debounce). */
   function modelOf(d: OpenDoc): DocModel {
-    const hit = d.model;
+    let hit = d.model;
     if (hit && d.modelRevision === d.revision && dtypeHolds(hit)) return hit;
     const t0 = now();
     const text = d.doc.getText();
@@ -122,8 +122,9 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     const parsedBefore = d.parser.reused;
     if (reused) model = reuse(hit!, version);
     else {
-      // The new parse takes statements over from the last model's tree: that model is spent.
-      d.model = undefined;
+      // The new parse takes statements over from the last model's tree: that model is spent,
+      // and with no reference left the collector can take it while the new one is built.
+      d.model = hit = undefined;
       try {
         model = buildModel(text, version, { dtype: settings.memory.dtype, cache: d.expansions, parser: d.parser });
       } catch (e) {
@@ -577,11 +578,12 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     handle(AnalysisStatsRequest.method, () => openDoc(P.string(P.object(params, 'params').uri, 'params.uri')).stats ?? null, null),
   );
 
-  connection.onRequest(MemoryUsageRequest, (): MemoryUsage | null => {
+  connection.onRequest(ProcessUsageRequest, (): ProcessUsage | null => {
     if (typeof process === 'undefined' || typeof process.memoryUsage !== 'function') return null;
     const u = process.memoryUsage();
-    const peak = typeof process.resourceUsage === 'function' ? process.resourceUsage().maxRSS * 1024 : u.rss;
-    return { rss: u.rss, peakRss: peak, heapUsed: u.heapUsed, heapTotal: u.heapTotal };
+    const r = typeof process.resourceUsage === 'function' ? process.resourceUsage() : undefined;
+    const cpu = process.cpuUsage();
+    return { rss: u.rss, peakRss: r ? r.maxRSS * 1024 : u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, cpuMs: (cpu.user + cpu.system) / 1000 };
   });
 
   connection.onExecuteCommand((params) =>

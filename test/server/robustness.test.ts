@@ -158,6 +158,28 @@ describe('cancellation and changes while a request runs', () => {
   });
 });
 
+describe('one long request among others', () => {
+  it('answers other documents while it computes the hints of 40,000 lines', async () => {
+    // A client that takes tooltips in the hints: the long request has the most to do.
+    const plain = await startClient({ editor: 'plain' });
+    try {
+      const big = 'file:///robust/big.cnn';
+      const small = 'file:///robust/small.cnn';
+      const ready = plain.nextDiagnostics(big, 1);
+      await plain.open(big, long(40_000));
+      await plain.open(small, SMALL);
+      await ready;
+      const order: string[] = [];
+      const whole = plain.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: big }, range: ALL }).then((h) => order.push(`big ${h.length}`));
+      const hover = plain.request<Hover>('textDocument/hover', { textDocument: { uri: small }, position: { line: 2, character: 3 } }).then((h) => order.push(`small ${h ? 'hover' : 'none'}`));
+      await Promise.all([whole, hover]);
+      expect(order).toEqual(['small hover', 'big 39997']);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('files the analysis cannot take', () => {
   it('publishes why when the analysis throws (a nesting deeper than the stack), and keeps serving', async () => {
     const uri = `file:///robust/deep${n++}.cnn`;
