@@ -75,6 +75,9 @@ interface OpenDoc {
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/** The longest range whose hints carry their tooltips for a client that cannot resolve them. */
+const EAGER_TOOLTIP_LINES = 1_000;
+
 /** A whole-file hint request yields to other messages after this much work. */
 const HINT_SLICE_MS = 8;
 
@@ -364,7 +367,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         if (token.isCancellationRequested) throw cancelled();
         const m = modelOf(d);
         const revision = d.revision;
-        const job = new HintJob(m, range, settings, d.uri, { tooltips: !client.resolveHintTooltips, data: [d.id, revision] });
+        // A client that cannot resolve tooltips gets them with the hints of a range someone can
+        // look at; the whole of a long file (Neovim asks for the whole buffer, and shows no
+        // tooltips) gets the labels only, a third of the bytes. Hovers say more anyway.
+        const eager = !client.resolveHintTooltips && Math.min(range.end.line, m.analysis.parsed.lines.lineCount - 1) - range.start.line < EAGER_TOOLTIP_LINES;
+        const job = new HintJob(m, range, settings, d.uri, client.resolveHintTooltips ? { tooltips: false, data: [d.id, revision] } : { tooltips: eager });
         // Between slices (and once after the analysis, however long it took) the messages that
         // came meanwhile are handled: a cancellation, a change, other documents' requests.
         for (;;) {

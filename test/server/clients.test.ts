@@ -118,6 +118,15 @@ describe('capabilities as declared', () => {
     const conv1 = (await plain.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: ALL })).find((h) => h.position.line === 4)!;
     expect((conv1.tooltip as { value: string }).value).toContain('params 23,296');
     expect(conv1.data).toBeUndefined();
+    // The whole of a long file (as Neovim asks) comes without them: a third of the bytes.
+    const lines = ['network L {', '  input 8x16x16', ...Array.from({ length: 1500 }, () => '  conv 8 k=3 p=1'), '}'];
+    const long = await openIn(plain, lines.join('\n'));
+    const whole = await plain.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: long }, range: ALL });
+    expect(whole).toHaveLength(1500);
+    expect(whole.filter((h) => h.tooltip)).toEqual([]);
+    const part = await plain.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: long }, range: { start: { line: 100, character: 0 }, end: { line: 1099, character: 0 } } });
+    expect(part).toHaveLength(1000);
+    expect(part.every((h) => (h.tooltip as { value: string }).value.includes('params 584'))).toBe(true);
     const text = await startClient({ editor: 'plain', capabilities: { textDocument: { hover: { contentFormat: ['plaintext'] }, completion: { completionItem: { documentationFormat: ['plaintext'] } } } } });
     const u = await openIn(text, example('alexnet.cnn'));
     const h = await text.request<Hover>('textDocument/hover', { textDocument: { uri: u }, position: { line: 4, character: 12 } });

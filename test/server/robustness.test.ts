@@ -160,7 +160,7 @@ describe('cancellation and changes while a request runs', () => {
 
 describe('one long request among others', () => {
   it('answers other documents while it computes the hints of 40,000 lines', async () => {
-    // A client that takes tooltips in the hints: the long request has the most to do.
+    // A client without resolve, as Neovim: hints of the whole file, without tooltips.
     const plain = await startClient({ editor: 'plain' });
     try {
       const big = 'file:///robust/big.cnn';
