@@ -10,6 +10,7 @@ import {
   MessageType,
   ResponseError,
   ShowMessageNotification,
+  type CancellationToken,
   TextDocumentSyncKind,
   type Connection,
   type InitializeParams,
@@ -179,7 +180,9 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
    * a ResponseError goes to the client as it is, anything else is a bug of ours: logged with its
    * stack, and the client gets the fallback (an empty answer) rather than an error popup.
    */
-  async function handle<R>(method: string, run: () => R | Promise<R>, fallback: R): Promise<R> {
+  async function handle<R>(method: string, run: () => R | Promise<R>, fallback: R, token: CancellationToken): Promise<R> {
+    // A request the client cancelled while it waited is not started.
+    if (token.isCancellationRequested) throw cancelled();
     try {
       return await run();
     } catch (e) {
@@ -382,10 +385,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         }
       },
       [],
+      token,
     ),
   );
 
-  connection.languages.inlayHint.resolve((hint) =>
+  connection.languages.inlayHint.resolve((hint, token) =>
     handle(
       'inlayHint/resolve',
       () => {
@@ -401,10 +405,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return h;
       },
       hint,
+      token,
     ),
   );
 
-  connection.onHover((params) =>
+  connection.onHover((params, token) =>
     handle(
       'textDocument/hover',
       () => {
@@ -414,10 +419,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return h ?? null;
       },
       null,
+      token,
     ),
   );
 
-  connection.onCompletion((params) =>
+  connection.onCompletion((params, token) =>
     handle(
       'textDocument/completion',
       () => {
@@ -425,10 +431,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return completions(m, offset, client);
       },
       [],
+      token,
     ),
   );
 
-  connection.onSignatureHelp((params) =>
+  connection.onSignatureHelp((params, token) =>
     handle(
       'textDocument/signatureHelp',
       () => {
@@ -436,10 +443,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return signatureHelp(m, offset) ?? null;
       },
       null,
+      token,
     ),
   );
 
-  connection.onDefinition((params) =>
+  connection.onDefinition((params, token) =>
     handle(
       'textDocument/definition',
       () => {
@@ -450,10 +458,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return decl ? ({ uri: d.uri, range: lspRange(decl.range) } satisfies Location) : null;
       },
       null,
+      token,
     ),
   );
 
-  connection.onReferences((params) =>
+  connection.onReferences((params, token) =>
     handle(
       'textDocument/references',
       () => {
@@ -466,10 +475,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
           .map((r) => ({ uri: d.uri, range: lspRange(r.range) }));
       },
       [],
+      token,
     ),
   );
 
-  connection.onPrepareRename((params) =>
+  connection.onPrepareRename((params, token) =>
     handle(
       'textDocument/prepareRename',
       () => {
@@ -477,10 +487,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return prepareRename(m, offset);
       },
       null,
+      token,
     ),
   );
 
-  connection.onRenameRequest((params) =>
+  connection.onRenameRequest((params, token) =>
     handle(
       'textDocument/rename',
       () => {
@@ -489,16 +500,17 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return renameEdits(m, offset, newName, d.uri);
       },
       null,
+      token,
     ),
   );
 
-  connection.onDocumentSymbol((params) => handle('textDocument/documentSymbol', () => documentSymbols(modelOf(docOf(params))), []));
+  connection.onDocumentSymbol((params, token) => handle('textDocument/documentSymbol', () => documentSymbols(modelOf(docOf(params))), [], token));
 
-  connection.onFoldingRanges((params) => handle('textDocument/foldingRange', () => foldingRanges(modelOf(docOf(params))), []));
+  connection.onFoldingRanges((params, token) => handle('textDocument/foldingRange', () => foldingRanges(modelOf(docOf(params))), [], token));
 
-  connection.languages.semanticTokens.on((params) => handle('textDocument/semanticTokens/full', () => ({ data: semanticTokens(modelOf(docOf(params))) }), { data: [] }));
+  connection.languages.semanticTokens.on((params, token) => handle('textDocument/semanticTokens/full', () => ({ data: semanticTokens(modelOf(docOf(params))) }), { data: [] }, token));
 
-  connection.onDocumentFormatting((params) =>
+  connection.onDocumentFormatting((params, token) =>
     handle(
       'textDocument/formatting',
       () => {
@@ -513,10 +525,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return [{ range: { start: { line: 0, character: 0 }, end: d.doc.positionAt(text.length) }, newText: formatted }];
       },
       [],
+      token,
     ),
   );
 
-  connection.onCodeLens((params) =>
+  connection.onCodeLens((params, token) =>
     handle(
       'textDocument/codeLens',
       () => {
@@ -524,10 +537,11 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return codeLenses(modelOf(d), d.uri, settings, client.commands);
       },
       [],
+      token,
     ),
   );
 
-  connection.onCodeAction((params) =>
+  connection.onCodeAction((params, token) =>
     handle(
       'textDocument/codeAction',
       () => {
@@ -539,6 +553,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return codeActions(modelOf(d), d.uri, range, diagnostics, only);
       },
       [],
+      token,
     ),
   );
 
@@ -568,7 +583,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     return { markdown: parts.join('\n'), networks: m.analysis.networks.map((n) => n.graph.network), text: plain.join('\n\n') };
   }
 
-  connection.onRequest(AnalysisTableRequest, (params) =>
+  connection.onRequest(AnalysisTableRequest, (params, token) =>
     handle(
       AnalysisTableRequest.method,
       (): AnalysisTableResult => {
@@ -578,11 +593,12 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return { markdown, networks };
       },
       { markdown: '', networks: [] },
+      token,
     ),
   );
 
-  connection.onRequest(AnalysisStatsRequest, (params) =>
-    handle(AnalysisStatsRequest.method, () => openDoc(P.string(P.object(params, 'params').uri, 'params.uri')).stats ?? null, null),
+  connection.onRequest(AnalysisStatsRequest, (params, token) =>
+    handle(AnalysisStatsRequest.method, () => openDoc(P.string(P.object(params, 'params').uri, 'params.uri')).stats ?? null, null, token),
   );
 
   connection.onRequest(ProcessUsageRequest, (): ProcessUsage | null => {
@@ -593,7 +609,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
     return { rss: u.rss, peakRss: r ? r.maxRSS * 1024 : u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, cpuMs: (cpu.user + cpu.system) / 1000 };
   });
 
-  connection.onExecuteCommand((params) =>
+  connection.onExecuteCommand((params, token) =>
     handle(
       'workspace/executeCommand',
       (): AnalysisTableResult => {
@@ -609,6 +625,7 @@ export function startServer(connection: Connection, hooks: ServerHooks = {}): vo
         return { markdown, networks };
       },
       { markdown: '', networks: [] },
+      token,
     ),
   );
 

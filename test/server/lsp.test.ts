@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeAction, CompletionItem, DocumentSymbol, Hover, InlayHint, Location, SignatureHelp, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import { AnalysisStatsRequest, AnalysisTableRequest } from '../../src/protocol/lsp-ext';
 import { ROOT, applyEdits, startClient, type TestClient } from './client';
 
 const example = (name: string) => readFileSync(resolve(ROOT, 'examples', name), 'utf8');
@@ -104,7 +105,7 @@ describe('incremental analysis', () => {
       '  bn; relu',
       '}',
     ].join('\n');
-    const stats = (uri: string) => c.request<{ version: number; reused: boolean; reusedStatements?: number; cache?: { hits: number; misses: number; analysisHits: number } }>('cnn/analysisStats', { uri });
+    const stats = async (uri: string) => (await c.conn.sendRequest(AnalysisStatsRequest, { uri }))!;
     const at = (hs: InlayHint[], line: number) => label(hs.find((h) => h.position.line === line)!);
     const uri = await openDoc(text);
     const h1 = await hints(uri);
@@ -268,7 +269,7 @@ describe('formatting, symbols, folding, semantic tokens, code lens', () => {
   });
   it('answers the analysis table request the client commands use', async () => {
     const uri = await openDoc(example('alexnet.cnn'));
-    const t = await c.request<{ markdown: string; networks: string[] }>('cnn/analysisTable', { uri });
+    const t = await c.conn.sendRequest(AnalysisTableRequest, { uri });
     expect(t.networks).toEqual(['AlexNet']);
     expect(t.markdown).toContain('## AlexNet');
     expect(t.markdown).toContain('23,296');
