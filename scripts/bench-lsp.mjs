@@ -132,7 +132,7 @@ if (only !== 'whole') {
 const text = generatedNetwork(10_000);
 if (only === 'edit') process.exit(0);
 const ALL = { start: { line: 0, character: 0 }, end: { line: 10_000, character: 0 } };
-console.log('\nwhole-file inlay hints of the 10,000-line network (9,997 hints): median / p90 wall, server CPU median, per request');
+console.log('\nwhole-file inlay hints of the 10,000-line network (9,997 hints): median / p90 wall per request, and the server CPU time per request over each batch');
 for (const [client, capabilities] of Object.entries(CAPABILITIES)) {
   const { conn, usage, stop } = await start(capabilities);
   const uri = 'file:///bench/whole.cnn';
