@@ -1,5 +1,6 @@
 /** What the editor shows of the new activations: completion docs from their specs, gelu's choice values, hover formulas. */
 import { describe, expect, it } from 'vitest';
+import { NO_FEATURES } from '../../src/server/client';
 import { completions } from '../../src/server/completion';
 import { hover } from '../../src/server/hover';
 import { buildModel } from '../../src/server/model';
@@ -15,7 +16,7 @@ function hoverText(text: string, at: string): string {
 describe('the new activations in the editor', () => {
   it('are offered at a statement start with their docs, swish as the alias of silu', () => {
     const text = 'network N {\n  input 3x8x8\n  \n}\n';
-    const items = completions(buildModel(text, 1), text.indexOf('  \n}') + 2);
+    const items = completions(buildModel(text, 1), text.indexOf('  \n}') + 2, NO_FEATURES);
     const byLabel = new Map(items.map((i) => [i.label, i]));
     for (const k of ['relu6', 'hardswish', 'hardsigmoid', 'silu', 'swish', 'gelu', 'identity']) expect(byLabel.has(k), k).toBe(true);
     expect(byLabel.get('swish')!.detail).toBe('alias of silu');
@@ -26,7 +27,7 @@ describe('the new activations in the editor', () => {
 
   it("offers gelu's two words after approximate=, and no block parameters", () => {
     const text = 'network N {\n  input 3x8x8\n  gelu approximate=\n}\nblock B(c) {\n  gelu approximate=\n}\n';
-    const labels = (offset: number) => completions(buildModel(text, 1), offset).map((i) => [i.label, i.detail]);
+    const labels = (offset: number) => completions(buildModel(text, 1), offset, NO_FEATURES).map((i) => [i.label, i.detail]);
     const inNetwork = text.indexOf('approximate=') + 'approximate='.length;
     expect(labels(inNetwork)).toEqual([['none', 'default'], ['tanh', undefined]]);
     expect(labels(text.lastIndexOf('approximate=') + 'approximate='.length)).toEqual([['none', 'default'], ['tanh', undefined]]);
