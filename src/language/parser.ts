@@ -162,13 +162,15 @@ class CnnParser extends RecoveringParser {
     { recoveryValueFunc: this.recovered },
   );
 
-  /** A name or any keyword (`block:`), or quoted, with `{expr}` interpolations (`"block{s}-{i}":`). */
+  /** A name, any keyword (`block:`) or a number (`0:`), or quoted, with `{expr}` interpolations (`"block{s}-{i}":`). */
   private label = this.RULE(
     'label',
     () => {
       const p = this.open(newLabel(), this.tree.buildNothing);
       this.OR([
         { ALT: () => (p.name = this.tok(p, this.CONSUME(T.LabelName))) },
+        // `0:`: torchvision's Sequential children are numbers.
+        { ALT: () => (p.name = this.tok(p, this.CONSUME(T.NumberLit))) },
         { ALT: () => p.strings.push(this.tok(p, this.CONSUME(T.QuotedLabel))) },
         {
           ALT: () => {

@@ -55,7 +55,7 @@ const SPEC = `network Tiny {
   mul(mul=2) mul
   block: { relu }
   add: conv 4 k=1; branch: relu
-  "block1-0": relu; "0": tanh; _: relu
+  "block1-0": relu; "0": tanh; _: relu; 0: relu; 12 : { 1: tanh }
   r2: repeat 3 as i { "layer{i + 1}": conv 4 k=1; "a{i}-{(i * 2)}": relu; "{-i}": bn }
   concat { _: branch { } branch: branch { relu } "b{1}": branch { } }
   residual { relu }
@@ -109,7 +109,7 @@ describe('fast parser', () => {
       return s;
     };
     const arg = (d: number) => (rand() < 0.4 ? `${pick(NAMES)}${pick(['=', ' = ', '='])}${expr(d)}` : expr(d));
-    const LABELS = [...NAMES, 'block', 'add', 'branch', 'shortcut', 'else', 'true', 'repeat', '_', '"b1-0"', '"0"', '""', '"l{x}"', '"{x + 1}-{ (2) }y"', '"a{-x}"'];
+    const LABELS = [...NAMES, 'block', 'add', 'branch', 'shortcut', 'else', 'true', 'repeat', '_', '"b1-0"', '"0"', '0', '17', '""', '"l{x}"', '"{x + 1}-{ (2) }y"', '"a{-x}"'];
     const label = () => (rand() < 0.15 ? `${pick(LABELS)}${pick([':', ' :', ': '])}` : '');
     const body = (d: number): string => {
       const n = Math.floor(rand() * 4);

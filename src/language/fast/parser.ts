@@ -122,11 +122,11 @@ class Parser {
     return { text: this.image(t), range: this.rangeOf(t) };
   }
 
-  /** A label starts here: a name or keyword before ':', or a quote (whose ':' must follow). */
+  /** A label starts here: a name, keyword or number before ':', or a quote (whose ':' must follow). */
   private labelAhead(): boolean {
     const k = this.kinds[this.t];
     if (k === STRING || k === STR_START) return true;
-    return (k === IDENT || (k >= FIRST_KEYWORD && k <= LAST_KEYWORD)) && this.kinds[this.t + 1] === COLON;
+    return (k === IDENT || k === NUMBER || (k >= FIRST_KEYWORD && k <= LAST_KEYWORD)) && this.kinds[this.t + 1] === COLON;
   }
 
   private label(): A.Label {
