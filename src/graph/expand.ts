@@ -578,7 +578,8 @@ function checkLabels(items: readonly { label?: A.Label }[], out: Diagnostic[]): 
     const label = items[i].label;
     if (!label || isAnonymous(label)) continue;
     const fixed = staticLabel(label);
-    const problem = fixed === undefined ? undefined : segmentProblem(fixed);
+    // A brace in a label without interpolations is a malformed one, which the lexer reported.
+    const problem = fixed === undefined || /[{}]/.test(fixed) ? undefined : segmentProblem(fixed);
     if (problem) {
       out.push({ code: 'label', severity: 'error', range: label.range, message: problem });
       continue;

@@ -132,3 +132,21 @@ describe('labels', () => {
     ]);
   });
 });
+
+describe('with the expansion cache', () => {
+  it('names anonymous calls and interpolated labels as a fresh expansion does', async () => {
+    const { ExpansionCache } = await import('../../src/analysis');
+    const text = `network T {
+      input 4x8x8
+      a: B(1); _: B(2); conv 4 k=1; _: B(3); b: { _: B(1); B(1) }
+      repeat 2 as i { _: B(i); "x{i}": B(i) }
+    }
+    block B(s) { repeat 2 as i { "l{s}-{i}": conv 4 k=1 }; _: C(); C() }
+    block C() { relu; conv 4 k=1 }`;
+    const plain = only(analyzeText(text)).graph.nodes.map((n) => n.path);
+    const cache = new ExpansionCache();
+    for (let k = 0; k < 2; k++) expect(only(analyzeText(text, { cache })).graph.nodes.map((n) => n.path)).toEqual(plain);
+    expect(cache.hits).toBeGreaterThan(0);
+    expect(errors(analyzeText(text))).toEqual([]);
+  });
+});
