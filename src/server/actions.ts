@@ -9,6 +9,7 @@ import type { Diagnostic } from '../language/diagnostics';
 import { argSpec, layerSpec } from '../graph/layers';
 import type { GraphNode } from '../graph/types';
 import type * as A from '../language/ast';
+import { labelSource } from '../language/ast';
 import type { Range } from '../language/range';
 import { compact, grouped } from './format';
 import { isLayerCall, type DocModel, type Entry } from './model';
@@ -154,7 +155,7 @@ function stackAction(ctx: Ctx, stmt: A.CallStatement, node: GraphNode, input: nu
   });
   const ind = indentOf(ctx.model, stmt.range);
   const text = stmt.label
-    ? `${stmt.label.text}: {\n${seq.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}`
+    ? `${labelSource(stmt.label)}: {\n${seq.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}`
     : seq.join(`\n${ind}`);
   const pct = (a0: number, b0: number) => `${b0 <= a0 ? '−' : '+'}${Math.round((100 * Math.abs(a0 - b0)) / a0)}%`;
   return {
