@@ -55,7 +55,7 @@ interface Example {
 const EXAMPLES: Example[] = [
   { file: 'mobilenet_v2.cnn', model: 'mobilenet_v2', small: 32, reference: true, mutants: [['relu6', 'relu']] },
   { file: 'mobilenet_v3_small.cnn', model: 'mobilenet_v3_small', small: 32, reference: true, webgpu: true, mutants: [['hardsigmoid', 'sigmoid'], ['hardswish', 'relu']] },
-  { file: 'efficientnet_b0.cnn', model: 'efficientnet_b0', small: 32, webgpu: true },
+  { file: 'efficientnet_b0.cnn', model: 'efficientnet_b0', small: 32 },
   { file: 'shufflenet_v2_x1_0.cnn', model: 'shufflenet_v2_x1_0', small: 32 },
   { file: 'regnet_y_400mf.cnn', model: 'regnet_y_400mf', small: 32 },
   { file: 'convnext_tiny.cnn', model: 'convnext_tiny', small: 32, webgpu: true },
@@ -228,7 +228,7 @@ describe('the examples are torchvision\'s networks', () => {
         const s = await createWebGpuSession(gpu.device, gpu.adapterName, model(), 2, { convAlgorithm: gpu.software ? 'direct' : 'auto' });
         sessions.push(s);
         expectNear(await s.run(job.x.data), expected(), 'WebGPU');
-      });
+      }, 300_000); // SwiftShader compiles a pipeline per layer: a minute or two for 150 layers
     });
   }
 });
