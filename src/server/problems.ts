@@ -72,11 +72,12 @@ const NONE: Doubt = { cause: [] };
  * it in a definition it was expanded from, or one of a layer it reads.
  */
 export function doubtOf(model: DocModel, network: number): Doubt {
-  if (!model.analysis.diagnostics.some((d) => d.severity === 'error')) return NONE;
   let all = doubts.get(model);
   if (!all) doubts.set(model, (all = []));
   const hit = all[network];
   if (hit) return hit;
+  // The usual case, once per model: no error, no doubt.
+  if (!model.analysis.diagnostics.some((d) => d.severity === 'error')) return (all[network] = NONE);
   const ix = indexOf(model);
   const net = model.analysis.networks[network];
   const nodes = net.graph.nodes;
