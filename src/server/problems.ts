@@ -29,6 +29,14 @@ interface Index {
   loose: Diagnostic[];
 }
 
+/** Errors that leave every figure as it is: of names, not of shapes. */
+const FIGURES_HOLD = new Set<Diagnostic['code']>(['duplicate-label', 'duplicate-definition', 'unused-block']);
+
+/** An error the figures after it depend on. */
+function breaks(d: Diagnostic): boolean {
+  return d.severity === 'error' && !FIGURES_HOLD.has(d.code);
+}
+
 const indexes = new WeakMap<DocModel, Index>();
 
 function indexOf(model: DocModel): Index {
@@ -44,7 +52,7 @@ function indexOf(model: DocModel): Index {
       const list = ix.byLayer.get(k);
       if (list) list.push(d);
       else ix.byLayer.set(k, [d]);
-    } else if (d.severity === 'error') ix.loose.push(d);
+    } else if (breaks(d)) ix.loose.push(d);
   }
   indexes.set(model, ix);
   return ix;
@@ -77,7 +85,7 @@ export function doubtOf(model: DocModel, network: number): Doubt {
   const hit = all[network];
   if (hit) return hit;
   // The usual case, once per model: no error, no doubt.
-  if (!model.analysis.diagnostics.some((d) => d.severity === 'error')) return (all[network] = NONE);
+  if (!model.analysis.diagnostics.some(breaks)) return (all[network] = NONE);
   const ix = indexOf(model);
   const net = model.analysis.networks[network];
   const nodes = net.graph.nodes;
@@ -94,10 +102,10 @@ export function doubtOf(model: DocModel, network: number): Doubt {
   }
   // An error in the statement itself counts (a bad argument), as do those before it.
   const before = (list: Diagnostic[] | undefined, r: Range) => list?.find((d) => d.range.start.offset <= r.end.offset);
-  const anyError = model.analysis.diagnostics.find((d) => d.severity === 'error');
+  const anyError = model.analysis.diagnostics.find(breaks);
   let first: Diagnostic | undefined;
   for (const node of nodes) {
-    let c: Diagnostic | undefined = ix.byLayer.get(key(reportRange(node), node.calls))?.find((d) => d.severity === 'error');
+    let c: Diagnostic | undefined = ix.byLayer.get(key(reportRange(node), node.calls))?.find(breaks);
     // No shape and no error of its own: an error it reads, found below, or any.
     const shapeless = net.layers[node.id].shape === null;
     // Where the layer sits in each definition on its way: the call at that level, or itself.

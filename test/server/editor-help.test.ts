@@ -113,6 +113,10 @@ describe('hints and totals past an error', () => {
     const arg = byLine(hintsOf('network N {\n  input 3x32x32\n  conv 8 k=3\n  conv 8 k=3 foo=1\n  relu\n}'));
     expect(arg.get(2)).toBe('→ 8×30×30');
     expect(arg.get(4)).toMatch(/^→ \? /);
+    // An error of names leaves the figures as they are.
+    const names = buildModel('network N {\n  input 3x8x8\n  x: conv 4 k=3\n  x: conv 4 k=3\n  relu\n}', 1);
+    expect(names.analysis.diagnostics.map((d) => d.code)).toContain('duplicate-label');
+    expect([...byLine(inlayHints(names, ALL, DEFAULT_SETTINGS, 'u')).values()]).toEqual(['→ 4×6×6', '→ 4×4×4', '→ 4×4×4']);
   });
 
   it('leave a branch that does not read the erring layer alone, and an error in one call of a block to that call', () => {
