@@ -147,7 +147,9 @@ export type SuggestEdit =
   /** Replaces the statement by these statements (a labelled one becomes a labelled group). */
   | { replace: string[] }
   /** Gives a `residual` with no shortcut (or an empty one) this shortcut body. */
-  | { shortcut: string[] };
+  | { shortcut: string[] }
+  /** Appends these statements to the branch of a merge that gives its input `branch`. */
+  | { append: [branch: number, statements: string[]] };
 
 /** A quick fix (it names the problems it fixes) or a rewrite the editor offers at a statement. */
 export interface Suggestion {

@@ -92,24 +92,30 @@ export function codeActions(model: DocModel, uri: string, range: LspRange, lspDi
   // 2. What each kind suggests for its statements in the range.
   for (const e of model.entries) {
     const s = e.stmt;
-    if (!s || (s.kind !== 'residual' && !isLayerCall(s))) continue;
-    // A residual's problems are reported at its keyword, not on every line of its body.
-    if (!overlaps(s.kind === 'residual' ? s.keyword.range : s.range, lo, hi)) continue;
+    if (!s || !suggestible(s)) continue;
+    // A composition's problems are reported at its keyword, not on every line of its body.
+    if (!overlaps(s.kind === 'call' ? s.range : s.keyword.range, lo, hi)) continue;
     actions.push(...suggestionsAt(ctx, e, s));
   }
   if (only?.length) return actions.filter((a) => only.some((k) => a.kind === k || a.kind?.startsWith(`${k}.`)));
   return actions;
 }
 
-/** The layer a statement makes in one expansion: its own (a layer statement), or a residual's sum. */
+/** The layer a statement makes in one expansion: its own (a layer statement), or a composition's merge. */
 function layerOf(model: DocModel, s: A.Statement, inst: Instance): number | undefined {
-  if (s.kind !== 'residual') return inst.own[0];
+  if (s.kind === 'call') return inst.own[0];
   const nodes = model.analysis.networks[inst.network].graph.nodes;
   for (let i = inst.nodes.length - 1; i >= 0; i--) {
     const n = nodes[inst.nodes[i]];
-    if (n.residual && n.range.start.offset === s.range.start.offset && n.range.end.offset === s.range.end.offset) return n.id;
+    if (n.range.start.offset === s.range.start.offset && n.range.end.offset === s.range.end.offset && layerDef(n.attrs).merge) return n.id;
   }
   return undefined;
+}
+
+type Suggestible = A.CallStatement | A.ResidualStatement | A.MergeStatement;
+
+function suggestible(s: A.Statement): s is Suggestible {
+  return s.kind === 'residual' || 'branches' in s || isLayerCall(s);
 }
 
 /** The most expansions with a problem one fix is written for. */
@@ -142,7 +148,7 @@ function pickInstances(model: DocModel, e: Entry, s: A.Statement): Picked | unde
   return picked ?? fallback;
 }
 
-function suggestionsAt(ctx: Ctx, e: Entry, s: A.CallStatement | A.ResidualStatement): CodeAction[] {
+function suggestionsAt(ctx: Ctx, e: Entry, s: Suggestible): CodeAction[] {
   const model = ctx.model;
   const picked = pickInstances(model, e, s);
   if (!picked) return [];
@@ -188,13 +194,21 @@ function suggestionsAt(ctx: Ctx, e: Entry, s: A.CallStatement | A.ResidualStatem
   return out;
 }
 
-function editsOf(ctx: Ctx, s: A.CallStatement | A.ResidualStatement, sug: Suggestion): TextEdit[] | undefined {
+function editsOf(ctx: Ctx, s: Suggestible, sug: Suggestion): TextEdit[] | undefined {
   const e = sug.edit;
   if ('set' in e) return s.kind === 'call' ? e.set.map(([name, value]) => setArg(s, name, value)) : undefined;
   if ('replace' in e) {
     const ind = indentOf(ctx.model, s.range);
     const text = s.label ? `${s.label.text}: {\n${e.replace.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}` : e.replace.join(`\n${ind}`);
     return [{ range: lspRange(s.range), newText: text }];
+  }
+  if ('append' in e) {
+    const [j, lines] = e.append;
+    const branch = 'branches' in s ? s.branches[j] : undefined;
+    if (!branch) return undefined;
+    const last = branch.body.statements[branch.body.statements.length - 1];
+    if (!last) return [{ range: lspRange(branch.body.range), newText: `{ ${lines.join('; ')} }` }];
+    return [{ range: lspRange({ start: last.range.end, end: last.range.end }), newText: `; ${lines.join('; ')}` }];
   }
   if (s.kind !== 'residual') return undefined;
   const body = `{ ${e.shortcut.join('; ')} }`;

@@ -213,6 +213,22 @@ describe('quick fixes', () => {
     expect(actionsAt('network N {\n  input 16x32x32\n  residual { conv 32 k=3 p=1 } shortcut { relu }\n}', 2).filter((a) => a.title.startsWith('Project'))).toEqual([]);
   });
 
+  it("project a differing branch of add to the other's shape, in the block's terms", () => {
+    const text = ['network N {', '  input 16x8x8', '  B(8)', '}', 'block B(c) {', '  add {', '    branch { conv c k=3 p=1 }', '    branch { conv c*2 k=3 p=1 }', '  }', '}'].join('\n');
+    expect(problems(text)).toEqual(['channel-mismatch: add: the branches give 8×8×8, 16×8×8; they must all match to be added']);
+    const [fix] = actionsAt(text, 5);
+    expect(fix.title).toBe("Project branch 2 to the first's 8×8×8: append 'conv c k=1 bias=false; bn'");
+    expect(fix.kind).toBe('quickfix');
+    const fixed = apply(text, fix);
+    expect(fixed).toContain('    branch { conv c*2 k=3 p=1; conv c k=1 bias=false; bn }');
+    expect(problems(fixed)).toEqual([]);
+    // The second downsamples: the first is the one a strided 1×1 conv can bring to it.
+    const down = text.replace('conv c*2 k=3 p=1', 'conv c*2 k=3 s=2 p=1');
+    const [back] = actionsAt(down, 5);
+    expect(back.title).toBe("Project branch 1 to the second's 16×4×4: append 'conv c*2 k=1 s=2 bias=false; bn'");
+    expect(problems(apply(down, back))).toEqual([]);
+  });
+
   it("fix a pool's stride drop with ceil=true or padding, as the warning says (PyTorch: both give 56×56 from 112)", () => {
     for (const kind of ['maxpool', 'avgpool']) {
       const text = `network N {\n  input 3x224x224\n  conv 64 k=7 s=2 p=3\n  ${kind} k=3 s=2\n}`;
