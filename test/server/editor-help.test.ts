@@ -18,6 +18,7 @@ import { codeLenses } from '../../src/server/lens';
 import { buildModel } from '../../src/server/model';
 import { DEFAULT_SETTINGS, normalizeSettings, type Settings } from '../../src/server/settings';
 import { ROOT, applyEdits } from './client';
+import { program, randomChange, rng } from './programs';
 
 const ALL = { start: { line: 0, character: 0 }, end: { line: 1_000_000, character: 0 } };
 const examples = readdirSync(join(ROOT, 'examples'))
@@ -298,5 +299,35 @@ describe('completion knows where it is', () => {
       if (!spec || spec.keyword === 'input') continue;
       expect(at(`network N {\n  input 3x32x32\n  ${spec.keyword} |\n}`)).toEqual(spec.args.map((a) => `${a.name}=`));
     }
+  });
+});
+
+describe('on random programs and broken edits', () => {
+  it('answers fixes, hints, hovers and completions without throwing, and every fix it offers for an error it attaches', () => {
+    const r = rng(13);
+    let fixes = 0;
+    for (let n = 0; n < 60; n++) {
+      let text = program(r);
+      for (let k = 0; k < 3; k++) {
+        const m = buildModel(text, 1);
+        const lines = m.analysis.parsed.lines.lineCount;
+        inlayHints(m, ALL, withAll(), 'u');
+        codeLenses(m, 'u', DEFAULT_SETTINGS, new Set());
+        for (let line = 0; line < lines; line++) {
+          for (const a of codeActions(m, 'u', { start: { line, character: 0 }, end: { line, character: 0 } }, [])) {
+            expect(a.edit?.changes?.u?.length, a.title).toBeGreaterThan(0);
+            if (a.kind === 'quickfix') expect(a.diagnostics?.length, a.title).toBeGreaterThan(0);
+            fixes++;
+          }
+        }
+        for (let i = 0; i < 10; i++) {
+          const o = r.int(0, text.length);
+          completions(m, o, { ...NO_FEATURES, snippets: true });
+          hover(m, o, DEFAULT_SETTINGS);
+        }
+        text = randomChange(r, text).text;
+      }
+    }
+    expect(fixes).toBeGreaterThan(20);
   });
 });
