@@ -17,6 +17,7 @@ import { hover } from '../../src/server/hover';
 import { codeLenses } from '../../src/server/lens';
 import { buildModel } from '../../src/server/model';
 import { DEFAULT_SETTINGS, normalizeSettings, type Settings } from '../../src/server/settings';
+import { documentSymbols } from '../../src/server/symbols';
 import { ROOT, applyEdits } from './client';
 import { program, randomChange, rng } from './programs';
 
@@ -153,6 +154,10 @@ describe('hints and totals past an error', () => {
     const alex = buildModel(examples.find(([f]) => f === 'alexnet.cnn')![1], 1);
     expect(codeLenses(alex, 'u', DEFAULT_SETTINGS, new Set())[0].command!.title).toMatch(/^61\.1M params · 717M MACs · peak /);
     expect(inlayHints(alex, ALL, DEFAULT_SETTINGS, 'u').some((x) => label(x).includes('?'))).toBe(false);
+    // Nor does the outline give a guessed shape.
+    const [net] = documentSymbols(buildModel(broken.replace('  conv 32 k=3', '  tail: conv 32 k=3'), 1));
+    expect(net.detail).toBe('64×56×56 → ?');
+    expect(net.children!.map((c) => [c.name, c.detail])).toEqual([['tail', 'conv → ?']]);
   });
 
   it('hold nothing back on the examples, which are clean', () => {
