@@ -257,6 +257,12 @@ describe('quick fixes', () => {
     const g = actionsAt('network N {\n  input 16x8x8\n  conv 24 k=3 p=1 g=5\n}', 2).find((a) => a.title.startsWith('Set g='))!;
     expect(g.title).toBe('Set g=4');
     expect(g.isPreferred).toBe(true);
+    // A conv's stride drop ("adjust the padding"): the padding that gives ⌈32/2⌉ = 16 and sees every row.
+    const drop = 'network N {\n  input 3x32x32\n  conv 8 k=3 s=2\n}';
+    expect(problems(drop).map((p) => p.split(':')[0])).toEqual(['stride-drops']);
+    const [pad] = actionsAt(drop, 2);
+    expect([pad.title, pad.kind, pad.isPreferred]).toEqual(['Set p=1 (gives 16×16 = ⌈input/stride⌉)', 'quickfix', true]);
+    expect(problems(apply(drop, pad))).toEqual([]);
     const actions = readFileSync(join(ROOT, 'src/server/actions.ts'), 'utf8');
     for (const kind of Object.keys(LAYER_DEFS)) expect(actions, kind).not.toMatch(new RegExp(`['"\`]${kind}['"\`]`));
   });
