@@ -7,7 +7,7 @@
  */
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range as LspRange, type TextEdit } from 'vscode-languageserver';
 import type { Diagnostic } from '../language/diagnostics';
-import { argSpec, layerSpec } from '../graph/layers';
+import { argSpec, layerSpec } from '../layers';
 import type * as A from '../language/ast';
 import type { Range } from '../language/range';
 import { layerDef } from '../layers';

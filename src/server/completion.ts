@@ -10,7 +10,7 @@ import {
   type ParameterInformation,
   type SignatureHelp,
 } from 'vscode-languageserver';
-import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../graph/layers';
+import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../layers';
 import type * as A from '../language/ast';
 import { TRIGGER_PARAMETER_HINTS } from '../protocol/lsp-ext';
 import type { ClientFeatures } from './client';

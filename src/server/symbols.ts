@@ -9,7 +9,7 @@ import {
   type FoldingRange,
   type SemanticTokensLegend,
 } from 'vscode-languageserver';
-import { layerSpec } from '../graph/layers';
+import { layerSpec } from '../layers';
 import * as A from '../language/ast';
 import type { NetworkAnalysis } from '../analysis';
 import type { Range } from '../language/range';

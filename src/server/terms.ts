@@ -5,7 +5,7 @@
  * first), then its parameters and small multiples of them; the first whose value in this
  * expansion is the number wins, else the number itself.
  */
-import { argSpec, layerSpec } from '../graph/layers';
+import { argSpec, layerSpec } from '../layers';
 import { evaluate, type Env, type Value } from '../graph/expr';
 import type * as A from '../language/ast';
 import type { Diagnostic } from '../language/diagnostics';
