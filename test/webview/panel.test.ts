@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
 import { forwardCpu } from '../../src/engine/cpu/forward';
 import { decodeImage } from '../../src/engine/input/decode-node';
@@ -15,7 +15,7 @@ import { tensor } from '../../src/engine/tensor';
 import { initWeights } from '../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../src/engine/weights/load';
 import type { FromWebview } from '../../webview/src/protocol';
-import { choose, example, type Harness, launch, openDocument, openPanel, pageErrors, posted, ROOT, send, serve, setTheme } from './harness';
+import { choose, example, type Harness, launch, openDocument, openPanel, posted, problems, ROOT, send, serve, setTheme, takeOpened } from './harness';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
 const FASHION = 'fashion-mnist/fashion.cnn';
@@ -33,6 +33,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+});
+
+// Every page a test opened: no console error, uncaught exception or CSP violation.
+afterEach(() => {
+  for (const page of takeOpened()) expect(problems(page), 'console errors and CSP violations in the panel').toEqual([]);
 });
 
 async function shot(page: Page, selector: string, name: string): Promise<void> {
@@ -77,7 +82,7 @@ describe('network panel in chromium', () => {
       expect(await page.locator('#summary').textContent()).toContain(net.graph.network);
       expect(await page.locator('#table tfoot').textContent()).toContain(net.totals.params.toLocaleString('en-US'));
     }
-    expect(pageErrors(page)).toEqual([]);
+    expect(problems(page)).toEqual([]);
     expect(await page.locator('#messages .message.error').count()).toBe(0);
     await page.close();
   });
@@ -151,7 +156,7 @@ describe('network panel in chromium', () => {
     }
     expect(await page.locator('#predictions li').first().textContent()).toContain(FASHION_LABELS[cpuTop1(FASHION, 'examples/fashion-mnist/images/6-shirt.png', 'examples/fashion-mnist/fashion.safetensors')]);
     expect(await page.locator('#features canvas.fmap').count()).toBeGreaterThan(0);
-    expect(pageErrors(page)).toEqual([]);
+    expect(problems(page)).toEqual([]);
     await page.close();
   });
 
@@ -263,7 +268,7 @@ describe('network panel in chromium', () => {
       await setTheme(page, theme);
       await shot(page, '#view-benchmark', `benchmark-${theme}`);
     }
-    expect(pageErrors(page)).toEqual([]);
+    expect(problems(page)).toEqual([]);
     await page.close();
   });
 
@@ -273,7 +278,7 @@ describe('network panel in chromium', () => {
     await page.waitForSelector('#gpu-banner:not([hidden])');
     expect(await page.locator('#gpu-banner').textContent()).toMatch(/software adapter/);
     expect(await page.locator('#backend-picker').evaluate((d) => (d as HTMLElement & { value: string }).value)).toBe('cpu');
-    expect(await page.locator('#backend-picker vscode-option').count()).toBe(2);
+    expect(await page.locator('#backend-picker option').count()).toBe(2);
     await page.close();
   });
 
@@ -290,7 +295,7 @@ describe('network panel in chromium', () => {
   });
 
   it('CSP: an inline script without the nonce does not run, remote images are blocked', async () => {
-    const page = await openPanel(browser, server.url);
+    const page = await openPanel(browser, server.url, 'dark', undefined, { cspProbe: true });
     expect(await page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined();
     await expect.poll(() => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations.join('\n'))).toMatch(/script-src/);
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations.join('\n'))).toMatch(/img-src https:\/\/example\.com/);
@@ -305,6 +310,12 @@ describe('network panel in chromium', () => {
       document.body.append(s);
     });
     expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+    // Those three are the only violations: the panel's own code and styles need nothing the CSP refuses.
+    expect(problems(page).filter((p) => p.startsWith('CSP violation')).map((p) => p.replace(/ at .*/, ''))).toEqual([
+      'CSP violation: script-src-elem inline',
+      'CSP violation: img-src https://example.com/x.png',
+      'CSP violation: script-src-elem inline',
+    ]);
     await page.close();
   });
 });
@@ -324,7 +335,7 @@ describe('network panel without WebGPU', () => {
     await openDocument(page, 'cifar.cnn');
     await page.waitForSelector('#gpu-banner:not([hidden])');
     expect(await page.locator('#gpu-banner').textContent()).toMatch(/No WebGPU: requestAdapter\(\) returned null.*CPU engine in a worker/);
-    expect(await page.locator('#backend-picker vscode-option').count()).toBe(1);
+    expect(await page.locator('#backend-picker option').count()).toBe(1);
     await tab(page, 'run');
     await choose(page, 'image-picker', 'coffee');
     expect(await runAndTop1(page, 'cpu')).toBe(cpuTop1('cifar.cnn', 'webview/media/samples/coffee.png'));
@@ -337,7 +348,7 @@ describe('network panel without WebGPU', () => {
     await page.click('#bench-button');
     await page.waitForSelector('#bench-result table.bench tbody tr');
     expect(await page.locator('#bench-result table.bench tbody tr').count()).toBe(1);
-    expect(pageErrors(page)).toEqual([]);
+    expect(problems(page)).toEqual([]);
     await page.close();
   });
 });

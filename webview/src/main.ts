@@ -15,8 +15,6 @@ import * as ui from './ui/toolkit';
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-ui.registerToolkit();
-
 const header = h('header', 'bar');
 const fileLabel = h('span', 'file', 'No .cnn file yet: open one and run “CNN: Show Network Graph”.');
 const engineBadge = h('span', 'engine', 'engine: starting…');
