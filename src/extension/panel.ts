@@ -94,6 +94,7 @@ class NetworkPanel {
       nonce: makeNonce(),
       scriptUri: uri('dist', 'webview', 'main.js'),
       workerUri: uri('dist', 'webview', 'worker.js'),
+      layoutUri: uri('dist', 'webview', 'layout.js'),
       styleUri: uri('webview', 'media', 'main.css'),
       mediaUri: uri('webview', 'media'),
     });

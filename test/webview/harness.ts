@@ -70,6 +70,7 @@ export async function serve(): Promise<Harness> {
         nonce,
         scriptUri: `${origin}/dist/webview/main.js`,
         workerUri: `${origin}/dist/webview/worker.js`,
+        layoutUri: `${origin}/dist/webview/layout.js`,
         styleUri: `${origin}/webview/media/main.css`,
         mediaUri: `${origin}/webview/media`,
         extraStyleUris: [`${origin}/test/webview/themes/${theme}.css`],

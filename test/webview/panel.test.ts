@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
+import { blockInstances } from '../../webview/src/model';
 import { forwardCpu } from '../../src/engine/cpu/forward';
 import { decodeImage } from '../../src/engine/input/decode-node';
 import { preprocessImage } from '../../src/engine/input/preprocess';
@@ -39,6 +40,29 @@ afterAll(async () => {
 afterEach(() => {
   for (const page of takeOpened()) expect(problems(page), 'console errors and CSP violations in the panel').toEqual([]);
 });
+
+/** Whether the segment p–q passes through the inside of rectangle r (Liang–Barsky clipping). */
+function segmentHitsRect(p: [number, number], q: [number, number], r: { x: number; y: number; w: number; h: number }): boolean {
+  const [dx, dy] = [q[0] - p[0], q[1] - p[1]];
+  let t0 = 0;
+  let t1 = 1;
+  for (const [a, b] of [
+    [-dx, p[0] - r.x],
+    [dx, r.x + r.w - p[0]],
+    [-dy, p[1] - r.y],
+    [dy, r.y + r.h - p[1]],
+  ]) {
+    if (a === 0) {
+      if (b < 0) return false;
+      continue;
+    }
+    const t = b / a;
+    if (a < 0) t0 = Math.max(t0, t);
+    else t1 = Math.min(t1, t);
+    if (t0 > t1) return false;
+  }
+  return t0 < t1;
+}
 
 async function shot(page: Page, selector: string, name: string): Promise<void> {
   await page.locator(selector).screenshot({ path: join(SHOTS, `${name}.png`), animations: 'disabled' });
@@ -101,6 +125,110 @@ describe('network panel in chromium', () => {
     expect(await page.locator('#graph svg .node').count()).toBeLessThan(before);
     await page.click('#expand-all');
     await expect.poll(() => page.locator('#graph svg .node').count()).toBe(before);
+    await page.close();
+  });
+
+  it('lays out GoogLeNet expanded, ResNeXt-50 and DenseNet-121: no box overlaps another, no edge crosses a box, every label fits its box', async () => {
+    const page = await openPanel(browser, server.url, 'dark', { width: 1200, height: 900 });
+    const nets: [string, string][] = [
+      ['googlenet.cnn', example('googlenet.cnn')],
+      ['resnext50_32x4d.cnn', example('resnext50_32x4d.cnn')],
+      ['densenet121.cnn', readFileSync(join(ROOT, 'test/webview/networks/densenet121.cnn'), 'utf8')],
+    ];
+    for (const [file, text] of nets) {
+      const net = analyzeText(text).networks[0];
+      await send(page, { type: 'document', uri: `file:///work/examples/${file}`, fileName: `/work/examples/${file}`, text, version: 1 });
+      await page.waitForSelector('#graph svg .node');
+      await page.click('#expand-all');
+      await expect.poll(() => page.locator('#graph svg .node').count(), { timeout: 120_000 }).toBe(net.graph.nodes.length);
+      const g = await page.evaluate(() => {
+        const svg = document.querySelector('#graph svg') as SVGSVGElement;
+        const boxes = Array.from(svg.querySelectorAll<SVGGElement>('.node')).map((n) => {
+          const t = /translate\(([-\d.]+),([-\d.]+)\)/.exec(n.getAttribute('transform')!)!;
+          const r = n.querySelector('rect.box')!;
+          const w = Number(r.getAttribute('width'));
+          // Each text's extent inside its box (getBBox is in the box's own coordinates).
+          const texts = Array.from(n.querySelectorAll('text')).map((x) => ({ x0: x.getBBox().x, x1: x.getBBox().x + x.getBBox().width, s: x.textContent }));
+          return { unit: n.dataset.unit!, node: n.dataset.node, x: Number(t[1]), y: Number(t[2]), w, h: Number(r.getAttribute('height')), texts };
+        });
+        const frames = Array.from(svg.querySelectorAll('.frame-group')).map((f) => {
+          const r = f.querySelector('rect.frame')!;
+          const t = f.querySelector('text')!.getBBox();
+          return { x: Number(r.getAttribute('x')), w: Number(r.getAttribute('width')), t0: t.x, t1: t.x + t.width };
+        });
+        const edges = Array.from(svg.querySelectorAll('polyline.edge')).map((e) => ({
+          from: e.getAttribute('data-from')!,
+          to: e.getAttribute('data-to')!,
+          points: e.getAttribute('points')!.split(' ').map((p) => p.split(',').map(Number) as [number, number]),
+        }));
+        return { boxes, frames, edges, width: Number(svg.getAttribute('width')), ms: Number(svg.dataset.layoutMs) };
+      });
+      console.log(`${file}: ${g.boxes.length} boxes, ${g.edges.length} edges, ${g.frames.length} frames, ${g.width} px wide, laid out in ${g.ms} ms (layout worker)`);
+      expect(g.edges.length).toBeGreaterThanOrEqual(net.graph.nodes.length - 1);
+      // No two boxes overlap.
+      const overlaps: string[] = [];
+      for (let i = 0; i < g.boxes.length; i++)
+        for (let j = i + 1; j < g.boxes.length; j++) {
+          const a = g.boxes[i];
+          const b = g.boxes[j];
+          if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps.push(`${a.unit} / ${b.unit}`);
+        }
+      expect(overlaps, file).toEqual([]);
+      // No edge's polyline passes through a box other than its two ends (1 px of slack at the borders).
+      const through: string[] = [];
+      for (const e of g.edges) {
+        expect(e.points.length, `${e.from}>${e.to}`).toBeGreaterThanOrEqual(2);
+        for (const b of g.boxes) {
+          if (b.unit === e.from || b.unit === e.to) continue;
+          for (let k = 0; k + 1 < e.points.length; k++)
+            if (segmentHitsRect(e.points[k], e.points[k + 1], { x: b.x + 1, y: b.y + 1, w: b.w - 2, h: b.h - 2 })) {
+              through.push(`${e.from}>${e.to} through ${b.unit}`);
+              break;
+            }
+        }
+      }
+      expect(through, file).toEqual([]);
+      // Every label inside its box (truncated with a tooltip where it would not fit), every frame's tag inside its frame.
+      for (const b of g.boxes) for (const t of b.texts) expect(t.x0 >= -0.5 && t.x1 <= b.w + 0.5, `${file} ${b.unit}: "${t.s}" spans ${t.x0.toFixed(1)}..${t.x1.toFixed(1)} in a box ${b.w} wide`).toBe(true);
+      for (const f of g.frames) expect(f.t0 >= f.x && f.t1 <= f.x + f.w, `${file}: a frame's tag spans ${f.t0}..${f.t1} in ${f.x}..${f.x + f.w}`).toBe(true);
+      if (file === 'googlenet.cnn') {
+        // A branch width: the widest extent, left to right, of one Inception block's four branches
+        // side by side. The whole graph is at most three of them wide (the aux-free GoogLeNet is a
+        // column of such fan-outs: a layout that drifts sideways from block to block is not).
+        const at = new Map(g.boxes.filter((b) => b.node !== undefined).map((b) => [Number(b.node), b]));
+        const inception = blockInstances(net.graph.nodes).filter((b) => b.block === 'Inception');
+        expect(inception.length).toBe(9);
+        const branchWidth = Math.max(
+          ...inception.map((b) => {
+            const bs = b.nodes.filter((id) => net.graph.nodes[id].attrs.kind !== 'concat').map((id) => at.get(id)!);
+            return Math.max(...bs.map((x) => x.x + x.w)) - Math.min(...bs.map((x) => x.x));
+          }),
+        );
+        const left = Math.min(...g.boxes.map((b) => b.x));
+        const right = Math.max(...g.boxes.map((b) => b.x + b.w));
+        console.log(`googlenet.cnn: branch width ${branchWidth.toFixed(0)} px, graph ${(right - left).toFixed(0)} px = ${((right - left) / branchWidth).toFixed(2)} branch widths`);
+        expect(right - left).toBeLessThanOrEqual(3 * branchWidth);
+      }
+    }
+    await page.close();
+  }, 400_000);
+
+  it('names unlabelled layers by kind and place in their parent: table, graph, feature-map picker grouped by block', async () => {
+    const page = await openPanel(browser, server.url);
+    await openDocument(page, 'alexnet.cnn');
+    const alex = analyzeText(example('alexnet.cnn')).networks[0];
+    const relu2 = alex.graph.nodes.find((n) => n.path === '4')!; // the second relu, statement 4
+    expect(await page.locator(`#table tr[data-node="${relu2.id}"] td`).nth(1).textContent()).toBe('relu 2');
+    expect(await page.locator(`#graph svg .node[data-node="${relu2.id}"] > title`).textContent()).toMatch(/^relu 2 \(4\): relu →/);
+    await openDocument(page, 'resnet18.cnn');
+    const res = analyzeText(example('resnet18.cnn')).networks[0];
+    await tab(page, 'run');
+    const groups = await page.locator('#feature-picker optgroup').evaluateAll((gs) => gs.map((g) => (g as HTMLOptGroupElement).label));
+    expect(groups.slice(0, 2)).toEqual(['layer1.0 (Basic)', 'layer1.1 (Basic)']);
+    // The block's layers sit in its group; the stem (outside any block) is not grouped.
+    const inGroup = await page.locator('#feature-picker optgroup').first().locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(inGroup).toEqual(res.graph.nodes.filter((n) => n.path.startsWith('layer1.0.')).map((n) => n.path));
+    expect(await page.locator('#feature-picker > option').first().textContent()).toMatch(/^conv1 \(conv 64 k7 s2 p3\)/);
     await page.close();
   });
 

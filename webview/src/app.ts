@@ -9,7 +9,8 @@ import type { Range } from '../../src/language/range';
 import { layerDef } from '../../src/layers';
 import { h } from './dom';
 import { EngineLink } from './engine-link';
-import { type BlockInstance, blockInstances } from './model';
+import { LayoutClient } from './layout/client';
+import { type BlockInstance, blockInstances, nameNodes } from './model';
 import { defaultState, type FromWebview, type PanelState, type PickedFile } from './protocol';
 import * as ui from './ui/toolkit';
 
@@ -40,6 +41,7 @@ export class App {
   /** Layers under the editor's cursor. */
   highlight = new Set<number>();
   readonly engine: EngineLink;
+  readonly layout: LayoutClient;
   readonly messages = h('div', 'messages');
   private marks: Mark[] = [];
   private readonly views: TabView[] = [];
@@ -48,12 +50,14 @@ export class App {
     private readonly vscode: VsCodeApi,
     readonly media: string,
     worker: string,
+    layoutWorker: string,
     private readonly onProbe: () => void,
   ) {
     this.state = { ...defaultState(), ...((vscode.getState() as Partial<PanelState> | undefined) ?? {}) };
     this.messages.id = 'messages';
     this.messages.setAttribute('role', 'alert');
     this.engine = new EngineLink(worker, (m) => this.showMessage(m), () => this.onProbe());
+    this.layout = new LayoutClient(layoutWorker);
   }
 
   save(): void {
@@ -90,6 +94,7 @@ export class App {
     if (!s.network || !names.includes(s.network)) s.network = names[0];
     this.net = this.analysis.networks.find((n) => n.graph.network === s.network);
     this.blocks = this.net ? blockInstances(this.net.graph.nodes) : [];
+    if (this.net) nameNodes(this.net.graph.nodes);
   }
 
   networkNames(): string[] {

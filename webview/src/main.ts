@@ -24,7 +24,7 @@ gpuBanner.id = 'gpu-banner';
 gpuBanner.hidden = true;
 gpuBanner.setAttribute('role', 'status');
 
-const app = new App(acquireVsCodeApi(), document.body.dataset.media ?? '', document.body.dataset.worker ?? '', () => showProbe());
+const app = new App(acquireVsCodeApi(), document.body.dataset.media ?? '', document.body.dataset.worker ?? '', document.body.dataset.layout ?? '', () => showProbe());
 
 const netPicker = ui.dropdown([], undefined, (v) => {
   app.state.network = v;

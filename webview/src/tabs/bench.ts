@@ -3,7 +3,7 @@ import type { App, TabView } from '../app';
 import { barChart, type BarSeries } from '../charts';
 import { h } from '../dom';
 import type { BackendKind, BenchBackendResult, BenchResult } from '../engine/messages';
-import { grouped, metric } from '../model';
+import { grouped, layerName, metric } from '../model';
 import * as ui from '../ui/toolkit';
 
 interface LayerRow {
@@ -106,7 +106,7 @@ export class BenchTab implements TabView {
     const gpu = results.find((r) => r.backend === 'webgpu');
     const base = gpu ?? results[0];
     if (!base) return [];
-    const rows: LayerRow[] = base.layers.map((l) => ({ label: l.path, nodes: l.nodes, macs: l.nodes.reduce((s, id) => s + n.layers[id].macs, 0), ms: new Map() }));
+    const rows: LayerRow[] = base.layers.map((l) => ({ label: layerName(n.graph.nodes[l.nodes[0]]), nodes: l.nodes, macs: l.nodes.reduce((s, id) => s + n.layers[id].macs, 0), ms: new Map() }));
     const rowOf = new Map<number, LayerRow>();
     rows.forEach((r) => r.nodes.forEach((id) => rowOf.set(id, r)));
     for (const r of results) {

@@ -158,9 +158,12 @@ export class RunTab implements TabView {
   private syncFeaturePicker(): void {
     const { net: n, state } = this.app;
     if (!n) return;
+    // Grouped by the top-level block call each layer comes from (`layer1.0 (Basic)`).
+    const groupOf = new Map<number, string>();
+    for (const b of this.app.blocks) if (b.depth === 0) for (const id of b.nodes) groupOf.set(id, b.label === b.block ? b.block : `${b.label} (${b.block})`);
     const choices = n.graph.nodes
       .filter((x) => x.attrs.kind !== 'input' && n.layers[x.id].shape)
-      .map((x) => ({ value: x.path, label: `${layerName(x)} (${describe(x.attrs)}) → ${formatShape(n.layers[x.id].shape)}` }));
+      .map((x) => ({ value: x.path, label: `${layerName(x)} (${describe(x.attrs)}) → ${formatShape(n.layers[x.id].shape)}`, group: groupOf.get(x.id) }));
     if (!state.featureLayer || !choices.some((c) => c.value === state.featureLayer)) {
       // The first weighted layer with a feature map: the first conv, usually.
       state.featureLayer = n.graph.nodes.find((x) => n.layers[x.id].macs > 0 && n.layers[x.id].shape?.length === 3)?.path ?? choices[0]?.value;
