@@ -7,14 +7,18 @@
 import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from '../../webview/src/html';
 import { type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
+import { exampleSource } from './examples';
 import { targetDocument } from './target';
 
 export const PICKED_FILES_KEY = 'cnn.panel.pickedFiles';
 const EDIT_DEBOUNCE_MS = 300;
 
+/** The bundle, the media, and the examples (whose weights an example's untitled copy uses). */
 function baseRoots(extensionUri: vscode.Uri): vscode.Uri[] {
-  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'webview', 'media')];
+  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'webview', 'media'), vscode.Uri.joinPath(extensionUri, 'examples')];
 }
+
+const NETWORK_NAMES = /^\s*network\s+([A-Za-z_]\w*)/gm;
 
 class NetworkPanel {
   static current: NetworkPanel | undefined;
@@ -114,27 +118,63 @@ class NetworkPanel {
     void this.sendDocument();
   }
 
-  /** A labels.txt beside the file (or NAME.labels.txt) names the output classes. */
-  private async labels(doc: vscode.TextDocument): Promise<string[] | undefined> {
-    const dir = vscode.Uri.joinPath(doc.uri, '..');
-    const base = doc.uri.path.split('/').pop()!.replace(/\.cnn$/, '');
+  /**
+   * What lies beside the file (beside the bundled example, for an example's untitled copy): a
+   * labels.txt or NAME.labels.txt naming the output classes, and the weights named after the file
+   * or one of its networks (`fashion.safetensors`, `FashionNet.safetensors`), which the panel
+   * uses by default. Weights beside a file on disk join the resource roots as picked files do.
+   */
+  private async beside(doc: vscode.TextDocument): Promise<{ labels?: string[]; weights: PickedFile[] }> {
+    const example = exampleSource(this.context, doc.uri);
+    const source = example ?? (doc.uri.scheme === 'untitled' ? undefined : doc.uri);
+    if (!source) return { weights: [] };
+    const dir = vscode.Uri.joinPath(source, '..');
+    const base = source.path.split('/').pop()!.replace(/\.cnn$/, '');
+    let labels: string[] | undefined;
     for (const name of [`${base}.labels.txt`, 'labels.txt']) {
       try {
         const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, name));
         const lines = new TextDecoder().decode(bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-        if (lines.length) return lines;
+        if (lines.length) {
+          labels = lines;
+          break;
+        }
       } catch {
         // none there
       }
     }
-    return undefined;
+    const wanted = new Set([base, ...Array.from(doc.getText().matchAll(NETWORK_NAMES), (m) => m[1])].map((n) => `${n.toLowerCase()}.safetensors`));
+    let entries: [string, vscode.FileType][] = [];
+    try {
+      entries = await vscode.workspace.fs.readDirectory(dir);
+    } catch {
+      // an unreadable folder has nothing beside the file
+    }
+    const weights: PickedFile[] = [];
+    for (const [name, type] of entries) {
+      if (type !== vscode.FileType.File || !wanted.has(name.toLowerCase())) continue;
+      const file = vscode.Uri.joinPath(dir, name);
+      // The examples are a resource root already; a folder on disk becomes one (the page reloads once).
+      weights.push(example ? { uri: this.panel.webview.asWebviewUri(file).toString(), name } : await this.remember(file));
+    }
+    return { labels, weights };
   }
 
   async sendDocument(): Promise<void> {
     const doc = this.doc;
     if (!doc) return;
-    const labels = doc.uri.scheme === 'untitled' ? undefined : await this.labels(doc);
-    this.post({ type: 'document', uri: doc.uri.toString(), fileName: doc.fileName, text: doc.getText(), version: doc.version, labels });
+    const { labels, weights } = await this.beside(doc);
+    const example = exampleSource(this.context, doc.uri);
+    this.post({
+      type: 'document',
+      uri: doc.uri.toString(),
+      fileName: doc.fileName,
+      text: doc.getText(),
+      version: doc.version,
+      labels,
+      weights,
+      example: example ? example.path.split('/examples/').pop() : undefined,
+    });
     this.panel.title = `Network: ${doc.uri.path.split('/').pop()}`;
   }
 

@@ -87,9 +87,8 @@ function showProbe(): void {
   } else if (probe.status !== 'ok') {
     gpuBanner.textContent = `No WebGPU: ${probe.reason} Runs and benchmarks use the CPU engine ${where} instead.`;
   }
-  const s = app.state;
-  if (!s.backend || (s.backend === 'webgpu' && !app.engine.gpuUsable())) s.backend = probe.status === 'ok' ? 'webgpu' : 'cpu';
   runTab.syncBackend();
+  benchTab.syncBackend();
   engineBadge.textContent = app.engine.gpuUsable() ? `WebGPU adapter: ${probe.adapter}` : 'CPU engine (no WebGPU)';
   engineBadge.title = `engine ${where}`;
 }
@@ -106,6 +105,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       s.fileName = m.fileName;
       s.text = m.text;
       s.labels = m.labels;
+      s.beside = m.weights;
+      s.example = m.example;
       if (!sameFile) app.reset();
       refresh();
       break;
@@ -116,19 +117,16 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       app.markAll(true);
       break;
     case 'image':
-      s.image = m.file;
-      app.save();
-      runTab.imagePicked();
       if (m.run) {
         ui.selectTab(tabs, 'run');
         s.tab = 'run';
-        void runTab.run();
       }
+      runTab.imagePicked(m.file);
       break;
     case 'weights':
       s.weights[`${s.uri}#${m.network}`] = m.file;
       app.save();
-      runTab.weightsPicked();
+      if (m.network === app.net?.graph.network) runTab.weightsPicked();
       break;
     case 'command':
       if (m.network && m.network !== s.network && app.analysis?.networks.some((n) => n.graph.network === m.network)) {
