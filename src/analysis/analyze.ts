@@ -5,7 +5,9 @@ import type { Range } from '../language/range';
 import { layerDef, type LayerProblem, type ShapeContext } from '../layers';
 import type { Position } from '../language/range';
 import { MAX_COUNT, MAX_TENSOR_VALUES, approx, grouped } from '../layers/limits';
+import { stateDictOrder } from './tensor-order';
 import { INPUT_FIELD, composeField, formatShape, macsOf, numel, opsOf, ownFieldOf, paramTensorsOf, widestField } from './layer-math';
+import { composeExact, exactOfAffine, publicField, widestExact, type ExactField } from './field';
 import { DTYPE_BYTES, type DType, type LayerInfo, type ParamTensor, type ReceptiveField, type Shape, type Totals } from './types';
 
 export interface AnalysisOptions {
@@ -98,6 +100,8 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
 class GraphAnalyzer {
   readonly layers: LayerInfo[] = [];
   readonly fields: (ReceptiveField | null)[] = [];
+  /** By node: the field pixel by pixel, where an upsampling or transposed conv upstream makes pixels' fields differ (field.ts). */
+  private readonly exact: (ExactField | undefined)[] = [];
   /** Nodes that own parameters, for the name check and the tensor list. */
   readonly owners: number[] = [];
   private readonly reports: LayerReports;
@@ -122,26 +126,45 @@ class GraphAnalyzer {
   }
 
   /** Receptive field at a layer's output, from its own field and its inputs' fields. */
-  private field(node: GraphNode, shape: Shape | null, own: ReceptiveField | null): ReceptiveField | null {
+  private field(node: GraphNode, shape: Shape | null, own: ReceptiveField | null, input: Shape | null): ReceptiveField | null {
     const kind = node.attrs.kind;
     const ins = node.inputs;
     const fields = this.fields;
     if (kind === 'input') return shape && shape.length === 3 ? INPUT_FIELD : null;
-    if (layerDef(node.attrs).merge) {
+    const def = layerDef(node.attrs);
+    if (def.merge) {
       if (!shape || !ins.length) return null;
       const merged: ReceptiveField[] = [];
+      let exact = false;
       for (const i of ins) {
         const f = fields[i];
         if (f === null) return null;
         merged.push(f);
+        if (this.exact[i]) exact = true;
       }
-      return widestField(merged);
+      if (!exact) return widestField(merged);
+      return this.keep(node.id, widestExact(ins.map((i) => this.exact[i] ?? exactOfAffine(fields[i]!))));
     }
     if (own && ins.length === 1 && fields[ins[0]]) {
+      const prev = fields[ins[0]]!;
+      const prevExact = this.exact[ins[0]];
       // Element-wise layers see exactly what their input saw: share the field, compose nothing.
-      return own === INPUT_FIELD ? fields[ins[0]] : composeField(fields[ins[0]]!, own);
+      if (own === INPUT_FIELD) {
+        this.exact[node.id] = prevExact;
+        return prev;
+      }
+      if (!def.resampling && !prevExact) return composeField(prev, own);
+      const dims = composeExact(prevExact ?? exactOfAffine(prev), def.resampling && input ? def.resampling(node.attrs, input) : own);
+      return dims && this.keep(node.id, dims);
     }
     return null;
+  }
+
+  /** The figures of an exact field, keeping it for the layers after this one where pixels' fields differ. */
+  private keep(id: number, dims: ExactField): ReceptiveField {
+    const { rf, exact } = publicField(dims);
+    this.exact[id] = exact;
+    return rf;
   }
 
   /** The last one-input list of shapes: consecutive layers often see the same shape array. */
@@ -184,7 +207,7 @@ class GraphAnalyzer {
     }
     const input = ins.length ? inputShapes[0] : null;
     const own = shape ? this.ownField(node, input) : null;
-    const rf = this.field(node, shape, own);
+    const rf = this.field(node, shape, own, input);
     this.fields.push(rf);
     let params = 0;
     let buffers = 0;
@@ -238,7 +261,7 @@ class GraphAnalyzer {
       for (let k = 0; k < n; k++) {
         const id = span.start + k;
         const m = memo[k];
-        const rf = this.field(nodes[id], m.shape, m.ownField as ReceptiveField | null);
+        const rf = this.field(nodes[id], m.shape, m.ownField as ReceptiveField | null, m.inputShapes[0] ?? null);
         this.fields.push(rf);
         if (m.owner) this.owners.push(id);
         this.layers.push({
@@ -311,23 +334,39 @@ class Analysis implements NetworkAnalysis {
 }
 
 function tensorsOf(graph: Graph, layers: LayerInfo[], owners: number[]): ParamTensor[] {
-  const tensors: ParamTensor[] = [];
+  const byNode = new Map<number, ParamTensor[]>();
   for (const id of owners) {
     const node = graph.nodes[id];
     const l = layers[id];
+    const bare = layerDef(node.attrs).namedByPath;
+    const list: ParamTensor[] = [];
     for (const t of paramTensorsOf(node.attrs, l.inputShapes[0] ?? null, l.shape)) {
-      tensors.push({ name: `${node.path}.${t.role}`, shape: t.shape, kind: t.kind, role: t.role, node: node.id });
+      const p: ParamTensor = { name: bare ? node.path : `${node.path}.${t.role}`, shape: t.shape, kind: t.kind, role: t.role, node: node.id };
+      if (t.fill !== undefined) p.fill = t.fill;
+      list.push(p);
     }
+    byNode.set(id, list);
   }
-  return tensors;
+  return stateDictOrder(graph, byNode);
 }
 
-/** Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. */
+/** The name of a layer's first tensor: `path.weight`, or the path itself for a bare parameter. */
+function firstTensorName(node: GraphNode): string {
+  return layerDef(node.attrs).namedByPath ? node.path : `${node.path}.weight`;
+}
+
+/**
+ * Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. A
+ * bare parameter (`scale`, named `path`) also collides with a layer inside its path, which
+ * PyTorch would make a module of the same name, and with a layer its path is inside.
+ */
 function checkNames(graph: Graph, owners: number[], out: Diagnostic[]): void {
   const owner = new Map<string, number>();
+  let bare: number[] | undefined;
   for (let k = 0; k < owners.length; k++) {
     const id = owners[k];
     const node = graph.nodes[id];
+    if (layerDef(node.attrs).namedByPath) (bare ??= []).push(id);
     const first = owner.get(node.path);
     if (first === undefined) {
       owner.set(node.path, id);
@@ -337,9 +376,37 @@ function checkNames(graph: Graph, owners: number[], out: Diagnostic[]): void {
       code: 'duplicate-label',
       severity: 'error',
       range: node.range,
-      // Every parameterised layer's first tensor is its weight.
-      message: `parameter name '${node.path}.weight' is already taken by another layer; label one of them differently`,
+      message: `parameter name '${firstTensorName(node)}' is already taken by another layer; label one of them differently`,
       related: [{ range: graph.nodes[first].range, message: 'the other layer' }],
+    });
+  }
+  if (!bare) return;
+  // Each proper prefix of an owner's path, with the first owner below it.
+  const below = new Map<string, number>();
+  for (const id of owners) {
+    const path = graph.nodes[id].path;
+    for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) {
+      const prefix = path.slice(0, i);
+      if (!below.has(prefix)) below.set(prefix, id);
+    }
+  }
+  for (const id of bare) {
+    const node = graph.nodes[id];
+    const path = node.path;
+    let other = below.get(path);
+    if (other === undefined) {
+      for (let i = path.indexOf('.'); i >= 0 && other === undefined; i = path.indexOf('.', i + 1)) other = owner.get(path.slice(0, i));
+    }
+    if (other === undefined) continue;
+    const o = graph.nodes[other];
+    out.push({
+      code: 'duplicate-label',
+      severity: 'error',
+      range: node.range,
+      message: o.path.startsWith(`${path}.`)
+        ? `parameter name '${path}' is also the prefix of '${firstTensorName(o)}': PyTorch cannot hold a parameter and a module of one name; label one of them differently`
+        : `parameter name '${path}' lies inside the layer '${o.path}', which PyTorch cannot hold; label one of them differently`,
+      related: [{ range: o.range, message: 'the other layer' }],
     });
   }
 }

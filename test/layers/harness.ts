@@ -40,6 +40,10 @@ export interface KindCase {
   tolerance?: number;
   /** Backends the kind cannot run on yet, with the reason (shown in the test name). */
   skip?: Partial<Record<'webgpu' | 'onnx', string>>;
+  /** Block definitions written after the network. */
+  blocks?: string;
+  /** Asserts that PyTorch's output shows what the case is for (values that reach a clip, say), so that it stays a test when its numbers change. */
+  expectOutput?: (output: Float32Array) => void;
 }
 
 interface Prepared {
@@ -51,7 +55,7 @@ interface Prepared {
 }
 
 function prepare(c: KindCase, seed: number): Prepared {
-  const text = `network K {\n  input ${c.input.join('x')}\n  ${c.body.split('\n').join('\n  ')}\n}\n`;
+  const text = `network K {\n  input ${c.input.join('x')}\n  ${c.body.split('\n').join('\n  ')}\n}\n${c.blocks ? `${c.blocks}\n` : ''}`;
   const a = analyzeText(text);
   const errors = a.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(`${c.name}: ${errors.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).join('; ')}`);
@@ -120,6 +124,11 @@ export function kindSuite(title: string, cases: KindCase[]): void {
       const tol = p.c.tolerance ?? 1e-3;
       const oracle = () => torch?.[i];
       const reference = () => forwardCpu(p.net.graph, p.weights, p.net.tensors, tensor(p.x.shape, p.x.data)).output.data;
+
+      if (p.c.expectOutput) {
+        const check = p.c.expectOutput;
+        it(`${p.c.name}: the output reaches what the case is for`, () => check(oracle() ?? reference()));
+      }
 
       it(`${p.c.name}: the CPU reference equals PyTorch`, () => {
         const want = oracle();

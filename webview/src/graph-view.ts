@@ -6,6 +6,7 @@
  */
 import type { NetworkAnalysis } from '../../src/analysis';
 import { NAME_SEPARATOR } from '../../src/analysis/display-names';
+import { layerDef } from '../../src/layers';
 import type { LayoutInput, LayoutOutput } from './layout/layered';
 import { type BlockInstance, describe, family, formatShape, layerName } from './model';
 
@@ -159,7 +160,7 @@ export function graphModel(net: NetworkAnalysis, blocks: BlockInstance[], collap
     const b = owner.get(n.id);
     let u = b ? unitOf.get(b.nodes[0]) : undefined;
     if (!u) {
-      const merge = !b && (n.attrs.kind === 'add' || n.attrs.kind === 'concat');
+      const merge = !b && layerDef(n.attrs).merge === true;
       // A collapsed instance sits in the frame of the instance around it.
       const around = b ? blocks.find((o) => o.depth === b.depth - 1 && frames.has(frameId(o)) && o.nodes.includes(b.nodes[0])) : innermost.get(n.id);
       u = { id: b ? `b:${b.key}` : `n:${n.id}`, nodes: [], block: b, merge, out: n.id, lines: [{ text: '', cls: 'title' }, { text: '', cls: 'sub' }], w: 0, frame: around && frameId(around) };
@@ -189,7 +190,8 @@ export function graphModel(net: NetworkAnalysis, blocks: BlockInstance[], collap
       ];
     } else if (u.merge) {
       u.lines = [
-        { text: n.attrs.kind === 'add' ? '+' : 'concat', cls: 'title' },
+        // A sum reads as '+'; other merges (concat, mul) by their keyword.
+        { text: layerDef(n.attrs).fusion?.sums ? '+' : n.attrs.kind, cls: 'title' },
         { text: shape, cls: 'sub' },
       ];
     } else {

@@ -4,7 +4,8 @@ import { formatShape } from '../../src/analysis/layer-math';
 import { displayNames } from '../../src/analysis/display-names';
 import { bytes, grouped, metric } from '../../src/analysis/format';
 import type { CallSite, GraphNode } from '../../src/graph/types';
-import { defOfKind, describeLayer, givesProbabilities, type LayerAttrs, type LayerKind } from '../../src/layers';
+import { defOfKind, describeLayer, givesProbabilities, layerDef, type LayerAttrs, type LayerKind } from '../../src/layers';
+import { ratioText } from '../../src/layers/ratio';
 import type { Range } from '../../src/language/range';
 
 export { bytes, formatShape, grouped, metric };
@@ -35,7 +36,7 @@ export function layerName(n: GraphNode): string {
 export function rfText(info: LayerInfo): string {
   if (!info.rf) return '—';
   const s = info.rf.size[0] === info.rf.size[1] ? `${info.rf.size[0]}` : `${info.rf.size[0]}x${info.rf.size[1]}`;
-  const j = info.rf.stride[0] === info.rf.stride[1] ? `${info.rf.stride[0]}` : `${info.rf.stride[0]}x${info.rf.stride[1]}`;
+  const j = info.rf.stride[0] === info.rf.stride[1] ? ratioText(info.rf.stride[0]) : `${ratioText(info.rf.stride[0])}x${ratioText(info.rf.stride[1])}`;
   return `${s} / ${j}`;
 }
 
@@ -121,7 +122,7 @@ export function nodesAt(nodes: readonly GraphNode[], line: number, character: nu
   let best = Infinity;
   let hits: number[] = [];
   for (const n of nodes) {
-    const r = n.attrs.kind === 'add' || n.attrs.kind === 'concat' ? n.nameRange : n.range;
+    const r = layerDef(n.attrs).merge ? n.nameRange : n.range;
     let s = inside(r) ? size(r) : Infinity;
     // A cursor on a block call lights the layers it makes.
     for (const c of n.calls) if (inside(c.range)) s = Math.min(s, size(c.range) + 0.5);

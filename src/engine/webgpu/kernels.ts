@@ -10,6 +10,9 @@ import { batchNormScaleShift, foldBatchNorm } from '../fold';
 import { bnParams, needWeight, type LayerWeights } from '../params';
 import type { Place, Step } from '../plan';
 import { numel } from '../tensor';
+import { GELU_ERF_WGSL, GELU_TANH_WGSL, SILU_WGSL } from './activation-wgsl';
+import { linearTap, nearestIndex } from '../../layers/resampling';
+import { resizeDims } from '../../layers/upsample';
 import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
 import {
   activationKernel,
@@ -25,6 +28,9 @@ import {
   type SpatialDims,
 } from './layer-kernels';
 import { linearKernel, type LinearChunk } from './linear-kernels';
+import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
+import { groupNormKernel, layerNormKernel, type NormBuffers, shuffleKernel, sliceKernel } from './norm-kernels';
+import { convTransposeKernel, upsampleKernel } from './spatial-kernels';
 import { f32, NO_ACT, type EpilogueAct, type Kernel, type OutPlace } from './wgsl';
 
 /** Each activation's epilogue: the body of `fn act(v: f32) -> f32`. */
@@ -34,6 +40,11 @@ const WGSL_ACTIVATIONS = {
   // Built from exp(-2|v|) so large inputs saturate instead of overflowing to NaN.
   tanh: () => 'let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e);',
   leakyrelu: (a) => `return select(v * ${f32(a.slope)}, v, v >= 0.0);`,
+  relu6: () => 'return clamp(v, 0.0, 6.0);',
+  hardswish: () => 'return v * clamp(v + 3.0, 0.0, 6.0) / 6.0;',
+  hardsigmoid: () => 'return clamp(v + 3.0, 0.0, 6.0) / 6.0;',
+  silu: () => SILU_WGSL,
+  gelu: (a) => (a.approximate === 'tanh' ? GELU_TANH_WGSL : GELU_ERF_WGSL),
 } satisfies ActivationTable<string>;
 
 export function epilogueOf(attrs: ActivationAttrs | undefined): EpilogueAct {
@@ -186,6 +197,18 @@ export const GPU_KERNELS = {
       }
       return ks;
     }),
+  mul: (_a, load) =>
+    plain((b) => {
+      const inputs = load.head.inputs;
+      const count = b.batch * numel(b.outShape);
+      const hw = b.hw(load.step.head);
+      const ks: Kernel[] = [];
+      for (let i = 0; i < inputs.length; i += MUL_INPUTS_PER_DISPATCH) {
+        const part = inputs.slice(i, i + MUL_INPUTS_PER_DISPATCH).map((id) => ({ buffer: b.dense(id), gate: numel(load.shapes[id]) !== numel(b.outShape) }));
+        ks.push(mulKernel(b.label, count, hw, i > 0, b.place, part, b.output));
+      }
+      return ks;
+    }),
   concat: (_a, load) =>
     plain((b) => {
       const { head, step, graph } = load;
@@ -203,7 +226,87 @@ export const GPU_KERNELS = {
       }
       return ks;
     }),
+  layernorm: (a, load) => affineNorm(load, (b, t) => layerNormKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), a.eps, b.place, t)),
+  groupnorm: (a, load) => affineNorm(load, (b, t) => groupNormKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), a.groups, a.eps, b.place, t)),
+  scale(_a, load) {
+    // A batch norm's kernel with no shift: y = x·s[c].
+    const scale = needWeight(load.weights.get(load.head.id), 'weight', load.head);
+    const shift = new Float32Array(scale.length);
+    return {
+      tensors: { scale, shift },
+      kernels: (b) => [
+        scaleShiftKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), b.act, b.place, b.dense(b.x), b.upload(scale, `${b.label}.scale`), b.upload(shift, `${b.label}.shift`), b.output),
+      ],
+    };
+  },
+  shuffle: (a) =>
+    plain((b) => [shuffleKernel(b.label, { batch: b.batch, channels: b.inShape[0], h: b.hw(b.x), w: 1 }, a.groups, b.place, b.dense(b.x), b.output)]),
+  slice: (a) => plain((b) => [sliceKernel(b.label, b.batch, b.inShape[0], a.start, b.outShape[0], b.hw(b.x), b.place, b.dense(b.x), b.output)]),
+  relu6: activation,
+  hardswish: activation,
+  hardsigmoid: activation,
+  silu: activation,
+  gelu: activation,
+  identity: () => NONE,
+  upsample(a, load) {
+    const tables = resizeDims(a, load.shapes[load.head.inputs[0]]).map((d) => {
+      const t = new Float32Array(d.out * (a.mode === 'nearest' ? 1 : 4));
+      for (let o = 0; o < d.out; o++) {
+        if (a.mode === 'nearest') {
+          t[o] = nearestIndex(o, d);
+        } else {
+          const l = linearTap(o, d);
+          t.set([l.i0, l.i1, l.w0, l.w1], 4 * o);
+        }
+      }
+      return t;
+    });
+    return {
+      tensors: { rows: tables[0], cols: tables[1] },
+      kernels: (b) => [
+        upsampleKernel(b.label, a.mode, b.spatial(), [b.outShape[1], b.outShape[2]], b.place, {
+          input: b.dense(b.x),
+          rows: b.upload(tables[0], `${b.label}.rows`),
+          cols: b.upload(tables[1], `${b.label}.cols`),
+          output: b.output,
+        }),
+      ],
+    };
+  },
+  convtranspose(a, load) {
+    const w = load.weights.get(load.head.id);
+    const tensors: Record<string, Float32Array> = { weight: needWeight(w, 'weight', load.head) };
+    if (a.bias) tensors.bias = needWeight(w, 'bias', load.head);
+    return {
+      tensors,
+      kernels: (b) => [
+        convTransposeKernel(
+          b.label,
+          { ...a, batch: b.batch, inC: b.inShape[0], inH: b.inShape[1], inW: b.inShape[2], outC: a.out, outH: b.outShape[1], outW: b.outShape[2] },
+          b.place,
+          b.act,
+          {
+            input: b.dense(b.x),
+            weight: b.upload(tensors.weight, `${b.label}.weight`),
+            bias: tensors.bias ? b.upload(tensors.bias, `${b.label}.bias`) : undefined,
+            output: b.output,
+          },
+        ),
+      ],
+    };
+  },
 } satisfies KindTable<GpuEntry>;
+
+/** A layer or group norm: its weight and bias uploaded as stored. */
+function affineNorm(load: GpuLoad, kernel: (b: GpuBuild, t: NormBuffers) => Kernel): GpuStep {
+  const w = load.weights.get(load.head.id);
+  const weight = needWeight(w, 'weight', load.head);
+  const bias = needWeight(w, 'bias', load.head);
+  return {
+    tensors: { weight, bias },
+    kernels: (b) => [kernel(b, { input: b.dense(b.x), weight: b.upload(weight, `${b.label}.weight`), bias: b.upload(bias, `${b.label}.bias`), output: b.output })],
+  };
+}
 
 /** The entry of the step's head. */
 export function gpuStep(load: GpuLoad): GpuStep {
