@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, panelHtml } from '../../webview/src/html';
-import type { FromWebview, ToWebview } from '../../webview/src/protocol';
+import type { FromWebview, PickedFile, ToWebview } from '../../webview/src/protocol';
 
 export const ROOT = resolve(__dirname, '../..');
 const TYPES: Record<string, string> = {
@@ -154,9 +154,19 @@ export function example(path: string): string {
   return readFileSync(join(ROOT, 'examples', path), 'utf8');
 }
 
-export async function openDocument(page: Page, file: string, labels?: string[]): Promise<void> {
-  await send(page, { type: 'document', uri: `file:///work/examples/${file}`, fileName: `/work/examples/${file}`, text: example(file), version: 1, labels });
-  await page.waitForSelector('#graph svg .node');
+/**
+ * Sends an example as the active document, as the extension would: `labels` and `weights` are
+ * what it found beside the file; `untitled` sends it as the untitled copy "Open Example…" makes
+ * (which still knows its example, so what lies beside the example comes with it).
+ */
+export async function openDocument(page: Page, file: string, labels?: string[], opts: { weights?: PickedFile[]; untitled?: string } = {}): Promise<void> {
+  const uri = opts.untitled ? `untitled:${opts.untitled}` : `file:///work/examples/${file}`;
+  const fileName = opts.untitled ?? `/work/examples/${file}`;
+  const text = example(file);
+  await send(page, { type: 'document', uri, fileName, text, version: 1, labels, weights: opts.weights, example: opts.untitled ? file : undefined });
+  // This network's graph (drawn also while another tab shows).
+  const name = /^\s*network\s+(\w+)/m.exec(text)?.[1];
+  await page.waitForSelector(`#graph svg[aria-label="${name}: layer graph"] .node`, { state: 'attached' });
 }
 
 /** Switches the stand-in theme in place (VS Code swaps its variables the same way). */

@@ -15,7 +15,7 @@ import { preprocessImage } from '../../src/engine/input/preprocess';
 import { tensor } from '../../src/engine/tensor';
 import { initWeights } from '../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../src/engine/weights/load';
-import type { FromWebview } from '../../webview/src/protocol';
+import type { FromWebview, PickedFile } from '../../webview/src/protocol';
 import { choose, example, type Harness, launch, openDocument, openPanel, posted, problems, ROOT, send, serve, setTheme, takeOpened } from './harness';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
@@ -83,6 +83,11 @@ function cpuTop1(file: string, image: string, weights?: string): number {
   let best = 0;
   for (let i = 1; i < out.length; i++) if (out[i] > out[best]) best = i;
   return best;
+}
+
+/** The trained weights beside the Fashion-MNIST example, as the extension hands them to the page. */
+function fashionWeights(): PickedFile {
+  return { uri: `${server.url}/examples/fashion-mnist/fashion.safetensors`, name: 'fashion.safetensors' };
 }
 
 async function runAndTop1(page: Page, backend: 'cpu' | 'webgpu'): Promise<number> {
@@ -269,10 +274,9 @@ describe('network panel in chromium', () => {
     await page.close();
   });
 
-  it('runs Fashion-MNIST with its trained weights on WebGPU and CPU: same top-1 as the CPU engine in Node', async () => {
+  it('runs Fashion-MNIST with the trained weights beside the file on WebGPU and CPU: same top-1 as the CPU engine in Node', async () => {
     const page = await openPanel(browser, server.url, 'dark');
-    await openDocument(page, FASHION, FASHION_LABELS);
-    await send(page, { type: 'weights', network: 'FashionNet', file: { uri: `${server.url}/examples/fashion-mnist/fashion.safetensors`, name: 'fashion.safetensors' } });
+    await openDocument(page, FASHION, FASHION_LABELS, { weights: [fashionWeights()] });
     await tab(page, 'run');
     for (const image of ['9-ankle-boot', '6-shirt']) {
       await choose(page, 'image-picker', `fashion-${image}`);
@@ -308,8 +312,7 @@ describe('network panel in chromium', () => {
     const page = await openPanel(browser, server.url, 'dark', { width: 1300, height: 900 });
     await openDocument(page, FASHION);
     await tab(page, 'benchmark');
-    await choose(page, 'backend-picker', 'webgpu');
-    await page.fill('#bench-iterations input', '4').catch(() => undefined);
+    await choose(page, 'bench-backend', 'both');
     await page.evaluate(() => {
       const set = (id: string, v: string) => {
         const f = document.getElementById(id) as HTMLElement & { value: string };
@@ -336,15 +339,8 @@ describe('network panel in chromium', () => {
     expect(copy?.text).toMatch(/\| stage1\.0\.conv \|/);
 
     // Cancel: a long CPU-only run stops early and says so.
-    await choose(page, 'backend-picker', 'cpu');
-    await page.evaluate(() => {
-      const f = document.getElementById('bench-iterations') as HTMLElement & { value: string };
-      f.value = '500';
-      f.dispatchEvent(new Event('change'));
-      const c = document.getElementById('bench-compare') as HTMLElement & { checked: boolean };
-      c.checked = false;
-      c.dispatchEvent(new Event('change'));
-    });
+    await choose(page, 'bench-backend', 'cpu');
+    await choose(page, 'bench-iterations', '500');
     await page.click('#bench-button');
     await page.waitForSelector('#bench-progress:not([hidden])');
     await page.click('#bench-cancel');
@@ -370,8 +366,7 @@ describe('network panel in chromium', () => {
       await shot(page, '#table', `table-${theme}`);
       await shot(page, '#charts', `charts-${theme}`);
     }
-    await openDocument(page, FASHION, FASHION_LABELS);
-    await send(page, { type: 'weights', network: 'FashionNet', file: { uri: `${server.url}/examples/fashion-mnist/fashion.safetensors`, name: 'fashion.safetensors' } });
+    await openDocument(page, FASHION, FASHION_LABELS, { weights: [fashionWeights()] });
     await tab(page, 'run');
     await choose(page, 'image-picker', 'fashion-9-ankle-boot');
     await runAndTop1(page, 'cpu');
@@ -382,7 +377,7 @@ describe('network panel in chromium', () => {
       await shot(page, '#view-run', `run-${theme}`);
     }
     await tab(page, 'benchmark');
-    await choose(page, 'backend-picker', 'webgpu');
+    await choose(page, 'bench-backend', 'both');
     await page.evaluate(() => {
       for (const [id, v] of [['bench-iterations', '2'], ['bench-warmup', '1']]) {
         const f = document.getElementById(id) as HTMLElement & { value: string };
@@ -407,6 +402,9 @@ describe('network panel in chromium', () => {
     expect(await page.locator('#gpu-banner').textContent()).toMatch(/software adapter/);
     expect(await page.locator('#backend-picker').evaluate((d) => (d as HTMLElement & { value: string }).value)).toBe('cpu');
     expect(await page.locator('#backend-picker option').count()).toBe(2);
+    // Benchmark defaults to where Run runs: the CPU engine, and says why.
+    expect(await page.locator('#bench-backend').evaluate((d) => (d as HTMLSelectElement).value)).toBe('cpu');
+    expect(await page.locator('#bench-backend-note').textContent()).toMatch(/CPU engine by default: WebGPU runs on a software adapter/);
     await page.close();
   });
 
@@ -419,6 +417,239 @@ describe('network panel in chromium', () => {
     await page.waitForSelector('#messages .message.error');
     expect(await page.locator('#messages').textContent()).toMatch(/Run failed: (missing |unexpected )?tensor '[\w.]+'/);
     expect(await page.locator('#graph svg .node').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('uses the weights a user means: beside the file, beside the example of an untitled copy, a picked file (which re-runs), seeded said plainly', async () => {
+    const page = await openPanel(browser, server.url);
+    const boot = cpuTop1(FASHION, 'examples/fashion-mnist/images/9-ankle-boot.png', 'examples/fashion-mnist/fashion.safetensors');
+    expect(FASHION_LABELS[boot]).toMatch(/ankle boot/i);
+    // An untitled copy from "Open Example…": the extension finds the example's weights and labels.
+    await openDocument(page, FASHION, FASHION_LABELS, { weights: [fashionWeights()], untitled: 'Untitled-1' });
+    await tab(page, 'run');
+    expect(await page.locator('#weights-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe('beside');
+    expect(await page.locator('#weights-note').textContent()).toBe('Weights: fashion.safetensors (beside the file).');
+    // Picking an image runs on it: no click on Run.
+    await choose(page, 'image-picker', 'fashion-9-ankle-boot');
+    await page.waitForFunction(() => /forward pass/.test(document.getElementById('run-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    expect(await page.locator('#run-status').textContent()).toContain('weights fashion.safetensors');
+    expect(Number(await page.locator('#predictions li').first().getAttribute('data-index'))).toBe(boot);
+    expect(await page.locator('#predictions li').first().textContent()).toContain(FASHION_LABELS[boot]);
+    // Seeded, chosen in the picker: re-runs, and says the predictions mean nothing.
+    await choose(page, 'weights-picker', 'seeded');
+    await page.waitForFunction(() => /seeded weights: predictions are meaningless/.test(document.getElementById('run-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    expect(await page.locator('#predictions').textContent()).toContain('Seeded weights: these predictions are meaningless.');
+    expect(await page.locator('#weights-note').textContent()).toMatch(/^Seeded weights: predictions are meaningless/);
+
+    // A file on disk with nothing beside it: seeded; picked weights re-run at once, and are kept for that network.
+    await openDocument(page, FASHION, FASHION_LABELS);
+    expect(await page.locator('#weights-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe('seeded');
+    await choose(page, 'image-picker', 'fashion-9-ankle-boot');
+    await page.waitForFunction(() => /seeded weights/.test(document.getElementById('run-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    await send(page, { type: 'weights', network: 'FashionNet', file: fashionWeights() });
+    await page.waitForFunction(() => /weights fashion\.safetensors/.test(document.getElementById('run-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    expect(Number(await page.locator('#predictions li').first().getAttribute('data-index'))).toBe(boot);
+    expect(await page.locator('#weights-note').textContent()).toBe('Weights: fashion.safetensors (picked).');
+    await page.close();
+  });
+
+  it('switching network leaves nothing of the old one: image, status, predictions, the view of the input, backend choices', async () => {
+    const page = await openPanel(browser, server.url);
+    await openDocument(page, FASHION, FASHION_LABELS, { weights: [fashionWeights()] });
+    await tab(page, 'run');
+    await choose(page, 'image-picker', 'fashion-6-shirt');
+    await runAndTop1(page, 'webgpu');
+    expect(await page.locator('#seen svg image').count()).toBe(1);
+    await tab(page, 'benchmark');
+    await choose(page, 'bench-backend', 'webgpu');
+    // Another file: none of that belongs to it.
+    await openDocument(page, 'cifar.cnn');
+    await tab(page, 'run');
+    expect(await page.locator('#run-status').textContent()).toBe('');
+    expect(await page.locator('#predictions').textContent()).toBe('');
+    expect(await page.locator('#features').textContent()).toBe('');
+    expect(await page.locator('#seen svg image').count()).toBe(0);
+    expect(await page.locator('#seen figcaption').textContent()).toMatch(/^The 3×32×32 input/);
+    const image = await page.locator('#image-picker').evaluate((d) => (d as HTMLSelectElement).value);
+    expect(image.startsWith('fashion')).toBe(false);
+    expect(await page.locator('#weights-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe('seeded');
+    expect(await page.locator('#backend-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe('cpu');
+    await tab(page, 'benchmark');
+    expect(await page.locator('#bench-backend').evaluate((d) => (d as HTMLSelectElement).value)).toBe('cpu');
+    expect(await page.locator('#bench-status').textContent()).toBe('');
+    // A Run here ends in a result next to the button, with this network's normalisation.
+    await tab(page, 'run');
+    await runAndTop1(page, 'cpu');
+    expect(await page.locator('#seen figcaption').textContent()).toContain('ImageNet-normalised');
+    // Back to the first network: its own choices again (a choice belongs to its network).
+    await openDocument(page, FASHION, FASHION_LABELS, { weights: [fashionWeights()] });
+    expect(await page.locator('#image-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe('fashion-6-shirt');
+    expect(await page.locator('#backend-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe('webgpu');
+    expect(await page.locator('#run-status').textContent()).toBe('');
+    await page.close();
+  });
+
+  it('draws the receptive field of a hovered or clicked feature-map unit on the input, clipped at the borders, the padding hatched; the table RF cell draws it too', async () => {
+    const page = await openPanel(browser, server.url, 'dark', { width: 1200, height: 1000 });
+    await openDocument(page, 'cifar.cnn');
+    const net = analyzeText(example('cifar.cnn')).networks[0];
+    const layer = net.graph.nodes.find((n) => n.path === 'stage2.conv')!;
+    const rf = net.layers[layer.id].rf!;
+    const [, Ho, Wo] = net.layers[layer.id].shape!;
+    await tab(page, 'run');
+    await choose(page, 'image-picker', 'chelsea');
+    await runAndTop1(page, 'cpu');
+    await choose(page, 'feature-picker', layer.path);
+    await page.waitForSelector(`#features .fgrid[data-layer="${layer.path}"]`);
+    // Before any pointer: the centre unit's field.
+    const rect = (cls: string) =>
+      page.locator(`#seen svg rect.${cls}`).evaluate((r) => ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a))));
+    const ci = Math.floor((Ho - 1) / 2);
+    expect(await page.locator('#seen').getAttribute('data-unit')).toBe(`${ci},${ci}`);
+    // Click the top-left unit of a map: its field starts in the padding, the part in the image is clipped.
+    const map = page.locator('#features canvas.fmap').nth(3);
+    const box = (await map.boundingBox())!;
+    await page.mouse.click(box.x + 1.5, box.y + 1.5);
+    expect(await page.locator('#seen').getAttribute('data-unit')).toBe('0,0');
+    expect(await rect('rf-field')).toEqual([-rf.padding[1], -rf.padding[0], rf.size[1], rf.size[0]]);
+    expect(await rect('rf-inside')).toEqual([0, 0, rf.size[1] - rf.padding[1], rf.size[0] - rf.padding[0]]);
+    expect(await page.locator('#seen svg rect.rf-padded').count()).toBe(1);
+    expect(await page.locator('#seen svg image').count()).toBe(1);
+    expect(await page.locator('#rf-caption').textContent()).toContain(`unit (0, 0): rows ${-rf.padding[0]}…${rf.size[0] - rf.padding[0]}`);
+    expect(await page.locator('#rf-caption').textContent()).toMatch(/% of it lies in the padding \(hatched\)/);
+    // Hovering another unit moves the field by the effective stride; leaving goes back to the clicked one.
+    const [i, j] = [5, 9];
+    await page.mouse.move(box.x + ((j + 0.5) / Wo) * box.width, box.y + ((i + 0.5) / Ho) * box.height);
+    expect(await page.locator('#seen').getAttribute('data-unit')).toBe(`${i},${j}`);
+    expect(await rect('rf-field')).toEqual([j * rf.stride[1] - rf.padding[1], i * rf.stride[0] - rf.padding[0], rf.size[1], rf.size[0]]);
+    await page.mouse.move(box.x - 40, box.y - 40);
+    expect(await page.locator('#seen').getAttribute('data-unit')).toBe('0,0');
+    await shot(page, '#view-run', 'rf-dark');
+    // The table: the RF cell of a deeper layer shows its field (the centre unit) in the Run tab.
+    const deep = net.graph.nodes.find((n) => n.path === 'stage3.conv')!;
+    await tab(page, 'network');
+    await page.click(`#table tr[data-node="${deep.id}"] td.rf-cell`);
+    await page.waitForSelector('#view-run', { state: 'visible' });
+    expect(await page.locator('#seen').getAttribute('data-node')).toBe(String(deep.id));
+    expect(await page.locator('#feature-picker').evaluate((d) => (d as HTMLSelectElement).value)).toBe(deep.path);
+    const drf = net.layers[deep.id].rf!;
+    expect((await rect('rf-field'))[2]).toBe(drf.size[1]);
+    await page.close();
+  });
+
+  it('benchmarks ResNet-18 on a software adapter: the CPU by default, progress at once, 20 runs and 3 warm-ups in under a minute', async () => {
+    const page = await openPanel(browser, server.url, 'dark', { width: 1300, height: 900 });
+    await openDocument(page, 'resnet18.cnn');
+    await page.waitForSelector('#gpu-banner:not([hidden])');
+    await tab(page, 'benchmark');
+    expect(await page.locator('#bench-backend').evaluate((d) => (d as HTMLSelectElement).value)).toBe('cpu');
+    expect(await page.locator('#bench-iterations').evaluate((d) => (d as HTMLInputElement).value)).toBe('20');
+    expect(await page.locator('#bench-warmup').evaluate((d) => (d as HTMLInputElement).value)).toBe('3');
+    const t0 = Date.now();
+    await page.click('#bench-button');
+    // Progress from the first second: the bar and a label saying what is going on.
+    await page.waitForSelector('#bench-progress:not([hidden])', { timeout: 1000 });
+    expect(await page.locator('#bench-progress .plabel').textContent()).toMatch(/\w/);
+    await page.waitForSelector('#bench-result table.bench tbody tr', { timeout: 60_000 });
+    const secs = (Date.now() - t0) / 1000;
+    console.log(`ResNet-18, CPU engine, 20 runs + 3 warm-ups: ${secs.toFixed(1)} s; ${await page.locator('#bench-status').textContent()}`);
+    expect(secs).toBeLessThan(60);
+    const rows = await page.locator('#bench-result table.bench tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([['CPU', '20']]);
+    // Display names in the per-layer rows, not bare statement numbers.
+    const labels = await page.locator('#bench-result svg.chart .row-label').allTextContents();
+    expect(labels.length).toBeGreaterThan(10);
+    expect(labels.filter((l) => /^\d+(\.\d+)*$/.test(l.trim()))).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('per-layer CPU times resolve below the 0.1 ms clock step (means over the passes)', async () => {
+    const page = await openPanel(browser, server.url);
+    await openDocument(page, FASHION);
+    await tab(page, 'benchmark');
+    await choose(page, 'bench-iterations', '40');
+    await choose(page, 'bench-warmup', '2');
+    await page.click('#bench-button');
+    await page.waitForSelector('#bench-result table.bench tbody tr', { timeout: 60_000 });
+    await page.click('#bench-copy');
+    const md = (await posted(page)).filter((m): m is Extract<FromWebview, { type: 'copy' }> => m.type === 'copy').pop()!.text;
+    const times = md
+      .split('\n')
+      .filter((l) => /^\| (?!layer|backend|---)/.test(l) && l.split('|').length === 6)
+      .map((l) => Number(l.split('|')[3]));
+    expect(times.length).toBeGreaterThan(4);
+    expect(times.every((t) => t >= 0)).toBe(true);
+    // Not all on the 0.1 ms grid a coarse clock would give, and some well under 0.1 ms but not zero.
+    expect(times.some((t) => Math.abs(t * 10 - Math.round(t * 10)) > 1e-3)).toBe(true);
+    expect(times.some((t) => t > 0 && t < 0.1)).toBe(true);
+    expect(await page.locator('#bench-result table.bench tbody td').nth(6).textContent()).toMatch(/the mean of 40 passes; resolution/);
+    await page.close();
+  });
+
+  it('Cancel: a CPU benchmark stops within a second (between layers), a WebGPU one at the next pass; a long one asks first', async () => {
+    const page = await openPanel(browser, server.url);
+    await openDocument(page, 'resnet18.cnn');
+    await tab(page, 'benchmark');
+    await choose(page, 'bench-iterations', '1000');
+    await page.click('#bench-button');
+    // 1000 ResNet-18 passes take minutes: after the first pass the panel asks.
+    await page.waitForSelector('#bench-confirm:not([hidden])', { timeout: 60_000 });
+    expect(await page.locator('#bench-confirm').textContent()).toMatch(/the first pass took .* would take about/);
+    await page.click('#bench-continue');
+    await page.waitForFunction(() => /run [2-9]\d* of 1000/.test(document.querySelector('#bench-progress .plabel')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    const t0 = Date.now();
+    await page.click('#bench-cancel');
+    await page.waitForSelector('#bench-progress', { state: 'hidden', timeout: 10_000 });
+    const cpuMs = Date.now() - t0;
+    expect(await page.locator('#bench-status').textContent()).toMatch(/^Cancelled after/);
+    expect(await page.locator('#bench-result table.bench tbody td').nth(2).textContent()).toMatch(/^\d+ \(cancelled\)$/);
+
+    // WebGPU (SwiftShader) on a small network: stops at the next pass.
+    await openDocument(page, FASHION);
+    await tab(page, 'benchmark');
+    await choose(page, 'bench-backend', 'webgpu');
+    await choose(page, 'bench-iterations', '1000');
+    await page.click('#bench-button');
+    // On SwiftShader 1000 passes may well pass the question's threshold: go on if asked.
+    await page.waitForFunction(
+      () => {
+        const go = document.querySelector<HTMLButtonElement>('#bench-confirm:not([hidden]) #bench-continue');
+        go?.click();
+        return /WebGPU: run \d+ of/.test(document.querySelector('#bench-progress .plabel')!.textContent ?? '');
+      },
+      undefined,
+      { timeout: 60_000, polling: 100 },
+    );
+    const t1 = Date.now();
+    await page.click('#bench-cancel');
+    await page.waitForSelector('#bench-progress', { state: 'hidden', timeout: 10_000 });
+    const gpuMs = Date.now() - t1;
+    console.log(`Cancel took ${cpuMs} ms on the CPU (ResNet-18), ${gpuMs} ms on WebGPU (Fashion-MNIST, SwiftShader)`);
+    expect(cpuMs).toBeLessThan(1000);
+    expect(gpuMs).toBeLessThan(2000);
+    await page.close();
+  }, 180_000);
+
+  it('a narrow panel: tables scroll inside their boxes, nothing widens the page, a Run error shows next to the Run button', async () => {
+    const page = await openPanel(browser, server.url, 'dark', { width: 420, height: 800 });
+    await openDocument(page, 'alexnet.cnn');
+    const table = await page.locator('#table').evaluate((b) => ({ scroll: b.scrollWidth, client: b.clientWidth, overflow: getComputedStyle(b).overflowX }));
+    expect(table.scroll).toBeGreaterThan(table.client);
+    expect(table.overflow).toBe('auto');
+    const pageWidth = () => page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    let w = await pageWidth();
+    expect(w.scroll, 'the Network tab widens the page').toBeLessThanOrEqual(w.inner);
+    await openDocument(page, 'cifar.cnn');
+    await tab(page, 'run');
+    await send(page, { type: 'weights', network: 'CifarNet', file: fashionWeights() });
+    await page.waitForSelector('#run-status.error');
+    const button = (await page.locator('#run-button').boundingBox())!;
+    const status = (await page.locator('#run-status').boundingBox())!;
+    expect(await page.locator('#run-status').textContent()).toMatch(/^Run failed: /);
+    expect(status.y + status.height).toBeLessThanOrEqual(800);
+    expect(Math.abs(status.y - button.y)).toBeLessThan(120);
+    w = await pageWidth();
+    expect(w.scroll, 'the Run tab widens the page').toBeLessThanOrEqual(w.inner);
     await page.close();
   });
 

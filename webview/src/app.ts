@@ -197,6 +197,9 @@ export class App {
     return this.engine.probe?.status === 'ok' ? 'webgpu' : 'cpu';
   }
 
+  /** Shows a layer's receptive field on the input (the Run tab's field view); main.ts wires it. */
+  showField: (id: number) => void = () => {};
+
   /** Makes the current network the engine's. */
   loadEngine() {
     return this.engine.load(this.analysis, this.net, this.state.text ?? '', this.weights());

@@ -59,6 +59,11 @@ window.addEventListener('unhandledrejection', (e) => app.showMessage(`Unexpected
 const networkTab = new NetworkTab(app, networkView);
 const runTab = new RunTab(app, runView);
 const benchTab = new BenchTab(app, benchView);
+app.showField = (id) => {
+  ui.selectTab(tabs, 'run');
+  app.state.tab = 'run';
+  runTab.showFieldOf(id);
+};
 app.addView(networkTab);
 app.addView(runTab);
 app.addView(benchTab);
@@ -100,7 +105,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   switch (m.type) {
     case 'document': {
       const sameFile = m.uri === s.uri;
-      if (sameFile && m.text === s.text && app.net) return;
+      const sameBeside = JSON.stringify([m.weights ?? [], m.labels ?? []]) === JSON.stringify([s.beside ?? [], s.labels ?? []]);
+      if (sameFile && m.text === s.text && sameBeside && app.net) return;
       s.uri = m.uri;
       s.fileName = m.fileName;
       s.text = m.text;

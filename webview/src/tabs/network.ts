@@ -106,6 +106,7 @@ export class NetworkTab implements TabView {
     this.drawGraph();
     const table = renderTable(net, state.sort, {
       select: (id) => app.select(id),
+      field: (id) => app.showField(id),
       sort: (key) => {
         state.sort = key === 'order' ? undefined : { key, dir: state.sort?.key === key ? ((-state.sort.dir) as 1 | -1) : 1 };
         app.save();

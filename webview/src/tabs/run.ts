@@ -294,7 +294,10 @@ export class RunTab implements TabView {
   /** Runs the current network on the chosen image; ends in a result or an error next to the Run button. */
   async run(): Promise<void> {
     const app = this.app;
-    if (!app.net) return;
+    if (!app.net) {
+      this.fail(app.state.text === undefined ? 'no .cnn file yet: open one first' : 'no network in this file to run');
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -327,11 +330,7 @@ export class RunTab implements TabView {
       await this.showFeatures();
     } catch (err) {
       if (key !== app.netKey()) return;
-      const message = `Run failed: ${(err as Error).message}`;
-      this.status.className = 'status error';
-      this.status.textContent = message;
-      delete this.status.dataset.backend;
-      app.showMessage(message);
+      this.fail((err as Error).message);
     } finally {
       this.running = false;
       ui.setDisabled(this.runButton, false);
@@ -340,6 +339,15 @@ export class RunTab implements TabView {
         void this.run();
       }
     }
+  }
+
+  /** An error next to the Run button (in view of it, also in a narrow panel), and in the messages. */
+  private fail(why: string): void {
+    const message = `Run failed: ${why}`;
+    this.status.className = 'status error';
+    this.status.textContent = message;
+    delete this.status.dataset.backend;
+    this.app.showMessage(message);
   }
 
   private drawSeen(data: Float32Array, shape: number[]): void {
