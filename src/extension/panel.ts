@@ -31,6 +31,8 @@ class NetworkPanel {
   private cursorTimer: ReturnType<typeof setTimeout> | undefined;
   /** The picked files' folders now in localResourceRoots; undefined before the first setOptions. */
   private roots: string[] | undefined;
+  /** The document's latest send (see postAfterDocument). */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -48,7 +50,7 @@ class NetworkPanel {
       (e) => {
         if (e.document !== this.doc) return;
         clearTimeout(this.editTimer);
-        this.editTimer = setTimeout(() => void this.sendDocument(), EDIT_DEBOUNCE_MS);
+        this.editTimer = setTimeout(() => this.resend(), EDIT_DEBOUNCE_MS);
       },
       null,
       this.disposables,
@@ -104,6 +106,15 @@ class NetworkPanel {
     });
   }
 
+  /**
+   * Posts after the document being sent (sendDocument reads what lies beside the file first): a
+   * command for a document just followed must reach the page after that document, not run on
+   * the one before.
+   */
+  postAfterDocument(m: ToWebview): void {
+    void this.sending.then(() => this.post(m));
+  }
+
   post(m: ToWebview): void {
     if (!this.ready) {
       this.queue.push(m);
@@ -115,7 +126,12 @@ class NetworkPanel {
   follow(doc: vscode.TextDocument): void {
     if (doc.languageId !== 'cnn' || doc === this.doc) return;
     this.doc = doc;
-    void this.sendDocument();
+    this.resend();
+  }
+
+  /** Sends the document; `sending` settles when it is posted (or failed, said in the panel). */
+  private resend(): void {
+    this.sending = this.sendDocument().catch((e: unknown) => this.post({ type: 'notice', message: `Could not read what lies beside the file: ${(e as Error).message}` }));
   }
 
   /**
@@ -194,7 +210,7 @@ class NetworkPanel {
       filters: { Images: ['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp'] },
     });
     if (!picked?.[0]) return false;
-    this.post({ type: 'image', file: await this.remember(picked[0]), run });
+    this.postAfterDocument({ type: 'image', file: await this.remember(picked[0]), run });
     return true;
   }
 
@@ -220,7 +236,7 @@ class NetworkPanel {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        if (!this.queue.some((q) => q.type === 'document')) void this.sendDocument();
+        if (!this.queue.some((q) => q.type === 'document')) this.resend();
         for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
         break;
       case 'reveal':
@@ -275,7 +291,7 @@ export function registerNetworkPanel(context: vscode.ExtensionContext): void {
   // Code lenses pass the file and the network.
   reg('cnn.showNetwork', async (uri, network) => {
     const doc = needDoc(await targetDocument(uri));
-    if (doc) show(context, doc).post({ type: 'command', command: 'show', network: net(network) });
+    if (doc) show(context, doc).postAfterDocument({ type: 'command', command: 'show', network: net(network) });
   });
   reg('cnn.runOnImage', async (uri) => {
     const doc = needDoc(await targetDocument(uri));
@@ -283,7 +299,7 @@ export function registerNetworkPanel(context: vscode.ExtensionContext): void {
   });
   reg('cnn.benchmark', async (uri, network) => {
     const doc = needDoc(await targetDocument(uri));
-    if (doc) show(context, doc).post({ type: 'command', command: 'benchmark', network: net(network) });
+    if (doc) show(context, doc).postAfterDocument({ type: 'command', command: 'benchmark', network: net(network) });
   });
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
