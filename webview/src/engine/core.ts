@@ -321,7 +321,8 @@ export class EngineCore {
           const d = await hooks.ask({ backend, firstPassMs: first, warmupLeft: warmLeft, iterations: req.iterations, estimateMs });
           if (d.go === 'cancel') return { results, cancelled: true };
           if (d.go === 'fewer') {
-            done -= warmLeft - d.warmupLeft + runsLeft - Math.max(0, d.iterations - times.length);
+            // The passes dropped count as done, so that the bar still ends at its total.
+            done += warmLeft - d.warmupLeft + runsLeft - Math.max(0, d.iterations - times.length);
             warmLeft = d.warmupLeft;
             runsLeft = Math.max(0, d.iterations - times.length);
           }
