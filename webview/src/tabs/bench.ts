@@ -38,6 +38,8 @@ const backendName = (b: BackendKind) => (b === 'webgpu' ? 'WebGPU' : 'CPU');
 /** A duration for people: µs below a millisecond, ms below ten seconds, then s, min, h. */
 export function duration(ms: number): string {
   if (!Number.isFinite(ms)) return '—';
+  // GPU timestamps tick in nanoseconds.
+  if (ms > 0 && ms < 0.001) return `${Math.round(ms * 1e6)} ns`;
   if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`;
   if (ms < 10_000) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
