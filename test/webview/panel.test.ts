@@ -627,6 +627,15 @@ describe('network panel in chromium', () => {
     console.log(`Cancel took ${cpuMs} ms on the CPU (ResNet-18), ${gpuMs} ms on WebGPU (Fashion-MNIST, SwiftShader)`);
     expect(cpuMs).toBeLessThan(1000);
     expect(gpuMs).toBeLessThan(2000);
+
+    // A benchmark belongs to its network: showing another one stops it (here while it asks).
+    await openDocument(page, 'resnet18.cnn');
+    await page.click('#bench-button');
+    await page.waitForSelector('#bench-confirm:not([hidden])', { timeout: 60_000 });
+    await openDocument(page, 'cifar.cnn');
+    await expect.poll(() => page.locator('#messages').textContent(), { timeout: 10_000 }).toContain('Benchmark cancelled: another network is shown.');
+    await expect.poll(() => page.locator('#bench-button').isDisabled(), { timeout: 10_000 }).toBe(false);
+    expect(await page.locator('#bench-result').textContent()).toBe('');
     await page.close();
   }, 180_000);
 

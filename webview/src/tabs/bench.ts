@@ -120,13 +120,18 @@ export class BenchTab implements TabView {
     const key = this.app.netKey();
     if (key !== this.owner) {
       this.owner = key;
+      // A benchmark belongs to its network: another one shown (whose load replaces the engine's model) stops it.
+      if (this.pending && this.pending.key !== key) {
+        this.cancel();
+        this.app.showMessage('Benchmark cancelled: another network is shown.', 'info');
+      }
       // Another network: its own result (if it had one this session), its own backend, no other network's status.
       this.status.replaceChildren();
       this.status.className = 'status';
       this.draw();
     }
     this.syncBackend();
-    // A benchmark of another network stays cancellable only from its own network's view.
+    // The buttons and the progress follow whether this network's benchmark runs.
     this.syncButtons();
   }
 
