@@ -312,6 +312,8 @@ export class RunTab implements TabView {
     try {
       const input = app.net.input;
       if (!input || input.length !== 3) throw new Error(`an image can feed a C×H×W input, not ${formatShape(input)}`);
+      // A Run asked for as the panel opens: the samples' list first, or there is no default image yet.
+      await this.samplesReady;
       const img = this.imageUrl();
       if (!img) throw new Error('pick an image first');
       const e = await app.loadEngine();
