@@ -12,6 +12,8 @@ import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2dBackward, linearBackward } from './grad-dense';
 import { batchNormEvalBackward, batchNormTrain, batchNormTrainBackward, groupNormBackward, layerNormBackward, localResponseNormBackward } from './grad-norm';
 import { adaptiveAvgPool2dBackward, avgpool2dBackward, globalAvgPoolBackward, maxpool2dBackward } from './grad-pool';
+import { convTranspose2dBackward, upsample2dBackward } from './grad-resample';
+import { erf } from './erf';
 import { CPU_KERNELS, runLayerCpu } from './layers';
 
 export type PassMode = 'train' | 'eval';
@@ -46,6 +48,9 @@ function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32
   return t;
 }
 
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
 /**
  * Each activation's derivative from its input x and output y, as PyTorch's backward computes
  * it (relu and leaky relu take the x > 0 branch, so x = 0 gets the negative side's slope).
@@ -58,6 +63,22 @@ export const ACTIVATION_GRADS = {
     const slope = a.slope;
     return (x) => (x > 0 ? 1 : slope);
   },
+  // hardtanh's backward: 1 strictly inside (0, 6).
+  relu6: () => (x) => (x > 0 && x < 6 ? 1 : 0),
+  hardswish: () => (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+  hardsigmoid: () => (x) => (x > -3 && x < 3 ? 1 / 6 : 0),
+  silu: () => (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 + x * (1 - s));
+  },
+  gelu: (a) =>
+    a.approximate === 'tanh'
+      ? (x) => {
+          // PyTorch's GeluBackward with approximate='tanh', term by term.
+          const t = Math.tanh(GELU_TANH_SCALE * (x + 0.044715 * x * x * x));
+          return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_TANH_SCALE * (1 + 3 * 0.044715 * x * x);
+        }
+      : (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI,
 } satisfies ActivationTable<(x: number, y: number) => number>;
 
 function activationPass(a: ActivationAttrs, [x]: Tensor[]): LayerPass {
@@ -287,6 +308,23 @@ export const CPU_BACKWARD = {
       for (let b = 0; b < B; b++) dx.data.set(dy.data.subarray(b * n, (b + 1) * n), (b * C + a.start) * hw);
       return dx;
     });
+  },
+  relu6: (a, inputs) => activationPass(a, inputs),
+  hardswish: (a, inputs) => activationPass(a, inputs),
+  hardsigmoid: (a, inputs) => activationPass(a, inputs),
+  silu: (a, inputs) => activationPass(a, inputs),
+  gelu: (a, inputs) => activationPass(a, inputs),
+  identity: (_a, [x]) => passThrough(x, (dy) => dy),
+  upsample: (a, [x]) => passThrough(CPU_KERNELS.upsample(a, [x]), (dy) => upsample2dBackward(x, dy, a)),
+  convtranspose(a, [x], w) {
+    const weight = need(w, 'weight', a);
+    return {
+      output: CPU_KERNELS.convtranspose(a, [x], w),
+      backward(dy) {
+        const g = convTranspose2dBackward(x, weight, dy, a);
+        return { dx: [g.dx], grads: g.db ? { weight: g.dw, bias: g.db } : { weight: g.dw } };
+      },
+    };
   },
 } satisfies KindTable<CpuPass>;
 

@@ -5,6 +5,7 @@
  */
 import type { ParamTensor } from '../../analysis/types';
 import type { Graph } from '../../graph/types';
+import { givesProbabilities } from '../../layers';
 import { passLayerCpu, type LayerPass, type PassMode } from '../cpu/backward';
 import { gatherLayerWeights, type LayerWeights } from '../params';
 import { tensor, type Tensor } from '../tensor';
@@ -35,13 +36,15 @@ export interface PassResult {
   grads: Map<string, Float32Array>;
   /** Buffers the pass replaced (batch-norm running statistics in train mode), by name. */
   buffers: Map<string, Float32Array>;
+  /** dL/d(input): the effective receptive field's map, and what the tests check first. */
+  inputGrad: Tensor;
 }
 
 /** The loss of one output and where its gradient enters: a softmax output's loss is taken on its input's logits (its log). */
 function outputLoss(graph: Graph, node: number, values: Tensor[], target: Float32Array, spec: LossSpec): { value: LossValue; at: number } {
   const n = graph.nodes[node];
   if (spec.kind === 'mse') return { value: meanSquaredError(values[node], target), at: node };
-  if (n.attrs.kind === 'softmax' && values[node].shape.length === 2) {
+  if (givesProbabilities(n.attrs) && values[node].shape.length === 2) {
     // CE(log softmax(z)) is CE on the logits z, computed stably: the gradient skips the softmax.
     return { value: crossEntropy(values[n.inputs[0]], target, spec.labelSmoothing), at: n.inputs[0] };
   }
@@ -101,11 +104,13 @@ export function lossAndGradients(
   const auxLosses = graph.auxOutputs.map((o) => seed(o, auxWeight));
 
   const layerGrads = new Map<number, LayerWeights>();
+  let inputGrad = tensor(input.shape);
   for (let id = graph.nodes.length - 1; id >= 0; id--) {
     const dy = dOut[id];
     if (!dy) continue;
     dOut[id] = undefined;
     const node = graph.nodes[id];
+    if (node.attrs.kind === 'input') inputGrad = dy.t;
     const { dx, grads } = passes[id].backward(dy.t);
     layerGrads.set(id, grads);
     node.inputs.forEach((i, k) => {
@@ -126,5 +131,5 @@ export function lossAndGradients(
     }
   }
   const loss = mainLoss + auxWeight * auxLosses.reduce((a, b) => a + b, 0);
-  return { loss, mainLoss, auxLosses, output: values[graph.output], grads, buffers };
+  return { loss, mainLoss, auxLosses, output: values[graph.output], grads, buffers, inputGrad };
 }
