@@ -65,7 +65,7 @@ function interruptFlag(io: Io): { stopped(): boolean; dispose(): void } {
 export const trainCommand: Command = {
   summary: 'train the network on Fashion-MNIST or an image folder (CPU reference) and save its weights',
   usage:
-    'cnn train FILE --data fashion-mnist|DIR [--epochs N] [--batch B] [--lr LR] [--optimizer sgd|adam|adamw] [--momentum M] [--nesterov] [--weight-decay WD] [--schedule constant|cosine|step:N[:G]] [--label-smoothing E] [--aux-weight W] [--limit N] [--seed N] [--weights START.safetensors] [--out W.safetensors] [--json] [--backend cpu|reference] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
+    'cnn train FILE --data fashion-mnist|DIR [--epochs N] [--batch B] [--lr LR] [--optimizer sgd|adam|adamw] [--momentum M] [--nesterov] [--weight-decay WD] [--schedule constant|cosine|step:N:G] [--label-smoothing E] [--aux-weight W] [--limit N] [--seed N] [--weights START.safetensors] [--out W.safetensors] [--json] [--backend cpu|reference] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
   options: {
     ...modelOptions,
     weights: { type: 'string', value: 'START.safetensors', help: 'start from these weights (default: seeded He initialisation from --seed)' },
@@ -78,7 +78,7 @@ export const trainCommand: Command = {
     momentum: { type: 'string', value: 'M', help: "sgd's momentum (default 0.9)" },
     nesterov: { type: 'boolean', help: "sgd with Nesterov's momentum" },
     'weight-decay': { type: 'string', value: 'WD', help: "L2 decay for sgd and adam, decoupled for adamw (default 0; adamw's 0.01)" },
-    schedule: { type: 'string', value: 'constant|cosine|step:N[:G]', help: 'the learning rate over the epochs: constant (default), cosine annealing to 0, or times G (0.1) every N epochs' },
+    schedule: { type: 'string', value: 'constant|cosine|step:N:G', help: 'the learning rate over the epochs: constant (default), cosine annealing to 0, or times G every N epochs (step:N alone: G = 0.1)' },
     'label-smoothing': { type: 'string', value: 'E', help: "cross-entropy's label smoothing (default 0)" },
     'aux-weight': { type: 'string', value: 'W', help: `how much each aux head's loss counts (default ${DEFAULT_AUX_WEIGHT})` },
     limit: { type: 'string', value: 'N', help: 'use only the first N training samples and at most N test samples' },
