@@ -72,9 +72,9 @@ export const ACTIVATION_GRADS = {
     return s * (1 + x * (1 - s));
   },
   gelu: (a) =>
-    a.approximate === 'tanh'
+    a.approximate !== 'none'
       ? (x) => {
-          // PyTorch's GeluBackward with approximate='tanh', term by term.
+          // PyTorch's GeluBackward of the tanh form, term by term.
           const t = Math.tanh(GELU_TANH_SCALE * (x + 0.044715 * x * x * x));
           return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_TANH_SCALE * (1 + 3 * 0.044715 * x * x);
         }
