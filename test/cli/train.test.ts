@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../../src/engine/weights/safetensors';
 import { FASHION_MNIST_DIR } from '../../src/cli/commands/train-data';
+import { runCli } from '../../src/cli/main';
 import { cli, ROOT } from '../helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnn-train-'));
@@ -111,6 +112,21 @@ describe('cnn train on other data', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ epoch: 1 });
     expect(existsSync(join(dir, 'two.trained.safetensors'))).toBe(true);
+  }, 120_000);
+
+  it('on a terminal, a progress line on stderr rewritten in place, cleared before each epoch line', async () => {
+    const raw: string[] = [];
+    const out: string[] = [];
+    const code = await runCli(['train', toy, '--data', toyData, '--epochs', '40', '--batch', '4', '--out', join(dir, 'tty.safetensors')], {
+      out: (t) => out.push(t),
+      err: (t) => raw.push(`${t}\n`),
+      errRaw: (t) => raw.push(t),
+      tty: true,
+    });
+    expect(code).toBe(0);
+    expect(raw.some((t) => /^\r\x1b\[Ktrain: epoch \d+\/40, batch \d+\/10, loss \d\.\d{4}, [\d.]+ samples\/s$/.test(t))).toBe(true);
+    expect(raw.at(-1)).toBe('\r\x1b[K');
+    expect(out.filter((l) => l.startsWith('epoch '))).toHaveLength(40);
   }, 120_000);
 
   it('Ctrl-C saves the last finished epoch and exits 130', async () => {
