@@ -187,6 +187,7 @@ describe('cnn grad: output and errors', () => {
     ['a target of the wrong length', ['--input', x, '--target', join(dir, 'long-y.npy'), '--out', g], /give one class label per sample, \(2,\)/, 1],
     ['an input of the wrong shape', ['--input', join(dir, 'bad-x.npy'), '--target', y, '--out', g], /the network takes \(B, 2, 9, 8\)/, 1],
     ['a missing input', ['--input', join(dir, 'nope.npy'), '--target', y, '--out', g], /input .*nope\.npy: /, 1],
+    ['over the memory budget', ['--input', x, '--target', y, '--out', g, '--memory-limit', '20k'], /training at batch 2 needs about [\d.]+ KiB .*more than the memory budget of 20 KiB/, 1],
   ];
   writeFileSync(join(dir, 'bad-y.npy'), writeNpy([2], Float32Array.from([0, 4])));
   writeFileSync(join(dir, 'long-y.npy'), writeNpy([3], Float32Array.from([0, 1, 2])));

@@ -163,6 +163,12 @@ describe('cnn train: errors', () => {
     ['images of another size', [FASHION, '--data', toyData], /the images are 4x4; the network's input is 1x28x28/, 1],
     ['an output that is not a vector of classes', [toy, '--network', 'Map', '--data', toyData], /output is \[2, 4, 4\] per sample/, 1],
     ['--out naming the network', [toy, '--data', toyData, '--out', toy], /that is the network file/, 1],
+    [
+      'a batch whose training pass is over the memory budget (where inference would fit)',
+      [toy, '--data', toyData, '--batch', '10000', '--memory-limit', '12M'],
+      /training at batch 10000 needs about 25\.8 MiB \(every layer's output and its gradient: .*\), more than the memory budget of 12 MiB \(--memory-limit 12M\); --batch 4652 would fit$/,
+      1,
+    ],
   ];
   for (const [what, args, re, status] of cases) {
     it(`${what}: exit ${status}, one line`, async () => {

@@ -9,7 +9,7 @@ import { saveSafetensorsWeights } from '../../engine/weights/load';
 import { CliError, onlyFile, UsageError, type Command } from '../command';
 import { STDIN, writeErrorReason } from '../load';
 import { loadWeights, modelOptions, planModel, readBytes } from './model';
-import { clashingOutput, numberOption, trainBackend } from './train-options';
+import { checkTrainingBudget, clashingOutput, numberOption, trainBackend } from './train-options';
 
 /** The batch in an .npy of the input's shape with a leading batch, or of the input's shape alone (a batch of one). */
 export function batchOf(file: string, bytes: Uint8Array, inShape: readonly number[]): Tensor {
@@ -80,6 +80,7 @@ export const gradCommand: Command = {
     const batchGuess = Math.max(1, readNpyBatch(inputBytes));
     const plan = planModel(file, values, 'run', batchGuess, io);
     const x = batchOf(inputFile, inputBytes, plan.net.input as number[]);
+    checkTrainingBudget(plan.net, x.shape[0], plan.budget, 0, 0);
     const target = targetOf(targetFile, targetBytes, x.shape[0], plan.net);
     const { model, weightsSource } = loadWeights(plan, values);
     const seed = Number(values.seed ?? 0);

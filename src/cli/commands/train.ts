@@ -11,7 +11,7 @@ import { progressReporter } from './bench';
 import { loadWeights, modelOptions, planModel } from './model';
 import { intOption } from './options';
 import { loadTrainData } from './train-data';
-import { clashingOutput, numberOption, trainBackend } from './train-options';
+import { checkTrainingBudget, clashingOutput, numberOption, trainBackend } from './train-options';
 
 const DEFAULT_LR: Record<OptimizerKind, number> = { sgd: 0.01, adam: 1e-3, adamw: 1e-3 };
 
@@ -106,6 +106,7 @@ export const trainCommand: Command = {
 
     const plan = planModel(file, values, 'run', batch, io);
     const { net } = plan;
+    checkTrainingBudget(net, batch, plan.budget, optimizer.kind === 'sgd' ? (optimizer.momentum ? 1 : 0) : 2, 1);
     const outShape = net.output as number[];
     if (outShape.length !== 1) throw new CliError(`the network's output is [${outShape.join(', ')}] per sample: training with cross-entropy needs a flat vector of class scores`);
     const { train, test, source } = loadTrainData(data, net.input as number[], outShape[0], limit);
