@@ -226,6 +226,14 @@ describe('labels that interpolate parameters', () => {
     expect(applyEdits(src, renamedI.changes![uri])).toContain('block S(s, j=0) {\n  repeat 2 as i { "block{s}-{i}": conv 4 k=1 }\n  "x{j}": conv 4 k=1');
     expect(md(await hoverAt(uri, 5, 36))).toContain('**"block{s}-{i}": conv**');
   });
+  it('offers a repeat index as a value inside its body only', async () => {
+    const src = 'network N {\n  input 3x8x8\n  repeat 2 as i { conv 4 k= }\n  conv 4 k= \n}\n';
+    const uri = await openDoc(src);
+    const inside = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 2, character: 26 } });
+    expect(inside.find((i) => i.label === 'i')?.detail).toBe('repeat index');
+    const outside = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 11 } });
+    expect(outside.map((i) => i.label)).not.toContain('i');
+  });
 });
 
 describe('code actions', () => {
