@@ -10,7 +10,7 @@ import {
   type ParameterInformation,
   type SignatureHelp,
 } from 'vscode-languageserver';
-import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../graph/layers';
+import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../layers';
 import type * as A from '../language/ast';
 import { childStatements, elseIf } from '../language/ast';
 import { TRIGGER_PARAMETER_HINTS } from '../protocol/lsp-ext';
@@ -27,11 +27,68 @@ const STATEMENT_KEYWORDS: [string, string, string][] = [
   ['if', 'if ${1:cond} {\n\t$0\n}', 'chosen when the block is expanded'],
 ];
 
-interface Context {
-  /** Text of the current statement before the cursor, label removed. */
-  stmt: string;
-  def: A.Definition | undefined;
-  /** Inside `add { }`/`concat { }` directly, where `branch` is expected. */
+/** What an open brace before the cursor opens, from the words before it. */
+type Scope = 'network' | 'block' | 'merge' | 'branch' | 'residual' | 'shortcut' | 'other';
+
+interface Where {
+  /** The open braces around the cursor, outermost first. */
+  scopes: { scope: Scope; head: string }[];
+  /** The scope closed last before the cursor with nothing but blanks (and the word typed) after it. */
+  justClosed?: Scope;
+}
+
+function scopeOf(head: string): Scope {
+  const word = /^[A-Za-z_]\w*/.exec(head)?.[0];
+  switch (word) {
+    case 'network':
+    case 'block':
+    case 'branch':
+    case 'residual':
+    case 'shortcut':
+      return word;
+    case 'add':
+    case 'concat':
+    case 'mul':
+      return 'merge';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * The braces open at the cursor, read from the text (which is usually not valid while one
+ * types, so the syntax tree may end early): comments skipped, each `{` classified by the
+ * statement head before it, a label removed.
+ */
+function whereIs(text: string, offset: number): Where {
+  const scopes: { scope: Scope; head: string }[] = [];
+  let headStart = 0;
+  let closed: Scope | undefined;
+  let closedAt = -1;
+  for (let i = 0; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 || nl >= offset ? offset : nl - 1;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 || end + 2 > offset ? offset : end + 1;
+      continue;
+    }
+    if (c === 123 /* { */) {
+      const head = text.slice(headStart, i).replace(/\/\/.*$/gm, '').trim().replace(/^[A-Za-z_]\w*\s*:(?!=)\s*/, '');
+      scopes.push({ scope: scopeOf(head), head });
+      headStart = i + 1;
+    } else if (c === 125 /* } */) {
+      closed = scopes.pop()?.scope;
+      closedAt = i;
+      headStart = i + 1;
+    } else if (c === 10 || c === 59 /* ; */) headStart = i + 1;
+  }
+  const justClosed = closedAt >= 0 && /^\s*[A-Za-z_]*$/.test(text.slice(closedAt + 1, offset)) ? closed : undefined;
+  return { scopes, justClosed };
 }
 
 function currentStatement(model: DocModel, offset: number): string {
@@ -111,9 +168,12 @@ export function completions(model: DocModel, offset: number, client: ClientFeatu
 }
 
 function completionItems(model: DocModel, offset: number): CompletionItem[] {
-  const def = model.definitionAt(offset);
-  const inBody = def && offset > def.body.range.start.offset;
+  const where = whereIs(model.text, offset);
   const stmt = currentStatement(model, offset);
+  // The block the cursor is in, by the text (its tree may end early while one types).
+  const outer = where.scopes[0];
+  const blockName = outer?.scope === 'block' ? /^block\s+([A-Za-z_]\w*)/.exec(outer.head)?.[1] : undefined;
+  const def = (blockName ? model.blocks.get(blockName) : undefined) ?? model.definitionAt(offset);
   const params = paramsInScope(def, offset);
   const paramItems = (): CompletionItem[] =>
     params.map((p) => ({
@@ -123,7 +183,7 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
       sortText: `0${p}`,
     }));
 
-  if (!inBody) {
+  if (!where.scopes.length) {
     if (/^\s*\w*$/.test(stmt))
       return [
         { label: 'network', kind: CompletionItemKind.Keyword, insertText: 'network ${1:Net} {\n\tinput ${2:3x224x224}\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet },
@@ -131,10 +191,17 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
       ];
     return [];
   }
+  const inner = where.scopes[where.scopes.length - 1].scope;
 
-  // Statement start: layers, blocks, keywords.
+  // Statement start: layers, blocks, keywords; directly in a merge only its branches.
   if (/^\s*\w*$/.test(stmt)) {
+    const branch: CompletionItem = { label: 'branch', kind: CompletionItemKind.Keyword, detail: 'a branch of add, concat or mul', insertText: 'branch {\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet, sortText: '0branch' };
+    if (inner === 'merge') return [branch];
     const items: CompletionItem[] = [];
+    // Right after a residual's body: its shortcut.
+    if (where.justClosed === 'residual') {
+      items.push({ label: 'shortcut', kind: CompletionItemKind.Keyword, detail: 'the residual\'s projection: output = body(x) + shortcut(x)', insertText: 'shortcut {\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet, sortText: '0shortcut' });
+    }
     for (const spec of LAYERS) {
       for (const name of [spec.keyword, ...spec.aliases]) {
         items.push({
@@ -163,7 +230,6 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
     for (const [kw, snippet, doc] of STATEMENT_KEYWORDS) {
       items.push({ label: kw, kind: CompletionItemKind.Keyword, detail: doc, insertText: snippet, insertTextFormat: InsertTextFormat.Snippet, sortText: `3${kw}` });
     }
-    items.push({ label: 'branch', kind: CompletionItemKind.Keyword, detail: 'a branch of add or concat', insertText: 'branch {\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet, sortText: '4branch' });
     return items;
   }
 
@@ -205,8 +271,13 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
       return items;
     }
     const given = new Set([...argsText.matchAll(/([A-Za-z_]\w*)\s*=/g)].map((m) => argSpec(spec, m[1])?.name));
+    // Positional values already written (whole words before the one being typed) bind in order.
+    const words = argsText.split(/\s+/);
+    words.pop();
+    const byPosition = words.filter((w) => w && !w.includes('=')).length;
+    spec.args.filter((a) => a.positional).slice(0, byPosition).forEach((a) => given.add(a.name));
     const items: CompletionItem[] = spec.args
-      .filter((a) => !given.has(a.name) && !(a.positional && a.required && spec.args.indexOf(a) === 0))
+      .filter((a) => !given.has(a.name))
       .map((a) => ({
         label: `${a.name}=`,
         kind: CompletionItemKind.Property,

@@ -77,12 +77,17 @@ describe('inlay hints', () => {
   });
 
   it('adds receptive field, MACs, params and memory when the settings ask', async () => {
-    c.configuration = { inlayHints: { receptiveField: true, macs: true, params: true, memory: true }, flops: '2xmac' };
+    c.configuration = { inlayHints: { receptiveField: true, macs: true, params: true, memory: true, maxLength: 0 }, flops: '2xmac' };
     await c.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     await new Promise((r) => setTimeout(r, 200));
     const uri = await openDoc(example('alexnet.cnn'));
     const conv1 = (await hints(uri)).find((h) => h.position.line === 4)!;
     expect(label(conv1)).toBe('→ 64×56×56 · RF 11/4 · 146M FLOPs · 23.3K params · 784 KiB');
+    // Within VS Code's 43 characters by default: whole figures, the first ones.
+    c.configuration = { inlayHints: { receptiveField: true, macs: true, params: true, memory: true }, flops: '2xmac' };
+    await c.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(label((await hints(uri)).find((h) => h.position.line === 4)!)).toBe('→ 64×56×56 · RF 11/4 · 146M FLOPs');
     c.configuration = {};
     await c.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     await new Promise((r) => setTimeout(r, 200));
