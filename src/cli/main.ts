@@ -4,6 +4,8 @@ import { version } from '../../package.json';
 import { analyzeCommand, checkCommand, paramsCommand } from './commands/analyze';
 import { benchCommand } from './commands/bench';
 import { exportCommand } from './commands/export';
+import { gradCommand } from './commands/grad';
+import { trainCommand } from './commands/train';
 import { runCommand } from './commands/run';
 import { CliError, commandHelp, EXIT_STATUS, parseArgsOptions, type Command, type Io } from './command';
 import { main } from './process';
@@ -24,6 +26,8 @@ export const commands: Record<string, Command> = {
   run: runCommand,
   bench: benchCommand,
   export: exportCommand,
+  grad: gradCommand,
+  train: trainCommand,
 };
 
 function usage(): string {

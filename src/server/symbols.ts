@@ -9,10 +9,12 @@ import {
   type FoldingRange,
   type SemanticTokensLegend,
 } from 'vscode-languageserver';
-import { layerSpec } from '../graph/layers';
+import { layerSpec } from '../layers';
 import * as A from '../language/ast';
+import type { NetworkAnalysis } from '../analysis';
 import type { Range } from '../language/range';
 import { shapeText } from './format';
+import { doubtOf } from './problems';
 import type { DocModel } from './model';
 import { summarize } from './hints';
 import { commentsOf } from './comments';
@@ -160,12 +162,20 @@ export function referencesOf(model: DocModel, sym: Sym): Occurrence[] {
 
 // ── outline ──────────────────────────────────────────────────────────────────
 
+/** A network's output shape, or `?` where it depends on an error. */
+function outputText(model: DocModel, net: NetworkAnalysis): string {
+  const i = model.analysis.networks.indexOf(net);
+  return net.graph.output >= 0 && doubtOf(model, i).cause[net.graph.output] ? '?' : shapeText(net.output);
+}
+
 export function documentSymbols(model: DocModel): DocumentSymbol[] {
   const detail = (s: A.Statement): string | undefined => {
     const e = model.entryAt(s.range);
     const sum = e ? summarize(model, e) : undefined;
     const shape = sum?.output === undefined ? undefined : model.analysis.networks[sum.inst.network].layers[sum.output].shape;
     const what = s.kind === 'call' ? s.keyword.text : s.kind;
+    // Past an error a shape is a guess: none is shown (see problems.ts).
+    if (sum?.output !== undefined && doubtOf(model, sum.inst.network).cause[sum.output]) return `${what} → ?`;
     return shape ? `${what} → ${shapeText(shape)}` : what;
   };
   const children = (stmts: readonly A.Statement[]): DocumentSymbol[] => {
@@ -191,7 +201,7 @@ export function documentSymbols(model: DocModel): DocumentSymbol[] {
       const net = d.kind === 'network' ? model.analysis.networks.find((n) => n.graph.range.start.offset === d.range.start.offset) : undefined;
       return {
         name: d.name.text,
-        detail: d.kind === 'network' ? (net ? `${shapeText(net.input)} → ${shapeText(net.output)}` : 'network') : `block(${d.params.map((p) => p.name.text).join(', ')})`,
+        detail: d.kind === 'network' ? (net ? `${shapeText(net.input)} → ${outputText(model, net)}` : 'network') : `block(${d.params.map((p) => p.name.text).join(', ')})`,
         kind: d.kind === 'network' ? SymbolKind.Class : SymbolKind.Function,
         range: lspRange(d.range),
         selectionRange: lspRange(d.name.range),
