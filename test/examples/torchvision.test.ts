@@ -17,7 +17,7 @@
  * 1.1 GB of files here. One Python process runs every job. Under CI a missing torch fails.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,7 +145,10 @@ beforeAll(() => {
   torch = JSON.parse(r.stdout) as TorchResult[];
 }, 240_000);
 
-afterAll(() => sessions.forEach((s) => s.destroy()));
+afterAll(() => {
+  sessions.forEach((s) => s.destroy());
+  rmSync(dir, { recursive: true, force: true }); // about 300 MB of weights
+});
 
 describe('the examples are torchvision\'s networks', () => {
   it('PyTorch and torchvision are there to be the oracle', () => {
