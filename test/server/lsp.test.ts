@@ -54,7 +54,7 @@ describe('inlay hints', () => {
     const hs = await hints(uri);
     const conv1 = hs.find((h) => h.position.line === 4)!;
     expect(label(conv1)).toBe('→ 64×56×56');
-    expect(conv1.position.character).toBe('  conv1: conv 64 k=11 s=4 p=2'.length);
+    expect(conv1.position.character).toBe('    conv 64 k=11 s=4 p=2'.length);
     expect(hs.find((h) => h.position.line === 2)).toBeUndefined(); // the input line
     expect(hs.map(label)).toContain('→ 9216');
     // VS Code resolves tooltips when they are hovered: the hints themselves carry none.
@@ -148,7 +148,7 @@ describe('incremental analysis', () => {
 describe('hover', () => {
   it('substitutes the layer numbers into the seed formulas', async () => {
     const uri = await openDoc(example('alexnet.cnn'));
-    const h = md(await hoverAt(uri, 4, 12));
+    const h = md(await hoverAt(uri, 4, 6)); // conv1
     expect(h).toContain("H' = W' = ⌊(227 + 2·2 − 11)/4⌋ + 1 = 56");
     expect(h).toContain('params = 64·3·11·11 + 64 = 23,296');
     expect(h).toContain('MACs = (64·56·56)·(3·11·11) = 72,855,552');
