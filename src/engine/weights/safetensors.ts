@@ -144,6 +144,8 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Writes float32 tensors in the given order, the header padded with spaces to 8 bytes as the reference writer does. */
 export function writeSafetensors(tensors: readonly NamedTensor[], metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -168,7 +170,9 @@ export function writeSafetensors(tensors: readonly NamedTensor[], metadata?: Rec
   out.set(json, 8);
   let at = 8 + json.byteLength;
   for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i], true);
+    // The format is little-endian, as the machine mostly is: then the bytes are copied as they are.
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i], true);
     at += 4 * t.data.length;
   }
   return out;
