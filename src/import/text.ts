@@ -1,0 +1,112 @@
+/**
+ * How each layer kind is written: its keyword and every argument, with its default, so that a
+ * statement shows only what differs from the defaults and the block stage can compare statements
+ * argument by argument. One entry per kind (complete by type, as every backend's table).
+ */
+import type { KindTable, LayerAttrs, Pair } from '../layers';
+
+export type ArgValue = number | boolean | Pair;
+
+export interface TextArg {
+  name: string;
+  value: ArgValue;
+  /** Left out when the value equals it; `{ ref }` is another argument's value (a pool's stride defaults to its kernel). */
+  dflt?: ArgValue | { ref: string };
+  /** Written without its name, first. */
+  positional?: boolean;
+  /** An integer that a block may make a parameter: what to call it, and whether it counts channels (no default then). */
+  slot?: { hint: string; channels?: boolean };
+}
+
+export interface LayerText {
+  keyword: string;
+  args: TextArg[];
+}
+
+type TextEntry = (attrs: LayerAttrs) => LayerText;
+
+const size = (name: string, value: Pair, dflt?: ArgValue | { ref: string }, hint = name): TextArg => ({ name, value, dflt, slot: { hint } });
+
+const windowArgs = (a: { kernel: Pair; stride: Pair; padding: Pair }, strideDefault: ArgValue | { ref: string }): TextArg[] => [
+  size('k', a.kernel),
+  size('s', a.stride, strideDefault),
+  size('p', a.padding, 0),
+];
+
+const bare = (keyword: string): LayerText => ({ keyword, args: [] });
+
+/** Each kind's statement (merges and the input are written by the compositions, not as layers). */
+export const LAYER_TEXT = {
+  // The network's first statement, written from its shape (render.ts).
+  input: () => bare('input'),
+  conv: (a) => ({
+    keyword: 'conv',
+    args: [
+      { name: 'out', value: a.out, positional: true, slot: { hint: 'c', channels: true } },
+      ...windowArgs(a, 1),
+      size('d', a.dilation, 1),
+      { name: 'g', value: a.groups, dflt: 1, slot: { hint: 'g' } },
+      { name: 'bias', value: a.bias, dflt: true },
+    ],
+  }),
+  linear: (a) => ({
+    keyword: 'linear',
+    args: [
+      { name: 'out', value: a.out, positional: true, slot: { hint: 'n', channels: true } },
+      { name: 'bias', value: a.bias, dflt: true },
+    ],
+  }),
+  bn: (a) => ({ keyword: 'bn', args: [{ name: 'eps', value: a.eps, dflt: 1e-5 }] }),
+  relu: () => bare('relu'),
+  sigmoid: () => bare('sigmoid'),
+  tanh: () => bare('tanh'),
+  leakyrelu: (a) => ({ keyword: 'leakyrelu', args: [{ name: 'slope', value: a.slope, dflt: 0.01, positional: true }] }),
+  softmax: () => bare('softmax'),
+  maxpool: (a) => ({ keyword: 'maxpool', args: [...windowArgs(a, { ref: 'k' }), { name: 'ceil', value: a.ceil, dflt: false }] }),
+  avgpool: (a) => ({ keyword: 'avgpool', args: [...windowArgs(a, { ref: 'k' }), { name: 'ceil', value: a.ceil, dflt: false }] }),
+  gap: () => bare('gap'),
+  adaptiveavgpool: (a) => ({ keyword: 'adaptiveavgpool', args: [{ name: 'size', value: a.size, positional: true, slot: { hint: 'size' } }] }),
+  lrn: (a) => ({
+    keyword: 'lrn',
+    args: [
+      { name: 'size', value: a.size, dflt: 5, slot: { hint: 'size' } },
+      { name: 'alpha', value: a.alpha, dflt: 1e-4 },
+      { name: 'beta', value: a.beta, dflt: 0.75 },
+      { name: 'k', value: a.k, dflt: 2 },
+    ],
+  }),
+  dropout: (a) => ({ keyword: 'dropout', args: [{ name: 'p', value: a.p, dflt: 0.5, positional: true }] }),
+  flatten: () => bare('flatten'),
+  add: () => bare('add'),
+  concat: () => bare('concat'),
+} satisfies KindTable<TextEntry>;
+
+/**
+ * A number as short as it can be written and still read back as the same float32 (ONNX stores
+ * attributes as float32: 9.999999747378752e-06 is 1e-5).
+ */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  const f = Math.fround(v);
+  for (let p = 1; p <= 17; p++) {
+    const s = Number(v.toPrecision(p));
+    if (Math.fround(s) === f || s === v) return String(s);
+  }
+  return String(v);
+}
+
+export function valueText(v: ArgValue): string {
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return formatNumber(v);
+  return v[0] === v[1] ? formatNumber(v[0]) : `${v[0]}x${v[1]}`;
+}
+
+export function sameValue(a: ArgValue, b: ArgValue): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    const x = Array.isArray(a) ? a : [a, a];
+    const y = Array.isArray(b) ? b : [b, b];
+    return x[0] === y[0] && x[1] === y[1];
+  }
+  if (typeof a === 'number' && typeof b === 'number') return a === b || Math.fround(a) === Math.fround(b);
+  return a === b;
+}
