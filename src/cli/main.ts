@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 import { analyzeCommand, checkCommand, paramsCommand } from './commands/analyze';
 import { benchCommand } from './commands/bench';
 import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
 import { runCommand } from './commands/run';
 import { CliError, commandHelp, EXIT_STATUS, parseArgsOptions, type Command, type Io } from './command';
 import { main } from './process';
@@ -24,6 +25,7 @@ export const commands: Record<string, Command> = {
   run: runCommand,
   bench: benchCommand,
   export: exportCommand,
+  import: importCommand,
 };
 
 function usage(): string {
