@@ -19,6 +19,8 @@ import { verify } from './verify';
 export { ImportError } from './onnx-model';
 
 export interface ImportOptions {
+  /** The network's name, whatever the model's graph is called. */
+  network?: string;
   /** The network's name when the model's graph has no meaningful one (the CLI passes the output file's name). */
   name?: string;
   /** The model file's name, for the header comment and the weights' metadata. */
@@ -34,6 +36,8 @@ export interface ImportResult {
   labels?: string[];
   /** What the import changed or could not keep, one line each (renamed tensors, folded batch norms). */
   warnings: string[];
+  /** Tensors whose names in the file the language cannot say: [the file's (or its node's) name, the .cnn's]. */
+  renamed: [string, string][];
   network: string;
   /** Figures for a summary line. */
   layers: number;
@@ -46,7 +50,7 @@ const GENERIC_GRAPH_NAMES = /^(torch[-_]jit([-_]export)?|main[-_]graph|graph|mod
 
 function networkName(model: OnnxModel, opts: ImportOptions): string {
   const g = model.graph.name;
-  const candidate = g && !GENERIC_GRAPH_NAMES.test(g) ? g : opts.name ?? g ?? 'Imported';
+  const candidate = opts.network ?? (g && !GENERIC_GRAPH_NAMES.test(g) ? g : opts.name || g || 'Imported');
   let name = candidate.replace(/[^A-Za-z0-9_]/g, '_');
   if (!/^[A-Za-z_]/.test(name)) name = `N${name}`;
   return isIdentifier(name) ? name : `${name}_`;
@@ -130,6 +134,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     weights: file,
     labels,
     warnings,
+    renamed: renames,
     network,
     layers: order.length,
     tensors: net.tensors.length,
