@@ -260,7 +260,8 @@ export function floatValues(t: OnnxTensor, where: string): Float32Array {
     if (!size || t.dataType === DT.STRING) throw new ImportError(`${where}: tensor '${t.name}' is ${dataTypeName(t.dataType)}, not numbers`);
     checkCount(t, t.raw.byteLength / size, where);
     if (t.dataType === DT.FLOAT && LITTLE_ENDIAN) {
-      // One copy of the bytes (they may sit at any offset in the file), then read as they are.
+      // The file's own bytes where they are aligned (read only, never written), else one copy.
+      if (t.raw.byteOffset % 4 === 0) return new Float32Array(t.raw.buffer, t.raw.byteOffset, n);
       const bytes = new Uint8Array(4 * n);
       bytes.set(t.raw);
       return new Float32Array(bytes.buffer);

@@ -959,7 +959,6 @@ class Mapper {
     this.origin = `output '${outName}'`;
     if (!out) this.failAt(`output '${outName}' is produced by no node`);
     if (out.t !== 'layer') this.failAt(`output '${outName}' is ${out.t === 'const' ? 'a constant' : 'not a tensor the language can express'}`);
-    if (out.id === 0) this.failAt(`output '${outName}' is the input itself`);
     this.checkOutputShape(g.outputs[0].dims, this.layers[out.id].shape, outName);
     nameFromInitializers(this.layers);
     return { layers: this.layers, output: out.id, usedInitializers: this.used, weightInitializers: this.weightInits, warnings: this.warnings };
