@@ -1,8 +1,14 @@
 // Parse + expand + analyse timings (issue 2's goals: ResNet-152 under 5 ms, a 10,000-line
 // network under 100 ms on the development machine). Prints figures; asserts nothing.
+// With --parsers, the two parsers' phases and error recovery instead (docs/parsers.md).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeText, ExpansionCache } from '../src/analysis';
+import { chevrotainParse, parse } from '../src/language';
+import { fastParse } from '../src/language/fast/parser';
+import { lex } from '../src/language/lexer';
+import { parseTokens } from '../src/language/parser';
+import { LineIndex } from '../src/language/range';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,7 +47,68 @@ export function generatedNetwork(lines: number): string {
   return out.join('\n');
 }
 
-const root = process.argv[2] ?? process.cwd();
+/**
+ * Each phase once per round, in turn, so that the machine's load falls on all of them alike;
+ * medians of the rounds.
+ */
+function phases(named: Record<string, () => unknown>, rounds: number): void {
+  const wall: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
+  for (const k in named) {
+    wall[k] = [];
+    cpu[k] = [];
+    for (let i = 0; i < 5; i++) named[k]();
+  }
+  const keys = Object.keys(named);
+  for (let r = 0; r < rounds; r++) {
+    // Every other round backwards: the garbage one phase leaves is collected in the next.
+    for (const k of r % 2 ? [...keys].reverse() : keys) {
+      const c0 = cpuMs();
+      const t0 = performance.now();
+      named[k]();
+      wall[k].push(performance.now() - t0);
+      cpu[k].push(cpuMs() - c0);
+    }
+  }
+  for (const k in named) console.log(`  ${k.padEnd(52)} median ${median(wall[k]).toFixed(1).padStart(7)} ms   CPU ${median(cpu[k]).toFixed(1).padStart(7)} ms`);
+}
+
+function parsers(): void {
+  const text = generatedNetwork(10_000);
+  const tokens = lex(text).tokens;
+  console.log(`10,000-line network, ${rounds} rounds (wall; CPU of the process, GC threads included)`);
+  phases(
+    {
+      'fast path (scan + parse + AST)': () => fastParse(text),
+      'chevrotain: lexer alone': () => lex(text),
+      'chevrotain: parser building the AST (tokens given)': () => parseTokens(tokens, new LineIndex(text)),
+      'chevrotain: lex + parse + diagnostics': () => chevrotainParse(text),
+    },
+    rounds,
+  );
+  // What the editor parses while a line is half typed: one error, the whole file on chevrotain's path.
+  const lines = text.split('\n');
+  lines[5000] = '  conv 16 k=';
+  const broken = lines.join('\n');
+  console.log('the same with one error in the middle');
+  phases({ 'parse (chevrotain path)': () => parse(broken), 'parse + expand + analyse': () => analyzeText(broken) }, rounds);
+  console.log('error recovery: N lines of `conv 16 k=3 ) (`, one run each');
+  for (const n of [2_000, 20_000, 100_000]) {
+    const bad = `network A {\n  input 3x8x8\n${'  conv 16 k=3 ) (\n'.repeat(n)}}`;
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    const r = parse(bad);
+    console.log(`  ${String(n).padStart(7)} lines   ${(performance.now() - t0).toFixed(0).padStart(6)} ms   CPU ${(cpuMs() - c0).toFixed(0).padStart(6)} ms   ${r.diagnostics.length} diagnostics`);
+  }
+}
+
+const args = process.argv.slice(2);
+const root = args.find((a) => !a.startsWith('--')) ?? process.cwd();
+const rounds = 15;
+if (args.includes('--parsers')) {
+  parsers();
+  process.exit(0);
+}
 const r152 = readFileSync(join(root, 'examples/resnet152.cnn'), 'utf8');
 const cases: [string, string, number, Parameters<typeof analyzeText>[1]][] = [
   ['ResNet-152 (blocks)', r152, 200, {}],

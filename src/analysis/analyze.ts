@@ -5,6 +5,7 @@ import type { Range } from '../language/range';
 import { layerDef, type LayerProblem, type ShapeContext } from '../layers';
 import type { Position } from '../language/range';
 import { MAX_COUNT, MAX_TENSOR_VALUES, approx, grouped } from '../layers/limits';
+import { stateDictOrder } from './tensor-order';
 import { INPUT_FIELD, composeField, formatShape, macsOf, numel, opsOf, ownFieldOf, paramTensorsOf, widestField } from './layer-math';
 import { DTYPE_BYTES, type DType, type LayerInfo, type ParamTensor, type ReceptiveField, type Shape, type Totals } from './types';
 
@@ -311,23 +312,39 @@ class Analysis implements NetworkAnalysis {
 }
 
 function tensorsOf(graph: Graph, layers: LayerInfo[], owners: number[]): ParamTensor[] {
-  const tensors: ParamTensor[] = [];
+  const byNode = new Map<number, ParamTensor[]>();
   for (const id of owners) {
     const node = graph.nodes[id];
     const l = layers[id];
+    const bare = layerDef(node.attrs).namedByPath;
+    const list: ParamTensor[] = [];
     for (const t of paramTensorsOf(node.attrs, l.inputShapes[0] ?? null, l.shape)) {
-      tensors.push({ name: `${node.path}.${t.role}`, shape: t.shape, kind: t.kind, role: t.role, node: node.id });
+      const p: ParamTensor = { name: bare ? node.path : `${node.path}.${t.role}`, shape: t.shape, kind: t.kind, role: t.role, node: node.id };
+      if (t.fill !== undefined) p.fill = t.fill;
+      list.push(p);
     }
+    byNode.set(id, list);
   }
-  return tensors;
+  return stateDictOrder(graph, byNode);
 }
 
-/** Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. */
+/** The name of a layer's first tensor: `path.weight`, or the path itself for a bare parameter. */
+function firstTensorName(node: GraphNode): string {
+  return layerDef(node.attrs).namedByPath ? node.path : `${node.path}.weight`;
+}
+
+/**
+ * Tensors are `path.role`, so two parameterised layers collide exactly when their paths do. A
+ * bare parameter (`scale`, named `path`) also collides with a layer inside its path, which
+ * PyTorch would make a module of the same name, and with a layer its path is inside.
+ */
 function checkNames(graph: Graph, owners: number[], out: Diagnostic[]): void {
   const owner = new Map<string, number>();
+  let bare: number[] | undefined;
   for (let k = 0; k < owners.length; k++) {
     const id = owners[k];
     const node = graph.nodes[id];
+    if (layerDef(node.attrs).namedByPath) (bare ??= []).push(id);
     const first = owner.get(node.path);
     if (first === undefined) {
       owner.set(node.path, id);
@@ -337,9 +354,37 @@ function checkNames(graph: Graph, owners: number[], out: Diagnostic[]): void {
       code: 'duplicate-label',
       severity: 'error',
       range: node.range,
-      // Every parameterised layer's first tensor is its weight.
-      message: `parameter name '${node.path}.weight' is already taken by another layer; label one of them differently`,
+      message: `parameter name '${firstTensorName(node)}' is already taken by another layer; label one of them differently`,
       related: [{ range: graph.nodes[first].range, message: 'the other layer' }],
+    });
+  }
+  if (!bare) return;
+  // Each proper prefix of an owner's path, with the first owner below it.
+  const below = new Map<string, number>();
+  for (const id of owners) {
+    const path = graph.nodes[id].path;
+    for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) {
+      const prefix = path.slice(0, i);
+      if (!below.has(prefix)) below.set(prefix, id);
+    }
+  }
+  for (const id of bare) {
+    const node = graph.nodes[id];
+    const path = node.path;
+    let other = below.get(path);
+    if (other === undefined) {
+      for (let i = path.indexOf('.'); i >= 0 && other === undefined; i = path.indexOf('.', i + 1)) other = owner.get(path.slice(0, i));
+    }
+    if (other === undefined) continue;
+    const o = graph.nodes[other];
+    out.push({
+      code: 'duplicate-label',
+      severity: 'error',
+      range: node.range,
+      message: o.path.startsWith(`${path}.`)
+        ? `parameter name '${path}' is also the prefix of '${firstTensorName(o)}': PyTorch cannot hold a parameter and a module of one name; label one of them differently`
+        : `parameter name '${path}' lies inside the layer '${o.path}', which PyTorch cannot hold; label one of them differently`,
+      related: [{ range: o.range, message: 'the other layer' }],
     });
   }
 }

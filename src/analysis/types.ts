@@ -11,6 +11,8 @@ export interface ParamTensor {
   role: TensorRole;
   /** The graph node that owns it. */
   node: number;
+  /** Every value's starting value in seeded weights, where it is not the role's usual one. */
+  fill?: number;
 }
 
 export interface LayerInfo {

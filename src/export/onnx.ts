@@ -1,10 +1,12 @@
 /**
  * The network as an ONNX model (opset 17): one input `input` of shape [N, ...input shape] with a
  * symbolic batch N, the main output `output`, then one output per `aux` branch (`aux1`, ...).
- * Initializers carry our parameter names, in definition order. Every layer maps to one ONNX
- * operator with PyTorch's semantics, except two decompositions into standard operators:
- * `adaptiveavgpool` whose bins differ in size (a constant averaging matrix), and `lrn` with an
- * even size (ONNX's LRN centres an even window one channel later than PyTorch's).
+ * Initializers carry our parameter names, in `cnn params` order. Every layer maps to one ONNX
+ * operator with PyTorch's semantics, except decompositions into standard operators:
+ * `adaptiveavgpool` whose bins differ in size (a constant averaging matrix), `lrn` with an
+ * even size (ONNX's LRN centres an even window one channel later than PyTorch's), `layernorm`
+ * on C×H×W (transposed around LayerNormalization), `groupnorm` (InstanceNormalization of the
+ * groups: GroupNormalization is opset 18), `shuffle` (Reshape, Transpose, Reshape).
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
@@ -179,7 +181,62 @@ const ONNX_OPS = {
   dropout: (a, e) => e.emit('Dropout', [e.x, e.floatConst(`${e.node.path}.ratio`, [], Float32Array.of(a.p))], e.y),
   flatten: (_a, e) => e.emit('Flatten', [e.x], e.y, { axis: int(1) }),
   add: (_a, e) => e.emit(e.inputs.length === 2 ? 'Add' : 'Sum', e.inputs, e.y),
+  // Mul broadcasts as numpy does: a [N, C, 1, 1] gate against [N, C, H, W].
+  mul(_a, e) {
+    let acc = e.inputs[0];
+    for (let i = 1; i < e.inputs.length; i++) {
+      const out = i === e.inputs.length - 1 ? e.y : e.fresh(`${e.node.path}/product${i}`);
+      e.emit('Mul', [acc, e.inputs[i]], out, undefined, i === e.inputs.length - 1 ? '' : `/product${i}`);
+      acc = out;
+    }
+    if (e.inputs.length === 1) e.emit('Identity', [e.x], e.y);
+  },
   concat: (_a, e) => e.emit('Concat', e.inputs, e.y, { axis: int(1) }),
+  layernorm(a, e) {
+    const norm = (x: string, y: string) => e.emit('LayerNormalization', [x, e.param('weight'), e.param('bias')], y, { axis: int(-1), epsilon: float(a.eps) }, e.inShape.length === 3 ? '/norm' : '');
+    if (e.inShape.length !== 3) return norm(e.x, e.y);
+    // Over the channels at each position: the channels last, as LayerNorm2d's permutes.
+    const path = e.node.path;
+    const nhwc = e.fresh(`${path}/nhwc`);
+    const normed = e.fresh(`${path}/normed`);
+    e.emit('Transpose', [e.x], nhwc, { perm: ints(0, 2, 3, 1) }, '/to_nhwc');
+    norm(nhwc, normed);
+    e.emit('Transpose', [normed], e.y, { perm: ints(0, 3, 1, 2) }, '/to_nchw');
+  },
+  groupnorm(a, e) {
+    // Opset 17 has no GroupNormalization: each group as one instance of InstanceNormalization, then the per-channel affine.
+    const path = e.node.path;
+    const c = e.inShape[0];
+    const perChannel = e.inShape.length === 3 ? [c, 1, 1] : [c];
+    const grouped = e.fresh(`${path}/grouped`);
+    const normed = e.fresh(`${path}/normed`);
+    const back = e.fresh(`${path}/ungrouped`);
+    const scaled = e.fresh(`${path}/scaled`);
+    const weight = e.fresh(`${path}/weight`);
+    const bias = e.fresh(`${path}/bias`);
+    e.emit('Reshape', [e.x, e.int64Const(`${path}.group_shape`, [0, a.groups, -1])], grouped, undefined, '/group');
+    e.emit('InstanceNormalization', [grouped, e.floatConst(`${path}.ones`, [a.groups], new Float32Array(a.groups).fill(1)), e.floatConst(`${path}.zeros`, [a.groups], new Float32Array(a.groups))], normed, { epsilon: float(a.eps) }, '/norm');
+    e.emit('Reshape', [normed, e.int64Const(`${path}.shape`, [0, ...e.inShape])], back, undefined, '/ungroup');
+    e.emit('Reshape', [e.param('weight'), e.int64Const(`${path}.channel_shape`, perChannel)], weight, undefined, '/weight');
+    e.emit('Reshape', [e.param('bias'), e.int64Const(`${path}.channel_shape`, perChannel)], bias, undefined, '/bias');
+    e.emit('Mul', [back, weight], scaled, undefined, '/scale');
+    e.emit('Add', [scaled, bias], e.y, undefined, '/shift');
+  },
+  scale: (_a, e) => e.emit('Mul', [e.x, e.param('weight')], e.y),
+  shuffle(a, e) {
+    const path = e.node.path;
+    const [c, ...rest] = e.inShape;
+    const split = e.fresh(`${path}/split`);
+    const swapped = e.fresh(`${path}/transposed`);
+    e.emit('Reshape', [e.x, e.int64Const(`${path}.split_shape`, [0, a.groups, c / a.groups, ...rest])], split, undefined, '/split');
+    e.emit('Transpose', [split], swapped, { perm: ints(0, 2, 1, ...rest.map((_, i) => i + 3)) }, '/transpose');
+    e.emit('Reshape', [swapped, e.int64Const(`${path}.shape`, [0, ...e.inShape])], e.y, undefined, '/merge');
+  },
+  slice(a, e) {
+    const path = e.node.path;
+    const end = a.end ?? e.inShape[0];
+    e.emit('Slice', [e.x, e.int64Const(`${path}.starts`, [a.start]), e.int64Const(`${path}.ends`, [end]), e.int64Const(`${path}.axes`, [1])], e.y);
+  },
 } satisfies KindTable<OnnxEntry>;
 
 /**

@@ -4,7 +4,8 @@
  * files without the `safetensors` package. See docs/export.md.
  *
  * Every layer is a registered submodule at its path (containers named `Scope` stand for the
- * prefixes, so `layer1.0.conv1.weight` exists); merges are expressions in `forward`.
+ * prefixes, so `layer1.0.conv1.weight` exists), except `scale`, a bare parameter of the Scope
+ * its prefix names (torchvision's `layer_scale`); merges are expressions in `forward`.
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
@@ -34,7 +35,10 @@ const MODULE_ATTRIBUTES = new Set(
 );
 
 /** Names the generated file defines at top level; a network class may not take one. */
-const FILE_NAMES = new Set(['Scope', 'BatchNorm1d', 'BatchNorm2d', 'load_safetensors', 'save_safetensors', 'load_weights', 'save_weights', 'INPUT_SHAPE', 'OUTPUT_SHAPES', 'json', 'struct', 'sys', 'torch', 'nn']);
+const FILE_NAMES = new Set([
+  ...['Scope', 'BatchNorm1d', 'BatchNorm2d', 'load_safetensors', 'save_safetensors', 'load_weights', 'save_weights', 'INPUT_SHAPE', 'OUTPUT_SHAPES', 'json', 'struct', 'sys', 'torch', 'nn'],
+  ...['LayerNorm2d', 'ChannelShuffle', 'ChannelSlice'],
+]);
 
 const isIdentifier = (s: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !PY_KEYWORDS.has(s);
 
@@ -42,6 +46,12 @@ const isIdentifier = (s: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !PY_KE
 function num(v: number): string {
   if (!Number.isFinite(v)) throw new ExportError(`cannot write ${v} as a Python number`);
   return String(v);
+}
+
+/** A Python float literal: torch.full takes its dtype from the value, and an int would make an int64 tensor. */
+function float(v: number): string {
+  const s = num(v);
+  return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
 const pair = (p: readonly number[]) => `(${p[0]}, ${p[1]})`;
@@ -52,6 +62,14 @@ function moduleRef(path: string): string {
   let expr = 'self';
   for (const seg of path.split('.')) expr += isIdentifier(seg) ? `.${seg}` : /^\d+$/.test(seg) ? `[${seg}]` : `[${pyString(seg)}]`;
   return expr;
+}
+
+/** The Python expression for the bare parameter at `path`: `self.features[1][0].layer_scale`. */
+function parameterRef(path: string): string {
+  const dot = path.lastIndexOf('.');
+  const parent = dot < 0 ? 'self' : moduleRef(path.slice(0, dot));
+  const name = path.slice(dot + 1);
+  return isIdentifier(name) ? `${parent}.${name}` : `getattr(${parent}, ${pyString(name)})`;
 }
 
 function checkPath(node: GraphNode): void {
@@ -68,14 +86,18 @@ function checkPath(node: GraphNode): void {
  * merges and the input, an expression of its inputs' variables in `forward` (null: no code).
  * Complete by type.
  */
-type PytorchEntry = (attrs: LayerAttrs, inShape: number[]) => { module: string } | { forward: (args: string[]) => string | null };
+type PytorchEntry = (
+  attrs: LayerAttrs,
+  inShape: number[],
+) => { module: string; needs?: PreludeClass } | { forward: (args: string[]) => string | null } | { parameter: string; forward: (args: string[], parameter: string) => string };
 
-const mod = (module: string) => ({ module });
+const mod = (module: string, needs?: PreludeClass) => (needs ? { module, needs } : { module });
 
 const PYTORCH_MODULES = {
   input: () => ({ forward: () => null }),
-  add: () => ({ forward: (args) => args.join(' + ') }),
-  concat: () => ({ forward: (args) => `torch.cat([${args.join(', ')}], 1)` }),
+  add: () => ({ forward: (args: string[]) => args.join(' + ') }),
+  mul: () => ({ forward: (args: string[]) => args.join(' * ') }),
+  concat: () => ({ forward: (args: string[]) => `torch.cat([${args.join(', ')}], 1)` }),
   conv(a, inShape) {
     const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
     if (a.dilation[0] !== 1 || a.dilation[1] !== 1) args.push(`dilation=${pair(a.dilation)}`);
@@ -98,7 +120,84 @@ const PYTORCH_MODULES = {
   lrn: (a) => mod(`nn.LocalResponseNorm(${a.size}, alpha=${num(a.alpha)}, beta=${num(a.beta)}, k=${num(a.k)})`),
   dropout: (a) => mod(`nn.Dropout(${num(a.p)})`),
   flatten: () => mod('nn.Flatten(1)'),
+  layernorm: (a, inShape) => {
+    const eps = a.eps === 1e-5 ? '' : `, eps=${num(a.eps)}`;
+    return inShape.length === 3 ? mod(`LayerNorm2d(${inShape[0]}${eps})`, 'LayerNorm2d') : mod(`nn.LayerNorm(${inShape[0]}${eps})`);
+  },
+  groupnorm: (a, inShape) => mod(`nn.GroupNorm(${a.groups}, ${inShape[0]}${a.eps === 1e-5 ? '' : `, eps=${num(a.eps)}`})`),
+  // A bare parameter of the enclosing module, as torchvision's CNBlock.layer_scale.
+  scale: (a, inShape) => ({
+    parameter: `nn.Parameter(torch.full(${inShape.length === 3 ? `(${inShape[0]}, 1, 1)` : `(${inShape[0]},)`}, ${float(a.init)}))`,
+    forward: (args, parameter) => `${args[0]} * ${parameter}`,
+  }),
+  shuffle: (a) => mod(`ChannelShuffle(${a.groups})`, 'ChannelShuffle'),
+  slice: (a, inShape) => mod(`ChannelSlice(${a.start}, ${a.end ?? inShape[0]})`, 'ChannelSlice'),
 } satisfies KindTable<PytorchEntry>;
+
+/** Classes and helpers the generated file defines only where a layer needs them. */
+type PreludeClass = 'LayerNorm2d' | 'ChannelShuffle' | 'ChannelSlice' | '_attach_parameter';
+
+const PRELUDE_CLASSES: Record<PreludeClass, string> = {
+  LayerNorm2d: String.raw`
+
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's LayerNorm2d (ConvNeXt): nn.LayerNorm over the channels at each position of an
+    [N, C, H, W] tensor, so that its state_dict (weight, bias) loads here."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+`,
+  ChannelShuffle: String.raw`
+
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle, as torchvision's channel_shuffle: C channels viewed as groups x C/groups,
+    transposed. (nn.ChannelShuffle gives the same values but has no backward in torch 1.13, nor a CUDA kernel.)"""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        return x.reshape(n, self.groups, c // self.groups, *x.shape[2:]).transpose(1, 2).reshape(x.shape)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
+`,
+  ChannelSlice: String.raw`
+
+class ChannelSlice(nn.Module):
+    """Channels start to end - 1, as x[:, start:end]."""
+
+    def __init__(self, start, end):
+        super().__init__()
+        self.start = start
+        self.end = end
+
+    def forward(self, x):
+        return x[:, self.start : self.end]
+
+    def extra_repr(self):
+        return f"start={self.start}, end={self.end}"
+`,
+  _attach_parameter: String.raw`
+
+def _attach_parameter(root, path, parameter):
+    """Registers a bare parameter (a layer scale) at a dotted path: on the Scope its prefix names, whose
+    state_dict() lists it before the Scope's children, as PyTorch lists any module's own parameters."""
+    *prefixes, name = path.split(".")
+    parent = root
+    for p in prefixes:
+        child = parent._modules.get(p)
+        if child is None:
+            child = Scope()
+            parent.add_module(p, child)
+        elif not isinstance(child, Scope):
+            raise ValueError(f"{path}: {p} is a layer, not a prefix")
+        parent = child
+    parent.register_parameter(name, parameter)
+`,
+};
 
 function poolArgs(a: { kernel: readonly number[]; stride: readonly number[]; padding: readonly number[]; ceil: boolean }): string {
   const args = [`kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
@@ -249,11 +348,28 @@ export function exportPytorch(net: NetworkAnalysis, opts: PytorchExportOptions =
 
   // __init__: one module per layer, in execution order, which is definition order: state_dict() follows it.
   const init: string[] = [];
+  const needs = new Set<PreludeClass>();
+  const layerPaths = new Set<string>();
+  const parameters: GraphNode[] = [];
   for (const node of g.nodes) {
     const entry = pytorchOf(node, shapes[node.inputs[0]] ?? []);
-    if (!('module' in entry)) continue;
-    checkPath(node);
-    init.push(`        _attach(self, ${pyString(node.path)}, ${entry.module})`);
+    if ('module' in entry) {
+      checkPath(node);
+      layerPaths.add(node.path);
+      if (entry.needs) needs.add(entry.needs);
+      init.push(`        _attach(self, ${pyString(node.path)}, ${entry.module})`);
+    } else if ('parameter' in entry) {
+      checkPath(node);
+      needs.add('_attach_parameter');
+      parameters.push(node);
+      init.push(`        _attach_parameter(self, ${pyString(node.path)}, ${entry.parameter})`);
+    }
+  }
+  for (const { path } of parameters) {
+    for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) {
+      const owner = path.slice(0, i);
+      if (layerPaths.has(owner)) throw new ExportError(`'${path}': its parameter would belong to the layer '${owner}', which is not a prefix; label one of them differently`);
+    }
   }
 
   // forward: values in variables x, x1, x2, ..., a variable reused once its value's last user has run.
@@ -281,7 +397,7 @@ export function exportPytorch(net: NetworkAnalysis, opts: PytorchExportOptions =
     slotOf.set(node.id, slot);
     const y = varName(slot);
     const entry = pytorchOf(node, shapes[node.inputs[0]] ?? []);
-    const expr = 'module' in entry ? `${moduleRef(node.path)}(${args[0]})` : entry.forward(args);
+    const expr = 'module' in entry ? `${moduleRef(node.path)}(${args[0]})` : 'parameter' in entry ? entry.forward(args, parameterRef(node.path)) : entry.forward(args);
     if (expr !== null) body.push(`        ${y} = ${expr}${'module' in entry ? '' : `  # ${node.path}`}`);
   }
   const results = outputs.map((o) => varName(slotOf.get(o)!));
@@ -310,7 +426,7 @@ forward(x) takes [N, ${inShape.join(', ')}] and returns ${returns}.
 Run this file to check it: python3 ${cls}.py [WEIGHTS.safetensors]
 """
 
-${PRELUDE}
+${PRELUDE}${[...needs].sort().map((n) => PRELUDE_CLASSES[n]).join('')}
 
 INPUT_SHAPE = ${tuple(inShape)}
 OUTPUT_SHAPES = (${outShapes.map(tuple).join(', ')}${outShapes.length === 1 ? ',' : ''})

@@ -78,6 +78,7 @@ function statementKey(s: A.Statement): string {
       break;
     case 'add':
     case 'concat':
+    case 'mul':
       out += `[${s.branches.map((b) => (b.label ? `${b.label.text}:` : '')).join('|')}]`;
       break;
     case 'aux':

@@ -152,7 +152,8 @@ class Expander {
         return id;
       }
       case 'add':
-      case 'concat': {
+      case 'concat':
+      case 'mul': {
         if (s.branches.length === 0) {
           this.report({
             code: 'argument-value',
@@ -496,7 +497,7 @@ function checkAllLabels(body: A.Body, out: Diagnostic[]): void {
   checkLabels(body.statements, out);
   for (const s of body.statements) {
     if (s.kind === 'call') continue;
-    if (s.kind === 'add' || s.kind === 'concat') checkLabels(s.branches, out);
+    if (s.kind === 'add' || s.kind === 'concat' || s.kind === 'mul') checkLabels(s.branches, out);
     for (const b of childBodies(s)) checkAllLabels(b, out);
     const alt = elseIf(s);
     if (alt) checkAllLabels({ statements: [alt], range: alt.range }, out);

@@ -19,22 +19,8 @@ export type Expr =
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
-/** Binding strength of each binary operator (higher binds tighter), for both parsers. */
-export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
-  '||': 1,
-  '&&': 2,
-  '==': 3,
-  '!=': 3,
-  '<': 3,
-  '<=': 3,
-  '>': 3,
-  '>=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-};
+/** Precedence lives with the other tables both parsers share. */
+export { PRECEDENCE } from './tables';
 
 export interface Arg {
   /** Absent for a positional argument. */
@@ -87,7 +73,7 @@ export interface BranchDef {
 }
 
 export interface MergeStatement extends StatementBase {
-  kind: 'add' | 'concat';
+  kind: 'add' | 'concat' | 'mul';
   branches: BranchDef[];
   body: Body;
 }
@@ -165,7 +151,8 @@ export function childBodies(s: Statement): readonly Body[] {
     case 'residual':
       return s.shortcut ? [s.body, s.shortcut.body] : [s.body];
     case 'add':
-    case 'concat': {
+    case 'concat':
+    case 'mul': {
       const out = [s.body];
       for (const b of s.branches) out.push(b.body);
       return out;

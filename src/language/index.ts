@@ -1,11 +1,12 @@
-import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
+import type { IToken } from 'chevrotain';
 import type { Diagnostic } from './diagnostics';
 import type { CnnFile } from './ast';
-import { cstToAst } from './cst-to-ast';
-import { allStatements, fastParse, type Reuse } from './fast-parse';
+import { fastParse } from './fast/parser';
+import { reuseFrom, type Reuse } from './fast/reuse';
 import * as T from './lexer';
 import { parseTokens } from './parser';
-import { LineIndex, type Range } from './range';
+import { LineIndex } from './range';
+import { MAX_SYNTAX_ERRORS, quoteToken } from './tables';
 
 export interface ParseResult {
   file: CnnFile;
@@ -14,54 +15,10 @@ export interface ParseResult {
   tokens: IToken[];
 }
 
-const TOKEN_TEXT = new Map<TokenType, string>([
-  [T.LBrace, "'{'"],
-  [T.RBrace, "'}'"],
-  [T.LParen, "'('"],
-  [T.RParen, "')'"],
-  [T.Comma, "','"],
-  [T.Colon, "':'"],
-  [T.Equals, "'='"],
-  [T.Ident, 'a name'],
-  [T.NumberLit, 'a number'],
-  [T.Dims, 'a size like 3x224x224'],
-  [T.Newline, 'a new line'],
-  [T.Semicolon, "';'"],
-]);
-
-function describeExpected(e: IRecognitionException): string | undefined {
-  const m = /Expecting token of type --> (\w+) <--/.exec(e.message);
-  if (!m) return undefined;
-  const type = T.allTokens.find((t) => t.name === m[1]);
-  return type ? (TOKEN_TEXT.get(type) ?? `'${String(type.PATTERN).slice(1, -1)}'`) : undefined;
-}
-
-function found(tok: IToken): string {
-  if (tok.tokenType === T.Newline) return 'the end of the line';
-  if (!tok.image || Number.isNaN(tok.startOffset)) return 'the end of the file';
-  return `'${tok.image}'`;
-}
-
-function syntaxMessage(e: IRecognitionException): string {
-  const expected = describeExpected(e);
-  const what = found(e.token);
-  switch (e.name) {
-    case 'MismatchedTokenException':
-      return expected ? `expected ${expected} but found ${what}` : `unexpected ${what}`;
-    case 'NotAllInputParsedException':
-      return `unexpected ${what}: only 'network' and 'block' definitions may stand at the top level`;
-    case 'EarlyExitException':
-      return `expected a value but found ${what}`;
-    default:
-      if (e.context?.ruleStack?.some((r) => r === 'expr' || r === 'arg')) return `expected a value but found ${what}`;
-      return `unexpected ${what}`;
-  }
-}
-
 /**
  * text → AST, with every lexical and syntax error as a diagnostic. A file without errors takes
- * the hand-written parser (`fast-parse.ts`); one with errors, chevrotain's, which recovers
- * and explains. Both give the same AST; the tokens are lexed when first asked for.
+ * the hand-written parser (`fast/`); one with errors, chevrotain's, which recovers and
+ * explains. Both give the same AST; the tokens are lexed when first asked for.
  */
 export function parse(text: string): ParseResult {
   const file = fastParse(text);
@@ -93,18 +50,7 @@ export class IncrementalParser {
   reused = 0;
 
   parse(text: string): ParseResult {
-    let reuse: Reuse | undefined;
-    const old = this.text;
-    if (this.file && old !== undefined) {
-      const max = Math.min(old.length, text.length);
-      let p = 0;
-      while (p < max && old.charCodeAt(p) === text.charCodeAt(p)) p++;
-      let q = 0;
-      while (q < max - p && old.charCodeAt(old.length - 1 - q) === text.charCodeAt(text.length - 1 - q)) q++;
-      const statements = allStatements(this.file);
-      const starts = statements.map((s) => s.range.start.offset);
-      reuse = { statements, starts, prefix: p, oldSuffix: old.length - q, delta: text.length - old.length, reused: 0 };
-    }
+    const reuse: Reuse | undefined = this.file && this.text !== undefined ? reuseFrom(this.file, this.text, text) : undefined;
     // Parts of the last tree may move into the new one: it is not a base for later parses.
     this.file = undefined;
     this.text = undefined;
@@ -117,43 +63,89 @@ export class IncrementalParser {
   }
 }
 
-/** text → tokens → CST → AST with chevrotain, with every lexical and syntax error as a diagnostic. */
+/** An error found before the tree is built, at an offset. */
+interface Problem {
+  code: 'lex' | 'syntax';
+  start: number;
+  end: number;
+  message: string;
+}
+
+/** text → tokens → AST with chevrotain, with every lexical and syntax error as a diagnostic. */
 export function chevrotainParse(text: string): ParseResult {
   const lines = new LineIndex(text);
   const lexed = T.lex(text);
-  const diagnostics: Diagnostic[] = [];
+  const problems: Problem[] = [];
   for (const e of lexed.errors) {
-    const ch = text.slice(e.offset, e.offset + Math.max(1, e.length));
-    diagnostics.push({
-      code: 'lex',
-      severity: 'error',
-      range: lines.range(e.offset, e.offset + Math.max(1, e.length)),
-      message: `unexpected character${e.length > 1 ? 's' : ''} '${ch}'`,
-    });
+    const length = Math.max(1, e.length);
+    const chars = text.slice(e.offset, e.offset + length);
+    problems.push({ code: 'lex', start: e.offset, end: e.offset + length, message: `unexpected character${length > 1 ? 's' : ''} ${quoteToken(chars)}` });
   }
   for (const c of lexed.openComments) {
-    diagnostics.push({
-      code: 'lex',
-      severity: 'error',
-      range: lines.range(c.startOffset, c.startOffset + 2),
-      message: "this '/*' comment is never closed: add '*/'",
-    });
+    problems.push({ code: 'lex', start: c.startOffset, end: c.startOffset + 2, message: "this '/*' comment is never closed: add '*/'" });
   }
-  const { cst, errors } = parseTokens(lexed.tokens);
+  for (const e of lexed.limits) problems.push({ code: 'syntax', start: e.offset, end: e.offset + e.length, message: e.message });
+  const { file, errors, diagnostics: limited } = parseTokens(lexed.tokens, lines);
+  const endOfFile = lexed.tokens.length ? lexed.tokens[lexed.tokens.length - 1].endOffset! + 1 : text.length;
   for (const e of errors) {
     const tok = e.token;
-    let range: Range;
     if (!tok || Number.isNaN(tok.startOffset) || tok.tokenType.name === 'EOF') {
-      const last = lexed.tokens[lexed.tokens.length - 1];
-      const at = last ? last.endOffset! + 1 : text.length;
-      range = lines.range(at, at);
-    } else if (tok.tokenType === T.Newline) {
-      range = lines.range(tok.startOffset, tok.startOffset);
-    } else {
-      range = lines.range(tok.startOffset, tok.endOffset! + 1);
+      problems.push({ code: 'syntax', start: endOfFile, end: endOfFile, message: e.message });
+    } else if (!inCut(lexed.cut, tok.startOffset)) {
+      const end = tok.tokenType === T.Newline ? tok.startOffset : tok.endOffset! + 1;
+      problems.push({ code: 'syntax', start: tok.startOffset, end, message: e.message });
     }
-    diagnostics.push({ code: 'syntax', severity: 'error', range, message: syntaxMessage(e) });
   }
-  const file = cstToAst(cst, lines);
-  return { file, diagnostics, lines, tokens: lexed.tokens };
+  for (const d of limited) {
+    const start = d.range.start.offset;
+    const end = d.range.end.offset;
+    // An expression cut short by the lexer's limit is already reported there.
+    if (!cutWithin(lexed.cut, start, end)) problems.push({ code: 'syntax', start, end, message: d.message });
+  }
+  return { file, diagnostics: bounded(problems, lines), lines, tokens: lexed.tokens };
+}
+
+/** Whether an offset lies where `lex` left tokens out for a limit (the cuts are in order). */
+function inCut(cut: readonly { start: number; end: number }[], offset: number): boolean {
+  let lo = 0;
+  let hi = cut.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cut[mid].end <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < cut.length && cut[lo].start <= offset;
+}
+
+/** Whether a cut starts in [start, end). */
+function cutWithin(cut: readonly { start: number; end: number }[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = cut.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cut[mid].start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < cut.length && cut[lo].start < end;
+}
+
+/**
+ * The first MAX_SYNTAX_ERRORS problems in source order as diagnostics, and one more that says
+ * how many follow: positions are converted only for those shown.
+ */
+function bounded(problems: Problem[], lines: LineIndex): Diagnostic[] {
+  problems.sort((a, b) => a.start - b.start);
+  const shown = problems.length > MAX_SYNTAX_ERRORS ? problems.slice(0, MAX_SYNTAX_ERRORS) : problems;
+  const out: Diagnostic[] = shown.map((p) => ({ code: p.code, severity: 'error', range: lines.range(p.start, p.end), message: p.message }));
+  if (problems.length > shown.length) {
+    const next = problems[shown.length];
+    const more = problems.length - shown.length;
+    out.push({
+      code: 'syntax',
+      severity: 'error',
+      range: lines.range(next.start, next.end),
+      message: `${more} more syntax error${more > 1 ? 's' : ''} from here on, not listed: fix the first ones`,
+    });
+  }
+  return out;
 }

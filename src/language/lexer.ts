@@ -1,33 +1,43 @@
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, createTokenInstance, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { BLOCK_DEPTH_MESSAGE, EXPR_DEPTH_MESSAGE, KEYWORD_LIST, MAX_BLOCK_DEPTH, MAX_EXPR_DEPTH, type Keyword } from './tables';
+
+export { KEYWORD_NAMES } from './tables';
 
 export const Ident = createToken({ name: 'Ident', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
 
-function keyword(word: string): TokenType {
-  return createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Ident });
-}
+const KEYWORD_TOKENS = Object.fromEntries(
+  KEYWORD_LIST.map((word) => [word, createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Ident })]),
+) as Record<Keyword, TokenType>;
 
-export const Network = keyword('network');
-export const Block = keyword('block');
-export const Repeat = keyword('repeat');
-export const Residual = keyword('residual');
-export const Shortcut = keyword('shortcut');
-export const Add = keyword('add');
-export const Concat = keyword('concat');
-export const Branch = keyword('branch');
-export const Aux = keyword('aux');
-export const If = keyword('if');
-export const Else = keyword('else');
-export const True = keyword('true');
-export const False = keyword('false');
+export const Network = KEYWORD_TOKENS.network;
+export const Block = KEYWORD_TOKENS.block;
+export const Repeat = KEYWORD_TOKENS.repeat;
+export const Residual = KEYWORD_TOKENS.residual;
+export const Shortcut = KEYWORD_TOKENS.shortcut;
+export const Add = KEYWORD_TOKENS.add;
+export const Concat = KEYWORD_TOKENS.concat;
+export const Branch = KEYWORD_TOKENS.branch;
+export const Aux = KEYWORD_TOKENS.aux;
+export const If = KEYWORD_TOKENS.if;
+export const Else = KEYWORD_TOKENS.else;
+export const True = KEYWORD_TOKENS.true;
+export const False = KEYWORD_TOKENS.false;
 
-export const KEYWORDS = [Network, Block, Repeat, Residual, Shortcut, Add, Concat, Branch, Aux, If, Else, True, False];
-export const KEYWORD_NAMES = new Set(KEYWORDS.map((t) => String(t.PATTERN).slice(1, -1)));
+export const KEYWORDS: TokenType[] = KEYWORD_LIST.map((k) => KEYWORD_TOKENS[k]);
+
+/**
+ * `mul` starts a merge only before its brace (`mul { branch ... }`); anywhere else it is a name,
+ * so files that called a block, a parameter or a label `mul` keep working. Being of the Ident
+ * category, it is accepted wherever a name is.
+ */
+export const Mul = createToken({ name: 'Mul', pattern: /mul/, longer_alt: Ident, categories: [Ident] });
 
 /** `3x224x224`: integer literals only (the spec's `AxB`); `(e1, e2)` is the form for expressions. */
 export const Dims = createToken({ name: 'Dims', pattern: /\d+(?:[xX×]\d+)+/ });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/ });
 
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED });
+// `\r\n`, `\n` and a lone `\r` all end a line, as in LSP (and in range.ts's LineIndex).
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\r\n]*/, group: Lexer.SKIPPED });
 export const BlockComment = createToken({
   name: 'BlockComment',
   pattern: /\/\*[\s\S]*?\*\//,
@@ -37,9 +47,9 @@ export const BlockComment = createToken({
 /** An unterminated block comment runs to the end of the file; the parser reports it. */
 export const OpenBlockComment = createToken({ name: 'OpenBlockComment', pattern: /\/\*[\s\S]*/, line_breaks: true });
 
-export const Newline = createToken({ name: 'Newline', pattern: /\r?\n/, line_breaks: true });
+export const Newline = createToken({ name: 'Newline', pattern: /\r\n?|\n/, line_breaks: true });
 export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/ });
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\f]+/, group: Lexer.SKIPPED });
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f]+/, group: Lexer.SKIPPED });
 
 export const LBrace = createToken({ name: 'LBrace', pattern: /\{/ });
 export const RBrace = createToken({ name: 'RBrace', pattern: /\}/ });
@@ -48,7 +58,7 @@ export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const Colon = createToken({ name: 'Colon', pattern: /:/ });
 
-/** Every binary operator; the visitor applies precedence, which keeps the CST small. */
+/** Every binary operator; the tree builder applies precedence, which keeps the grammar flat. */
 export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
 export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/, categories: BinaryOp });
 export const AndAnd = createToken({ name: 'AndAnd', categories: BinaryOp, pattern: /&&/ });
@@ -82,28 +92,90 @@ export const allTokens: TokenType[] = [
   Dims,
   NumberLit,
   ...KEYWORDS,
+  Mul,
   Ident,
 ];
 
 const lexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
 
+export interface LexError {
+  offset: number;
+  length: number;
+  message: string;
+}
+
 export interface LexResult {
   tokens: IToken[];
-  errors: { offset: number; length: number; message: string }[];
+  /** Characters no token starts with. */
+  errors: LexError[];
   /** Offsets where an unterminated block comment starts. */
   openComments: IToken[];
+  /** Nesting past MAX_BLOCK_DEPTH or MAX_EXPR_DEPTH, one error where it starts. */
+  limits: LexError[];
+  /**
+   * Where tokens were left out for a limit, from the opening token to the closing one kept
+   * (end exclusive): a syntax error there is the limit's doing and is not reported again.
+   */
+  cut: { start: number; end: number }[];
 }
+
+/** What `lex` is leaving out while it is past a limit. */
+type Skip =
+  /** The inside of a `{ }` opened too deep; `nest` counts braces opened inside it. */
+  | { kind: 'brace'; nest: number; start: number }
+  /** The inside of a `( )` opened too deep. */
+  | { kind: 'paren'; nest: number; start: number }
+  /** The rest of an `else if` chain grown too deep, up to the end of the `if` statement. */
+  | { kind: 'chain'; nest: number; start: number; closed: boolean; newline?: IToken };
 
 /**
  * Tokenises and applies the statement-end rules: a newline inside `( )` is not a statement end,
  * and a newline may precede `shortcut`, `else` or a `branch` without ending anything.
+ *
+ * It also applies the nesting limits (tables.ts), for chevrotain's parser: that parser and its
+ * error recovery recurse once per level, so the tokens past a limit are left out (the braces or
+ * parentheses that open and close the region stay) and the limit is reported once, where it is
+ * passed. The hand-written parser gives up at the same limits.
  */
 export function lex(text: string): LexResult {
   const result = lexer.tokenize(text);
+  const raw = result.tokens;
   const tokens: IToken[] = [];
   const openComments: IToken[] = [];
-  let depth = 0;
-  for (const tok of result.tokens) {
+  const limits: LexError[] = [];
+  const cut: { start: number; end: number }[] = [];
+  /** `(` open since the last brace. */
+  let parens = 0;
+  let braces = 0;
+  /** Per open brace level: the `else if` links of the `if` statement going on at that level. */
+  const chain: number[] = [0];
+  /** The sum of `chain`: each link nests what follows it one level deeper. */
+  let links = 0;
+  /** The last token kept closed a brace: an `else` may continue the `if` at this level. */
+  let afterClose = false;
+  let skip: Skip | undefined;
+
+  const keep = (tok: IToken): void => {
+    const type = tok.tokenType;
+    if (type === Newline) {
+      if (parens > 0) return;
+      const prev = tokens[tokens.length - 1];
+      // Runs of newlines carry no more meaning than one.
+      if (prev && prev.tokenType === Newline) return;
+    }
+    if (type === Shortcut || type === Else) {
+      while (tokens.length && tokens[tokens.length - 1].tokenType === Newline) tokens.pop();
+    }
+    tokens.push(tok);
+  };
+
+  const endSkip = (end: number): void => {
+    cut.push({ start: skip!.start, end });
+    skip = undefined;
+  };
+
+  for (let i = 0; i < raw.length; i++) {
+    const tok = raw[i];
     // 'onlyOffset' tracking leaves out the end, which costs less to derive than to track.
     tok.endOffset = tok.startOffset + tok.image.length - 1;
     const type = tok.tokenType;
@@ -111,23 +183,96 @@ export function lex(text: string): LexResult {
       openComments.push(tok);
       continue;
     }
-    if (type === LParen) depth++;
-    else if (type === RParen) depth = Math.max(0, depth - 1);
-    else if (type === LBrace || type === RBrace) depth = 0;
-    if (type === Newline) {
-      if (depth > 0) continue;
-      const prev = tokens[tokens.length - 1];
-      // Runs of newlines carry no more meaning than one.
-      if (prev && prev.tokenType === Newline) continue;
+    if (skip) {
+      if (skip.kind === 'brace') {
+        if (type === LBrace) skip.nest++;
+        else if (type === RBrace && skip.nest-- === 0) endSkip(tok.startOffset + 1);
+        if (skip) continue;
+      } else if (skip.kind === 'paren') {
+        if (type === LBrace || type === RBrace) endSkip(tok.startOffset);
+        else if (type === LParen) skip.nest++;
+        else if (type === RParen && skip.nest-- === 0) endSkip(tok.startOffset + 1);
+        if (skip) continue;
+      } else {
+        if (skip.closed) {
+          if (type === Newline) {
+            skip.newline ??= tok;
+            continue;
+          }
+          skip.closed = false;
+          if (type !== Else) {
+            const newline = skip.newline;
+            endSkip(tok.startOffset);
+            if (newline) keep(newline);
+          }
+        }
+        if (skip) {
+          if (type === LBrace) skip.nest++;
+          else if (type === RBrace) {
+            if (skip.nest === 0) endSkip(tok.startOffset);
+            else if (--skip.nest === 0) skip.closed = true;
+          }
+          if (skip) continue;
+        }
+      }
     }
-    if (type === Shortcut || type === Else) {
-      while (tokens.length && tokens[tokens.length - 1].tokenType === Newline) tokens.pop();
+    if (afterClose && type !== Newline) {
+      afterClose = false;
+      if (type !== Else) {
+        links -= chain[braces];
+        chain[braces] = 0;
+      } else if (raw[i + 1]?.tokenType === If) {
+        // The body of this `else if` is two levels below the `}` before it: one for the link.
+        if (braces + links + 2 > MAX_BLOCK_DEPTH) {
+          const at = raw[i + 1];
+          limits.push({ offset: at.startOffset, length: at.image.length, message: BLOCK_DEPTH_MESSAGE });
+          skip = { kind: 'chain', nest: 0, start: tok.startOffset, closed: false };
+          continue;
+        }
+        chain[braces]++;
+        links++;
+      }
     }
-    tokens.push(tok);
+    if (type === LBrace) {
+      parens = 0;
+      braces++;
+      chain[braces] = 0;
+      if (braces + links > MAX_BLOCK_DEPTH) {
+        limits.push({ offset: tok.startOffset, length: 1, message: BLOCK_DEPTH_MESSAGE });
+        skip = { kind: 'brace', nest: 0, start: tok.startOffset };
+      }
+    } else if (type === RBrace) {
+      parens = 0;
+      if (braces > 0) {
+        links -= chain[braces];
+        chain[braces] = 0;
+        braces--;
+      }
+      afterClose = true;
+    } else if (type === LParen) {
+      parens++;
+      if (parens > MAX_EXPR_DEPTH) {
+        limits.push({ offset: tok.startOffset, length: 1, message: EXPR_DEPTH_MESSAGE });
+        skip = { kind: 'paren', nest: 0, start: tok.startOffset };
+        tokens.push(tok);
+        // `( )` is no expression: a stand-in keeps the parser from recovering (and reporting)
+        // past the `)`; marked as recovery's, it becomes a missing value in the tree.
+        const stand = createTokenInstance(NumberLit, '', tok.startOffset + 1, tok.startOffset, NaN, NaN, NaN, NaN);
+        stand.isInsertedInRecovery = true;
+        tokens.push(stand);
+        continue;
+      }
+    } else if (type === RParen) {
+      parens = Math.max(0, parens - 1);
+    }
+    keep(tok);
   }
+  if (skip) endSkip(text.length);
   return {
     tokens,
     openComments,
+    limits,
+    cut,
     errors: result.errors.map((e) => ({ offset: e.offset, length: e.length, message: e.message })),
   };
 }

@@ -18,12 +18,18 @@ export function emptyRangeAt(p: Position): Range {
   return { start: p, end: p };
 }
 
-/** Maps offsets to line/character positions for one text. */
+/**
+ * Maps offsets to line/character positions for one text. Lines end as LSP ends them: at
+ * `\r\n`, `\n` or a lone `\r` (the lexers agree); characters are UTF-16 code units.
+ */
 export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) this.starts.push(i + 1);
+    }
   }
 
   /** The line of the last lookup: the AST builder asks in source order, mostly on that line. */
@@ -46,9 +52,18 @@ export class LineIndex {
     return { line: lo, character: o - this.starts[lo], offset: o };
   }
 
+  /** As LSP reads a position: a character past the end of its line is the line's end. */
   offsetAt(line: number, character: number): number {
     if (line >= this.starts.length) return this.text.length;
-    return Math.min(this.starts[Math.max(0, line)] + character, this.text.length);
+    const l = Math.max(0, line);
+    return Math.min(this.starts[l] + Math.max(0, character), this.lineEnd(l));
+  }
+
+  /** Where a line's text ends, before its line break. */
+  private lineEnd(line: number): number {
+    if (line + 1 >= this.starts.length) return this.text.length;
+    const next = this.starts[line + 1];
+    return next >= 2 && this.text.charCodeAt(next - 2) === 13 && this.text.charCodeAt(next - 1) === 10 ? next - 2 : next - 1;
   }
 
   /** `end` is exclusive. */

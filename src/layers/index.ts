@@ -12,13 +12,19 @@ import { conv } from './conv';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { gap } from './gap';
+import { groupnorm } from './groupnorm';
 import { input } from './input';
+import { layernorm } from './layernorm';
 import { leakyrelu } from './leakyrelu';
 import { linear } from './linear';
 import { lrn } from './lrn';
 import { maxpool } from './maxpool';
+import { mul } from './mul';
 import { relu } from './relu';
+import { scale } from './scale';
+import { shuffle } from './shuffle';
 import { sigmoid } from './sigmoid';
+import { slice } from './slice';
 import { softmax } from './softmax';
 import { tanh } from './tanh';
 import type { LayerDef, LayerSpec } from './types';
@@ -42,6 +48,12 @@ export const LAYER_DEFS = {
   flatten,
   add,
   concat,
+  mul,
+  layernorm,
+  groupnorm,
+  scale,
+  shuffle,
+  slice,
 };
 
 type Defs = typeof LAYER_DEFS;

@@ -31,6 +31,8 @@ export interface TensorSpec {
   role: TensorRole;
   shape: number[];
   kind: 'param' | 'buffer';
+  /** Every value's starting value in seeded weights and the PyTorch export, where it is not the role's usual one. */
+  fill?: number;
 }
 
 export type ArgType =
@@ -165,6 +167,11 @@ export interface LayerDef<A extends { kind: string }> {
   buffers?(a: A, input: Shape, output: Shape): number;
   /** The tensors counted by `params` and `buffers`, in state_dict order. */
   tensors?(a: A, input: Shape, output: Shape): TensorSpec[];
+  /**
+   * Its one tensor is named by the layer's path alone, with no role suffix: a bare parameter of
+   * the enclosing module, as torchvision's `features.1.0.layer_scale` (docs/naming.md).
+   */
+  namedByPath?: true;
   /** Multiply-accumulates (conv and linear only: the headline figure). */
   macs?(a: A, input: Shape, output: Shape): number;
   /** Element-wise operations, reported apart from MACs. */

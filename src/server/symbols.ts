@@ -118,6 +118,7 @@ export function occurrences(model: DocModel): Occurrence[] {
             break;
           case 'add':
           case 'concat':
+          case 'mul':
             s.branches.forEach((b) => label(b.label));
             break;
         }

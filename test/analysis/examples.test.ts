@@ -14,6 +14,8 @@ const PUBLISHED: [file: string, params: number, macs: number][] = [
   ['resnext50_32x4d.cnn', 25_028_904, 4_230_479_872],
   ['resnet101.cnn', 44_549_160, 7_801_405_440],
   ['resnet152.cnn', 60_192_808, 11_513_626_624],
+  // MACs as torchvision's conv and linear modules count them (it publishes 0.14 GFLOPS).
+  ['shufflenet_v2_x1_0.cnn', 2_278_604, 144_907_992],
 ];
 
 describe('the seed networks match torchvision at 224', () => {

@@ -181,6 +181,12 @@ describe('grammar: tokens', () => {
     expect(scopesOf('  convx 3', 'convx').at(-1)).toBe('entity.name.function.call.cnn');
   });
 
+  it('scopes mul as a keyword before its brace only, a name elsewhere', () => {
+    expect(scopesOf('  mul { branch { } }', 'mul').at(-1)).toMatch(/^keyword\./);
+    expect(scopesOf('  mul(4)', 'mul').at(-1)).not.toMatch(/^keyword\./);
+    expect(scopesOf('block B(mul) { conv mul k=1 }', 'mul').at(-1)).not.toMatch(/^keyword\./);
+  });
+
   it('keeps numbers whole: dimensions, decimals and exponents', () => {
     expect(tokensOf('input 3x224x224')).toEqual([
       ['input', 'support.function.layer.cnn'],

@@ -1,5 +1,5 @@
 /**
- * The hand-written parser (src/language/fast-parse.ts) must give exactly chevrotain's AST for
+ * The hand-written parser (src/language/fast/) must give exactly chevrotain's AST for
  * every file chevrotain reads without an error, and give up on every file it does not.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chevrotainParse, IncrementalParser, parse } from '../../src/language';
-import { fastParse } from '../../src/language/fast-parse';
+import { fastParse } from '../../src/language/fast/parser';
 import { mulberry32 } from '../../src/engine/weights/init';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -51,8 +51,11 @@ const SPEC = `network Tiny {
   Down(c=32) 1, (2, 3)
   conv (-c / 2 + 1) -(1) k=1x7 p=(0,\n 3)
   r: repeat n * 2 - 1 { relu }
+  se: mul { branch { } branch { gap; conv 4 k=1; sigmoid } }
+  mul(mul=2) mul
 }
 block Down(c, s=2) { conv c k=3 s=s p=1; repeat 2 { relu } }
+block mul(mul) { conv mul k=1 }
 block Empty() { }
 block NoParens { relu }`;
 

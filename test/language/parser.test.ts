@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStatement, Expr, NetworkDef, BlockDef, Statement } from '../../src/language/ast';
+import { collectStatements } from '../../src/language/ast';
 import { parse } from '../../src/language';
 import { lex, Newline } from '../../src/language/lexer';
 
@@ -213,6 +214,37 @@ block Down(c, s=2) { conv c k=3 s=s p=1; repeat 2 { relu } }`;
     for (let n = 0; n < 300; n++) {
       const text = Array.from({ length: 40 }, () => alphabet[Math.floor(rand() * alphabet.length)]).join(' ');
       expect(() => parse(text)).not.toThrow();
+    }
+  });
+});
+
+describe('recovery keeps what was read', () => {
+  it('keeps every call written before the end of a truncated file', () => {
+    // Each rule that fails hands what it read to its caller: a call complete before the cut is
+    // in the tree, wherever the cut falls (inside a branch, an else, an argument list, ...).
+    const text = `network Tiny {
+  input 3x32x32
+  stem: conv 16 k=(3, 3) p=same
+  residual { conv 16 k=3 p=1; bn } shortcut { conv 16 k=1 }
+  add { branch { relu } b2: branch { tanh } }
+  aux { gap; flatten; linear 10 }
+  if 2 > 1 && !false { relu } else if x { tanh } else { sigmoid }
+  g: { relu }
+  Down(c=32) 1, (2, 3)
+  r: repeat n * 2 - 1 { relu }
+}
+block Down(c, s=2) { conv c k=3 s=s p=1; repeat 2 { relu } }`;
+    const all = collectStatements(parse(text).file.definitions.flatMap((d) => d.body.statements)).filter((s) => s.kind === 'call');
+    for (let cut = 0; cut <= text.length; cut++) {
+      const got = new Set(
+        collectStatements(parse(text.slice(0, cut)).file.definitions.flatMap((d) => d.body.statements))
+          .filter((s) => s.kind === 'call')
+          .map((s) => `${s.keyword.text}@${s.keyword.range.start.offset}`),
+      );
+      for (const s of all) {
+        if (s.keyword.range.end.offset >= cut) continue;
+        expect(got.has(`${s.keyword.text}@${s.keyword.range.start.offset}`), `'${s.keyword.text}' cut at ${cut}: ${JSON.stringify(text.slice(Math.max(0, cut - 30), cut))}`).toBe(true);
+      }
     }
   });
 });

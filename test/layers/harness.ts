@@ -40,6 +40,8 @@ export interface KindCase {
   tolerance?: number;
   /** Backends the kind cannot run on yet, with the reason (shown in the test name). */
   skip?: Partial<Record<'webgpu' | 'onnx', string>>;
+  /** Block definitions written after the network. */
+  blocks?: string;
 }
 
 interface Prepared {
@@ -51,7 +53,7 @@ interface Prepared {
 }
 
 function prepare(c: KindCase, seed: number): Prepared {
-  const text = `network K {\n  input ${c.input.join('x')}\n  ${c.body.split('\n').join('\n  ')}\n}\n`;
+  const text = `network K {\n  input ${c.input.join('x')}\n  ${c.body.split('\n').join('\n  ')}\n}\n${c.blocks ? `${c.blocks}\n` : ''}`;
   const a = analyzeText(text);
   const errors = a.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(`${c.name}: ${errors.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).join('; ')}`);

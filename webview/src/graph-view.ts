@@ -4,6 +4,7 @@
  * order of their parents; branches fan out and merges (add, concat) are drawn as round nodes.
  */
 import type { NetworkAnalysis } from '../../src/analysis';
+import { layerDef } from '../../src/layers';
 import { type BlockInstance, describe, family, formatShape, layerName } from './model';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -86,7 +87,7 @@ export function renderGraph(net: NetworkAnalysis, blocks: BlockInstance[], colla
     const b = owner.get(n.id);
     let u = b ? unitOf.get(b.nodes[0]) : undefined;
     if (!u) {
-      const merge = !b && (n.attrs.kind === 'add' || n.attrs.kind === 'concat');
+      const merge = !b && layerDef(n.attrs).merge === true;
       u = { id: b ? `b:${b.key}` : `n:${n.id}`, nodes: [], block: b, out: n.id, layer: 0, x: 0, w: merge ? MERGE_W : W, parents: [] };
       units.push(u);
     }

@@ -3,7 +3,7 @@ import type { LayerInfo, NetworkAnalysis } from '../../src/analysis';
 import { formatShape } from '../../src/analysis/layer-math';
 import { bytes, grouped, metric } from '../../src/analysis/format';
 import type { CallSite, GraphNode } from '../../src/graph/types';
-import { defOfKind, describeLayer, givesProbabilities, type LayerAttrs, type LayerKind } from '../../src/layers';
+import { defOfKind, describeLayer, givesProbabilities, layerDef, type LayerAttrs, type LayerKind } from '../../src/layers';
 import type { Range } from '../../src/language/range';
 
 export { bytes, formatShape, grouped, metric };
@@ -112,7 +112,7 @@ export function nodesAt(nodes: readonly GraphNode[], line: number, character: nu
   let best = Infinity;
   let hits: number[] = [];
   for (const n of nodes) {
-    const r = n.attrs.kind === 'add' || n.attrs.kind === 'concat' ? n.nameRange : n.range;
+    const r = layerDef(n.attrs).merge ? n.nameRange : n.range;
     let s = inside(r) ? size(r) : Infinity;
     // A cursor on a block call lights the layers it makes.
     for (const c of n.calls) if (inside(c.range)) s = Math.min(s, size(c.range) + 0.5);

@@ -6,9 +6,11 @@
 import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
+import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2d } from './conv';
 import { flatten, linear } from './dense';
-import { add, concat } from './merge';
+import { groupNorm, layerNorm } from './group-norm';
+import { add, concat, mul } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from './pool';
@@ -64,7 +66,13 @@ export const CPU_KERNELS = {
   lrn: (a, [x]) => localResponseNorm(x, a),
   flatten: (_a, [x]) => flatten(x),
   add: (_a, inputs) => add(inputs),
+  mul: (_a, inputs) => mul(inputs),
   concat: (_a, inputs) => concat(inputs),
+  layernorm: (a, [x], w) => layerNorm(x, { weight: need(w, 'weight', a), bias: need(w, 'bias', a), eps: a.eps }),
+  groupnorm: (a, [x], w) => groupNorm(x, a.groups, { weight: need(w, 'weight', a), bias: need(w, 'bias', a), eps: a.eps }),
+  scale: (a, [x], w) => channelScale(x, need(w, 'weight', a)),
+  shuffle: (a, [x]) => channelShuffle(x, a.groups),
+  slice: (a, [x]) => channelSlice(x, a.start, a.end ?? x.shape[1]),
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */

@@ -251,6 +251,24 @@ export const WASM_KERNELS: WasmTable = {
       return () => b.k.add_n(list, inputs.length, b.out.at, b.batch, b.per(b.head.id), b.out.bstride, b.epilogue.act, b.epilogue.slope);
     },
   },
+  // Squeeze-and-excitation: x·gate with a [C, 1, 1] gate per image is kernels.c's per-channel scale, image by image.
+  mul: {
+    build(a, b) {
+      const inputs = b.head.inputs;
+      const n = b.per(b.head.id);
+      const gates = inputs.filter((id) => b.per(id) !== n);
+      if (inputs.length !== 2 || gates.length !== 1) return () => b.store(b.step.tail, runLayerCpu(a, inputs.map(b.view)).data);
+      const gate = gates[0];
+      const x = inputs[0] === gate ? inputs[1] : inputs[0];
+      const channels = b.shapes[x][0];
+      const hw = b.hw(x);
+      const [xa, ga] = [b.dense(x), b.dense(gate)];
+      const { at, bstride } = b.out;
+      return () => {
+        for (let i = 0; i < b.batch; i++) b.k.scale_shift(xa + 4 * i * n, at + 4 * i * bstride, 1, channels, hw, bstride, ga + 4 * i * channels, 0, 0, 0);
+      };
+    },
+  },
   concat: {
     build(_a, b) {
       const here = b.placeOf(b.step.head);
@@ -269,6 +287,43 @@ export const WASM_KERNELS: WasmTable = {
         offset += b.shapes[id][0];
       }
       return () => copies.forEach((c) => c());
+    },
+  },
+  scale: {
+    prepare: (_a, load) => ({ tensors: { scale: needWeight(load.weights.get(load.head.id), 'weight', load.head) }, scratch: 0 }),
+    build(_a, b) {
+      const x = b.head.inputs[0];
+      const { tensorAt: t, epilogue: e } = b;
+      // A batch norm's kernel with no shift (address 0).
+      return () => b.k.scale_shift(b.dense(x), b.out.at, b.batch, b.shapes[x][0], b.hw(x), b.out.bstride, t.scale, 0, e.act, e.slope);
+    },
+  },
+  shuffle: {
+    build(a, b) {
+      const x = b.head.inputs[0];
+      const c = b.shapes[x][0];
+      const hw = b.hw(x);
+      const per = c / a.groups;
+      const [src, n, dst, stride] = [b.dense(x) / 4, b.per(x), b.out.at / 4, b.out.bstride];
+      return () => {
+        for (let i = 0; i < b.batch; i++) {
+          for (let o = 0; o < c; o++) {
+            const from = src + i * n + ((o % a.groups) * per + Math.floor(o / a.groups)) * hw;
+            b.f32.copyWithin(dst + i * stride + o * hw, from, from + hw);
+          }
+        }
+      };
+    },
+  },
+  slice: {
+    build(a, b) {
+      const x = b.head.inputs[0];
+      const hw = b.hw(x);
+      const [src, n, dst, stride] = [b.dense(x) / 4 + a.start * hw, b.per(x), b.out.at / 4, b.out.bstride];
+      const len = b.per(b.head.id);
+      return () => {
+        for (let i = 0; i < b.batch; i++) b.f32.copyWithin(dst + i * stride, src + i * n, src + i * n + len);
+      };
     },
   },
 };

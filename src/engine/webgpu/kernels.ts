@@ -25,6 +25,8 @@ import {
   type SpatialDims,
 } from './layer-kernels';
 import { linearKernel, type LinearChunk } from './linear-kernels';
+import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
+import { groupNormKernel, layerNormKernel, type NormBuffers, shuffleKernel, sliceKernel } from './norm-kernels';
 import { f32, NO_ACT, type EpilogueAct, type Kernel, type OutPlace } from './wgsl';
 
 /** Each activation's epilogue: the body of `fn act(v: f32) -> f32`. */
@@ -186,6 +188,18 @@ export const GPU_KERNELS = {
       }
       return ks;
     }),
+  mul: (_a, load) =>
+    plain((b) => {
+      const inputs = load.head.inputs;
+      const count = b.batch * numel(b.outShape);
+      const hw = b.hw(load.step.head);
+      const ks: Kernel[] = [];
+      for (let i = 0; i < inputs.length; i += MUL_INPUTS_PER_DISPATCH) {
+        const part = inputs.slice(i, i + MUL_INPUTS_PER_DISPATCH).map((id) => ({ buffer: b.dense(id), gate: numel(load.shapes[id]) !== numel(b.outShape) }));
+        ks.push(mulKernel(b.label, count, hw, i > 0, b.place, part, b.output));
+      }
+      return ks;
+    }),
   concat: (_a, load) =>
     plain((b) => {
       const { head, step, graph } = load;
@@ -203,7 +217,34 @@ export const GPU_KERNELS = {
       }
       return ks;
     }),
+  layernorm: (a, load) => affineNorm(load, (b, t) => layerNormKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), a.eps, b.place, t)),
+  groupnorm: (a, load) => affineNorm(load, (b, t) => groupNormKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), a.groups, a.eps, b.place, t)),
+  scale(_a, load) {
+    // A batch norm's kernel with no shift: y = x·s[c].
+    const scale = needWeight(load.weights.get(load.head.id), 'weight', load.head);
+    const shift = new Float32Array(scale.length);
+    return {
+      tensors: { scale, shift },
+      kernels: (b) => [
+        scaleShiftKernel(b.label, b.batch, b.inShape[0], b.hw(b.x), b.act, b.place, b.dense(b.x), b.upload(scale, `${b.label}.scale`), b.upload(shift, `${b.label}.shift`), b.output),
+      ],
+    };
+  },
+  shuffle: (a) =>
+    plain((b) => [shuffleKernel(b.label, { batch: b.batch, channels: b.inShape[0], h: b.hw(b.x), w: 1 }, a.groups, b.place, b.dense(b.x), b.output)]),
+  slice: (a) => plain((b) => [sliceKernel(b.label, b.batch, b.inShape[0], a.start, b.outShape[0], b.hw(b.x), b.place, b.dense(b.x), b.output)]),
 } satisfies KindTable<GpuEntry>;
+
+/** A layer or group norm: its weight and bias uploaded as stored. */
+function affineNorm(load: GpuLoad, kernel: (b: GpuBuild, t: NormBuffers) => Kernel): GpuStep {
+  const w = load.weights.get(load.head.id);
+  const weight = needWeight(w, 'weight', load.head);
+  const bias = needWeight(w, 'bias', load.head);
+  return {
+    tensors: { weight, bias },
+    kernels: (b) => [kernel(b, { input: b.dense(b.x), weight: b.upload(weight, `${b.label}.weight`), bias: b.upload(bias, `${b.label}.bias`), output: b.output })],
+  };
+}
 
 /** The entry of the step's head. */
 export function gpuStep(load: GpuLoad): GpuStep {

@@ -72,10 +72,10 @@ const H = ${d.h}u; const W = ${d.w}u; const OH = ${OH}u; const OW = ${OW}u;`;
   );
 }
 
-const LANES = 64;
+export const LANES = 64;
 
 /** Workgroup-wide sum of `v` over 64 lanes; every lane gets the total. */
-const REDUCE_SUM = `var<workgroup> red: array<f32, ${LANES}>;
+export const REDUCE_SUM = `var<workgroup> red: array<f32, ${LANES}>;
 fn reduceSum(v: f32, lane: u32) -> f32 {
   red[lane] = v;
   workgroupBarrier();

@@ -39,14 +39,17 @@ function normals(rand: () => number): () => number {
 /**
  * Deterministic starting weights so that any network runs at once: He (Kaiming) normal for
  * conv and linear weights (std = sqrt(2 / fan_in), fan_in = C_in/g x Kh x Kw or the input
- * features), zero biases, and batch norms as the identity (weight 1, bias 0, mean 0, var 1).
+ * features), zero biases, norms as the identity (weight 1, bias 0, mean 0, var 1), and a
+ * tensor with a `fill` (a layer scale) filled with it.
  */
 export function initWeights(tensors: readonly ParamTensor[], seed = 0): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const t of tensors) {
     const n = t.shape.reduce((a, d) => a * d, 1);
     const data = new Float32Array(n);
-    if (t.role === 'weight' && t.shape.length > 1) {
+    if (t.fill !== undefined) {
+      data.fill(t.fill); // a layer scale's starting value
+    } else if (t.role === 'weight' && t.shape.length > 1) {
       const fanIn = t.shape.slice(1).reduce((a, d) => a * d, 1);
       const std = Math.sqrt(2 / Math.max(1, fanIn));
       const next = normals(mulberry32(streamSeed(seed, t.name)));
