@@ -44,7 +44,7 @@ export type F =
   | { t: 'call'; block: BlockDef; values: Val[]; label?: string }
   | { t: 'group'; label?: string; numeric: boolean; path: string; body: F[]; decided?: boolean }
   | { t: 'residual'; body: F[]; shortcut: F[] }
-  | { t: 'merge'; kind: 'add' | 'concat'; branches: Branch[] }
+  | { t: 'merge'; kind: 'add' | 'concat' | 'mul'; branches: Branch[] }
   | { t: 'repeat'; label?: string; count: number; body: F[] };
 
 export interface Branch {
@@ -68,7 +68,7 @@ function toF(layers: ImportLayer[], body: Out[]): F[] {
       case 'merge':
         return {
           t: 'merge',
-          kind: layers[s.id].attrs.kind as 'add' | 'concat',
+          kind: layers[s.id].attrs.kind as 'add' | 'concat' | 'mul',
           branches: s.branches.map((b) => ({ label: b.label, body: toF(layers, b.body), decided: b.label === undefined })),
         };
     }

@@ -8,6 +8,7 @@
  * text (render.ts) → the text analysed again and checked against the layers (verify.ts).
  */
 import { saveSafetensorsWeights } from '../engine/weights/load';
+import { layerDef } from '../layers';
 import { extractBlocks } from './blocks';
 import { decodeOnnx, ImportError, type OnnxModel } from './onnx-model';
 import { expansionOrder, isIdentifier, nameScopes, wantedPaths } from './naming';
@@ -118,7 +119,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     const layer: ImportLayer = layers[layerOfNode[t.node]];
     const w = layer.tensors[t.role]!;
     const fromFile = realName(w.source);
-    const want = fromFile ?? (wanted[layer.id] ? `${wanted[layer.id]}.${t.role}` : undefined);
+    const want = fromFile ?? (wanted[layer.id] ? (layerDef(layer.attrs).namedByPath ? wanted[layer.id] : `${wanted[layer.id]}.${t.role}`) : undefined);
     if (want && want !== t.name) renames.push([want, t.name]);
     if (t.role === 'weight' && layer.attrs.kind === 'conv' && layer.attrs.bias && !fromFile && !realName(layer.tensors.bias?.source)) folded++;
   }

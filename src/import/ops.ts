@@ -7,7 +7,7 @@
  * and Constant nodes) are folded where they feed shapes. Every layer's shape comes from the
  * kind's own shape rule, so a layer that does not fit its input is refused here, at its node.
  */
-import { defOfKind, LAYER_DEFS, type LayerAttrs, type LayerKind, type LayerProblem, type Pair, type Shape, type TensorRole } from '../layers';
+import { defOfKind, LAYER_DEFS, layerDef, type LayerAttrs, type LayerKind, type LayerProblem, type Pair, type Shape, type TensorRole } from '../layers';
 import { adaptiveWindows } from '../layers/adaptiveavgpool';
 import { DT, dataTypeName, floatValues, ImportError, intValues, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-model';
 
@@ -83,7 +83,22 @@ interface RowsValue {
   matrix?: { data: Float32Array; dims: number[] };
 }
 
-type Value = Const | LayerValue | PadValue | RowsValue;
+/**
+ * The steps of the patterns that reshape a layer's output on the way to one layer: channels last
+ * around a LayerNormalization, ShuffleNet's channel shuffle ([N, g, C/g, H, W], transposed,
+ * merged), and GroupNorm as InstanceNormalization of [N, g, -1] with the affine after it.
+ */
+type PatternValue =
+  | { t: 'nhwc'; of: number }
+  | { t: 'ln-nhwc'; of: number; eps: number; tensors: ImportLayer['tensors'] }
+  | { t: 'split'; of: number; groups: number }
+  | { t: 'swapped'; of: number; groups: number }
+  | { t: 'grouped'; of: number; groups: number }
+  | { t: 'gnormed'; of: number; groups: number; eps: number }
+  /** A group norm whose affine may follow (Mul by the weight, Add of the bias); a layer once anything else reads it. */
+  | { t: 'gn'; of: number; groups: number; eps: number; weight?: ImportTensor; origin: string; module: string; made?: number };
+
+type Value = Const | LayerValue | PadValue | RowsValue | PatternValue;
 
 const BATCH = 'N';
 
@@ -179,9 +194,24 @@ class Mapper {
   private layerInput(i: number): number {
     const v = this.input(i);
     if (v.t === 'layer') return v.id;
+    if (v.t === 'gn') return this.groupNormLayer(v);
     if (v.t === 'pad') this.fail(`a Pad feeds it; only a convolution or a pool can take a Pad as its padding`);
-    if (v.t === 'rows') this.fail(`it takes a reshaped tensor (batch and channels merged) that the language cannot express`);
-    this.fail(`input ${i + 1} ('${this.node.inputs[i]}') is a constant where a tensor of the batch is expected`);
+    if (v.t === 'const') this.fail(`input ${i + 1} ('${this.node.inputs[i]}') is a constant where a tensor of the batch is expected`);
+    this.fail(`it takes a reshaped or transposed tensor (${PATTERN_WORDS[v.t]}) that the language cannot express`);
+  }
+
+  /** A pending group norm as a layer: the weight and bias it has (ones and zeros where the model has none). */
+  private groupNormLayer(v: Extract<PatternValue, { t: 'gn' }>, bias?: ImportTensor): number {
+    if (v.made !== undefined && !bias) return v.made;
+    const c = this.layers[v.of].shape[0];
+    const weight = v.weight ?? { data: new Float32Array(c).fill(1), shape: [c] };
+    const origin = this.origin;
+    this.origin = v.origin;
+    const id = this.addLayer({ kind: 'groupnorm', groups: v.groups, eps: v.eps }, [v.of], { weight, bias: bias ?? { data: new Float32Array(c), shape: [c] } });
+    this.layers[id].module = v.module;
+    this.origin = origin;
+    v.made = id;
+    return id;
   }
 
   private constInput(i: number, what: string): Const {
@@ -596,12 +626,24 @@ class Mapper {
       return;
     }
     if (v.t === 'rows') return this.unrows(v, target);
+    if (v.t === 'swapped' || v.t === 'gnormed') return this.reshapeBack(v, target);
     const id = this.layerInput(0);
     const s = this.layers[id].shape;
     const numel = s.reduce((a, d) => a * d, 1);
     const batchLike = (d: number | 'N', rest: number): boolean => d === BATCH || (d === 0 && this.int('allowzero', 0) === 0) || (d === -1 && rest > 0 && numel % rest === 0) || d === this.fixedBatch();
     if (target.length === 2 && batchLike(target[0], target[1] === -1 ? 0 : (target[1] as number)) && (target[1] === -1 || target[1] === numel) && target[0] !== target[1]) {
       return this.flattenOf(id);
+    }
+    const batch0 = target[0] === BATCH || target[0] === 0 || target[0] === this.fixedBatch();
+    if (s.length === 3 && target.length === 5 && batch0 && pairEq(target.slice(3) as number[], [s[1], s[2]]) && typeof target[1] === 'number' && target[1] > 0 && s[0] % target[1] === 0 && (target[2] === s[0] / target[1] || target[2] === -1)) {
+      // ShuffleNet's channel shuffle starts with [N, g, C/g, H, W].
+      this.setOutput({ t: 'split', of: id, groups: target[1] });
+      return;
+    }
+    if (target.length === 3 && batch0 && typeof target[1] === 'number' && target[1] > 0 && s[0] % target[1] === 0 && (target[2] === -1 || target[2] === numel / target[1])) {
+      // GroupNorm as exported: the groups as the instances of an InstanceNormalization.
+      this.setOutput({ t: 'grouped', of: id, groups: target[1] });
+      return;
     }
     if (s.length === 3 && target.length === 2 && target[0] === -1 && target[1] === s[1] * s[2]) {
       // Our exporter's uneven adaptive pooling starts with rows of H*W: [N*C, H*W].
@@ -614,6 +656,103 @@ class Mapper {
       return;
     }
     this.fail(`a Reshape of [N, ${s.join(', ')}] to [${target.join(', ')}] is not expressible; only a flatten to [N, -1] is`);
+  }
+
+  /** Back to [N, C, H, W] after a shuffle's transpose or a group norm's instance normalisation. */
+  private reshapeBack(v: Extract<PatternValue, { t: 'swapped' } | { t: 'gnormed' }>, target: (number | 'N')[]): void {
+    const s = this.layers[v.of].shape;
+    const numel = s.reduce((a, d) => a * d, 1);
+    const batch0 = target[0] === BATCH || target[0] === 0 || target[0] === this.fixedBatch() || (target[0] === -1 && target.slice(1).every((d) => typeof d === 'number' && d > 0));
+    const rest = target.slice(1);
+    const same = rest.length === s.length && rest.every((d, i) => d === s[i] || (d === -1 && rest.filter((x) => x === -1).length === 1 && numel % (rest as number[]).filter((x) => x !== -1).reduce((a, x) => a * x, 1) === 0));
+    if (!batch0 || !same) this.fail(`a Reshape to [${target.join(', ')}] does not give back the [N, ${s.join(', ')}] of the ${v.t === 'swapped' ? 'channel shuffle' : 'group norm'} it ends`);
+    if (v.t === 'swapped') this.emitLayer({ kind: 'shuffle', groups: v.groups }, [v.of]);
+    else this.setOutput({ t: 'gn', of: v.of, groups: v.groups, eps: v.eps, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+  }
+
+  transpose(): void {
+    this.onlyAttrs('perm');
+    const v = this.input(0);
+    const perm = this.intList('perm') ?? [];
+    const is = (...p: number[]) => pairEq(perm, p);
+    if (v.t === 'layer' && this.layers[v.id].shape.length === 3 && is(0, 2, 3, 1)) return this.setOutput({ t: 'nhwc', of: v.id });
+    if (v.t === 'ln-nhwc' && is(0, 3, 1, 2)) return this.emitLayer({ kind: 'layernorm', eps: v.eps }, [v.of], v.tensors);
+    if (v.t === 'split' && is(0, 2, 1, 3, 4)) return this.setOutput({ t: 'swapped', of: v.of, groups: v.groups });
+    this.fail(`a Transpose with perm [${perm.join(', ')}] is not expressible; only the channels-last turn around a layer norm and ShuffleNet's channel shuffle are`);
+  }
+
+  layerNormalization(): void {
+    this.onlyAttrs('axis', 'epsilon', 'stash_type');
+    this.unusedOutputs(1, 'mean and inverse deviation');
+    const v = this.input(0);
+    const of = v.t === 'nhwc' ? v.of : this.layerInput(0);
+    const s = this.layers[of].shape;
+    const rank = v.t === 'nhwc' ? 4 : s.length + 1;
+    let axis = this.int('axis', -1);
+    if (axis < 0) axis += rank;
+    if (axis !== rank - 1 || (v.t !== 'nhwc' && s.length !== 1)) this.fail(`a layer norm over axes ${axis} to ${rank - 1} of ${v.t === 'nhwc' ? 'a channels-last' : 'an'} [N, ${s.join(', ')}] tensor; the language normalises the channels at each position (or a flat tensor's features)`);
+    const c = s[0];
+    const tensors: ImportLayer['tensors'] = { weight: this.perChannel(this.constInput(1, 'scale'), c, 'scale') };
+    tensors.bias = this.hasInput(2) ? this.perChannel(this.constInput(2, 'bias'), c, 'bias') : { data: new Float32Array(c), shape: [c] };
+    const eps = this.float('epsilon', 1e-5);
+    if (v.t === 'nhwc') this.setOutput({ t: 'ln-nhwc', of, eps, tensors });
+    else this.emitLayer({ kind: 'layernorm', eps }, [of], tensors);
+  }
+
+  instanceNormalization(): void {
+    this.onlyAttrs('epsilon');
+    const v = this.input(0);
+    if (v.t !== 'grouped') this.fail('an instance norm is expressible only as a group norm (after a Reshape to [N, groups, -1])');
+    const ones = this.floats(this.constInput(1, 'scale'));
+    const zeros = this.floats(this.constInput(2, 'bias'));
+    if (ones.some((x) => x !== 1) || zeros.some((x) => x !== 0)) this.fail("a group norm's instance normalisation must have scale 1 and bias 0 (the affine comes after it)");
+    this.setOutput({ t: 'gnormed', of: v.of, groups: v.groups, eps: this.float('epsilon', 1e-5) });
+  }
+
+  /** Slice of a shape (constants), or of a tensor's channels: a `slice` layer. */
+  sliceLayer(): void {
+    const v = this.input(0);
+    if (v.t === 'const') return this.slice();
+    this.onlyAttrs('starts', 'ends', 'axes');
+    const id = this.layerInput(0);
+    const s = this.layers[id].shape;
+    const get = (i: number, attr: string) => (this.model.opset >= 10 ? (this.hasInput(i) ? this.numbers(this.constInput(i, attr), attr) : undefined) : this.intList(attr));
+    const starts = get(1, 'starts') ?? [];
+    const ends = get(2, 'ends') ?? [];
+    const axes = (get(3, 'axes') ?? starts.map((_, i) => i)).map((a) => (a < 0 ? a + s.length + 1 : a));
+    const steps = (this.model.opset >= 10 ? get(4, 'steps') : undefined) ?? starts.map(() => 1);
+    if (starts.length !== 1 || axes[0] !== 1 || steps[0] !== 1) this.fail(`a Slice along axes [${axes.join(', ')}] (steps [${steps.join(', ')}]); the language slices channels (axis 1) with step 1`);
+    this.channelSlice(id, starts[0], ends[0]);
+  }
+
+  private channelSlice(id: number, from: number, to: number): void {
+    const c = this.layers[id].shape[0];
+    const clamp = (x: number) => Math.min(c, Math.max(0, x < 0 ? x + c : x));
+    const start = clamp(from);
+    const end = clamp(to);
+    if (end <= start) this.fail(`the slice [${from}, ${to}) of ${c} channels is empty`);
+    this.emitLayer({ kind: 'slice', start, end: end === c ? null : end }, [id]);
+  }
+
+  split(): void {
+    this.onlyAttrs('axis', 'split', 'num_outputs');
+    const id = this.layerInput(0);
+    const s = this.layers[id].shape;
+    let axis = this.int('axis', 0);
+    if (axis < 0) axis += s.length + 1;
+    if (axis !== 1) this.fail(`a Split along axis ${axis}; the language splits channels (axis 1)`);
+    const n = this.node.outputs.length;
+    const sizes = this.hasInput(1) ? this.numbers(this.constInput(1, 'split'), 'split') : this.intList('split') ?? (s[0] % n === 0 ? new Array(n).fill(s[0] / n) : undefined);
+    if (!sizes || sizes.length !== n || sizes.reduce((a, x) => a + x, 0) !== s[0]) this.fail(`the split sizes do not add up to the ${s[0]} channels`);
+    let at = 0;
+    sizes.forEach((size, i) => {
+      const name = this.node.outputs[i];
+      if (name && (this.consumers.get(name) ?? 0) > 0) {
+        const slice = this.addLayer({ kind: 'slice', start: at, end: at + size === s[0] ? null : at + size }, [id]);
+        this.values.set(name, { t: 'layer', id: slice });
+      }
+      at += size;
+    });
   }
 
   /** The batch size fixed in the graph's input, when it is a number. */
@@ -731,20 +870,20 @@ class Mapper {
     const a = this.input(0);
     const b = this.input(1);
     if (a.t === 'const' && b.t === 'const') return this.foldBinary(op, a, b);
-    if (op === 'Add' && a.t === 'layer' && b.t === 'layer') {
-      this.emitLayer({ kind: 'add' }, [a.id, b.id]);
+    const c = (a.t === 'const' ? a : b.t === 'const' ? b : undefined) as Const | undefined;
+    const other = c === a ? b : a;
+    if (op === 'Add' && !c) return this.emitLayer({ kind: 'add' }, [this.layerInput(0), this.layerInput(1)]);
+    if (op === 'Add' && c && other.t === 'gn' && other.weight && other.made === undefined) {
+      this.setOutput({ t: 'layer', id: this.groupNormLayer(other, this.perChannel(c, this.layers[other.of].shape[0], 'bias')) });
       return;
     }
-    if (op === 'Add' && (a.t === 'const' || b.t === 'const')) return this.biasAdd(a.t === 'const' ? (b as Value) : a, (a.t === 'const' ? a : b) as Const);
-    if (op === 'Mul' && a.t === 'layer' && b.t === 'layer') return this.mul(a.id, b.id);
-    if (op === 'Mul' && (a.t === 'const' || b.t === 'const')) {
-      const c = (a.t === 'const' ? a : b) as Const;
-      if (c.dims.reduce((x, d) => x * d, 1) === 1 && this.floats(c)[0] === 1) {
-        this.setOutput(a.t === 'const' ? b : a);
-        return;
-      }
-      this.fail(`a product with the constant '${c.name}' is not expressible (no scale layer in this version of the language)`);
+    if (op === 'Add' && c) return this.biasAdd(this.input(c === a ? 1 : 0), c);
+    if (op === 'Mul' && c && other.t === 'gn' && !other.weight && other.made === undefined) {
+      this.setOutput({ ...other, weight: this.perChannel(c, this.layers[other.of].shape[0], 'weight') });
+      return;
     }
+    if (op === 'Mul' && c) return this.scaleBy(this.layerInput(c === a ? 1 : 0), c);
+    if (op === 'Mul') return this.mul(this.layerInput(0), this.layerInput(1));
     this.fail(`${op} of ${a.t === 'const' ? 'a constant' : 'a tensor'} and ${b.t === 'const' ? 'a constant' : 'a tensor'} is not expressible`);
   }
 
@@ -769,6 +908,35 @@ class Mapper {
     }
     const dims = x.length >= y.length ? a.dims : b.dims;
     this.setOutput({ t: 'const', dims, dataType: a.dataType, name: this.node.outputs[0], ints: intType ? out : undefined, floats: intType ? undefined : Float32Array.from(out as number[]) });
+  }
+
+  /** A constant of one value per channel ([C], [C, 1, 1], [1, C, 1, 1]) as a [C] tensor. */
+  private perChannel(c: Const, channels: number, what: string): ImportTensor {
+    const count = c.dims.reduce((x, d) => x * d, 1);
+    const lead = c.dims.slice(0, c.dims.length - (c.dims.length >= 3 ? 2 : 0));
+    if (count !== channels || (c.dims.length >= 3 && c.dims.slice(-2).some((d) => d !== 1)) || lead.filter((d) => d !== 1).length > 1) {
+      this.fail(`its ${what} '${c.name}' [${c.dims.join(', ')}] is not one value per channel (${channels})`);
+    }
+    return this.weight(c, [channels], c.dims.length === 1);
+  }
+
+  /** A tensor times a constant per channel (or one for all): a `scale` layer. */
+  private scaleBy(id: number, c: Const): void {
+    const s = this.layers[id].shape;
+    const channels = s[0];
+    const count = c.dims.reduce((x, d) => x * d, 1);
+    const shape = s.length === 3 ? [channels, 1, 1] : [channels];
+    let weight: ImportTensor;
+    if (count === 1) {
+      const v = this.floats(c)[0];
+      if (v === 1) {
+        this.setOutput({ t: 'layer', id });
+        return;
+      }
+      this.weight(c, [1]);
+      weight = { data: new Float32Array(channels).fill(v), shape };
+    } else weight = { ...this.perChannel(c, channels, 'factor'), shape };
+    this.emitLayer({ kind: 'scale', init: 1 }, [id], { weight });
   }
 
   /** A tensor plus a constant: the bias of the convolution or linear layer before it. */
@@ -886,7 +1054,7 @@ class Mapper {
     this.setOutput({ t: 'const', dims: v.dims, dataType: to, name: this.node.outputs[0], ints: isInt ? this.ints(v).map((x) => (x === BATCH ? x : Math.trunc(x))) : undefined, floats: isInt ? undefined : this.floats(v) });
   }
 
-  slice(): void {
+  private slice(): void {
     this.onlyAttrs('starts', 'ends', 'axes');
     const v = this.input(0);
     if (v.t !== 'const' || v.dims.length !== 1) this.fail('only a Slice of a shape (a 1-D constant) is supported');
@@ -985,7 +1153,8 @@ function nameFromInitializers(layers: ImportLayer[]): void {
     const paths = new Set<string | undefined>();
     for (const [role, t] of Object.entries(l.tensors)) {
       if (t.source && uses.get(t.source)! > 1) delete t.source;
-      paths.add(t.source ? pathOfInitializer(t.source, role) : undefined);
+      // A kind named by its path (scale) has its tensor named so too: `features.1.0.layer_scale`.
+      paths.add(t.source ? (layerDef(l.attrs).namedByPath ? t.source : pathOfInitializer(t.source, role)) : undefined);
     }
     paths.delete(undefined);
     if (paths.size === 1) l.named = [...paths][0];
@@ -1003,6 +1172,17 @@ const UNSUPPORTED_WHY: Record<string, string> = {
   LSTM: 'recurrent layers are not in the language',
   GRU: 'recurrent layers are not in the language',
   RNN: 'recurrent layers are not in the language',
+};
+
+const PATTERN_WORDS: Record<PatternValue['t'] | 'rows', string> = {
+  rows: 'batch and channels merged',
+  nhwc: 'channels last',
+  'ln-nhwc': 'a channels-last layer norm',
+  split: 'channels split into groups',
+  swapped: 'channel groups transposed',
+  grouped: 'channels in groups',
+  gnormed: 'groups normalised',
+  gn: 'a group norm',
 };
 
 const OPS: Record<string, (m: Mapper) => void> = {
@@ -1041,7 +1221,11 @@ const OPS: Record<string, (m: Mapper) => void> = {
   Constant: (m) => m.constant(),
   ConstantOfShape: (m) => m.constantOfShape(),
   Cast: (m) => m.cast(),
-  Slice: (m) => m.slice(),
+  Slice: (m) => m.sliceLayer(),
+  Split: (m) => m.split(),
+  Transpose: (m) => m.transpose(),
+  LayerNormalization: (m) => m.layerNormalization(),
+  InstanceNormalization: (m) => m.instanceNormalization(),
   Identity: (m) => m.identity(),
 };
 

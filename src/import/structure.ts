@@ -9,6 +9,7 @@
 import { ImportError } from './onnx-model';
 import type { ImportLayer, LayerGraph } from './ops';
 
+/** A merge: `residual` for a sum of two, else `add`, `concat` or `mul` with its branches. */
 export type Stmt =
   | { t: 'layer'; id: number }
   | { t: 'residual'; id: number; body: Stmt[]; shortcut: Stmt[] }

@@ -79,6 +79,25 @@ export const LAYER_TEXT = {
   flatten: () => bare('flatten'),
   add: () => bare('add'),
   concat: () => bare('concat'),
+  mul: () => bare('mul'),
+  layernorm: (a) => ({ keyword: 'layernorm', args: [{ name: 'eps', value: a.eps, dflt: 1e-5 }] }),
+  groupnorm: (a) => ({
+    keyword: 'groupnorm',
+    args: [
+      { name: 'g', value: a.groups, positional: true, slot: { hint: 'g' } },
+      { name: 'eps', value: a.eps, dflt: 1e-5 },
+    ],
+  }),
+  // The starting value is not in a model's file; the weights are.
+  scale: (a) => ({ keyword: 'scale', args: [{ name: 'init', value: a.init, dflt: 1, positional: true }] }),
+  shuffle: (a) => ({ keyword: 'shuffle', args: [{ name: 'g', value: a.groups, positional: true, slot: { hint: 'g' } }] }),
+  slice: (a) => ({
+    keyword: 'slice',
+    args: [
+      { name: 'start', value: a.start, positional: true, slot: { hint: 'start', channels: true } },
+      ...(a.end === null ? [] : [{ name: 'end', value: a.end, positional: true, slot: { hint: 'end', channels: true } }]),
+    ],
+  }),
 } satisfies KindTable<TextEntry>;
 
 /**
