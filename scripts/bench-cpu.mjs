@@ -7,6 +7,8 @@
 //
 //   node scripts/bench-cpu.mjs [--runs N] [--warmup N] [--only resnet18,resnext50] [--json] [--profile]
 //
+// mobilenetv2-relu, -hardswish, -silu and -gelu (MobileNetV2 with another activation) run only when --only names them.
+//
 // --profile adds our per-layer medians (the ten slowest steps) for each network.
 import { readFileSync } from 'node:fs';
 import { tsImport } from 'tsx/esm/api';
@@ -31,7 +33,43 @@ const NETWORKS = [
   { key: 'vgg16', file: 'examples/vgg16.cnn' },
   { key: 'googlenet', file: 'examples/googlenet.cnn' },
   { key: 'fashion-mnist', file: 'examples/fashion-mnist/fashion.cnn', weights: 'examples/fashion-mnist/fashion.safetensors' },
+  { key: 'mobilenetv2-like', text: mobilenetV2('relu6') },
+  // The same network with other activations, to weigh their epilogues against ReLU6 and ReLU: run only when --only names them.
+  ...['relu', 'hardswish', 'silu', 'gelu'].map((act) => ({ key: `mobilenetv2-${act}`, text: mobilenetV2(act), onlyWhenNamed: true })),
 ];
+
+/**
+ * torchvision's MobileNetV2 (3,504,872 parameters, 300.77 M MACs) with `act` after every
+ * expansion and depthwise conv, until the examples have their own file.
+ */
+function mobilenetV2(act) {
+  return `network MobileNetV2_${act} {
+  input 3x224x224
+  conv 32 k=3 s=2 p=1 bias=false; bn; ${act}
+  IR(32, 16, 1, 1)
+  IR(16, 24, 2, 6); IR(24, 24, 1, 6)
+  IR(24, 32, 2, 6); repeat 2 { IR(32, 32, 1, 6) }
+  IR(32, 64, 2, 6); repeat 3 { IR(64, 64, 1, 6) }
+  IR(64, 96, 1, 6); repeat 2 { IR(96, 96, 1, 6) }
+  IR(96, 160, 2, 6); repeat 2 { IR(160, 160, 1, 6) }
+  IR(160, 320, 1, 6)
+  conv 1280 k=1 bias=false; bn; ${act}
+  gap; flatten; dropout 0.2; linear 1000
+}
+block IR(cin, cout, s, t) {
+  if s == 1 && cin == cout {
+    residual { Inner(cin, cout, s, t) }
+  } else {
+    Inner(cin, cout, s, t)
+  }
+}
+block Inner(cin, cout, s, t) {
+  if t != 1 { conv cin*t k=1 bias=false; bn; ${act} }
+  conv cin*t k=3 s=s p=1 g=cin*t bias=false; bn; ${act}
+  conv cout k=1 bias=false; bn
+}
+`;
+}
 
 const here = import.meta.url;
 const { analyzeText } = await tsImport('../src/analysis/index.ts', here);
@@ -51,8 +89,8 @@ const median = (xs) => {
 
 const results = [];
 for (const n of NETWORKS) {
-  if (only.length && !only.includes(n.key)) continue;
-  const analysis = analyzeText(readFileSync(n.file, 'utf8'));
+  if (only.length ? !only.includes(n.key) : n.onlyWhenNamed) continue;
+  const analysis = analyzeText(n.text ?? readFileSync(n.file, 'utf8'));
   const net = analysis.networks[0];
   const shapes = net.layers.map((l) => l.shape);
   const weights = n.weights ? loadSafetensorsWeights(readFileSync(n.weights), net.tensors) : initWeights(net.tensors, 0);

@@ -37,7 +37,7 @@ describe('one home per layer kind', () => {
    * the expansion and the editor spell), so they are held to their own rule: none of the
    * engines' or exporters' generic code names them.
    */
-  const GRAMMAR = new Set(['input', 'add', 'concat']);
+  const GRAMMAR = new Set(['input', 'add', 'concat', 'mul']);
 
   for (const kind of Object.keys(LAYER_DEFS)) {
     if (GRAMMAR.has(kind)) continue;

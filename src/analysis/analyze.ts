@@ -7,6 +7,7 @@ import type { Position } from '../language/range';
 import { MAX_COUNT, MAX_TENSOR_VALUES, approx, grouped } from '../layers/limits';
 import { stateDictOrder } from './tensor-order';
 import { INPUT_FIELD, composeField, formatShape, macsOf, numel, opsOf, ownFieldOf, paramTensorsOf, widestField } from './layer-math';
+import { composeExact, exactOfAffine, publicField, widestExact, type ExactField } from './field';
 import { DTYPE_BYTES, type DType, type LayerInfo, type ParamTensor, type ReceptiveField, type Shape, type Totals } from './types';
 
 export interface AnalysisOptions {
@@ -99,6 +100,8 @@ export function analyzeGraph(graph: Graph, options: AnalysisOptions = {}, out: D
 class GraphAnalyzer {
   readonly layers: LayerInfo[] = [];
   readonly fields: (ReceptiveField | null)[] = [];
+  /** By node: the field pixel by pixel, where an upsampling or transposed conv upstream makes pixels' fields differ (field.ts). */
+  private readonly exact: (ExactField | undefined)[] = [];
   /** Nodes that own parameters, for the name check and the tensor list. */
   readonly owners: number[] = [];
   private readonly reports: LayerReports;
@@ -123,26 +126,45 @@ class GraphAnalyzer {
   }
 
   /** Receptive field at a layer's output, from its own field and its inputs' fields. */
-  private field(node: GraphNode, shape: Shape | null, own: ReceptiveField | null): ReceptiveField | null {
+  private field(node: GraphNode, shape: Shape | null, own: ReceptiveField | null, input: Shape | null): ReceptiveField | null {
     const kind = node.attrs.kind;
     const ins = node.inputs;
     const fields = this.fields;
     if (kind === 'input') return shape && shape.length === 3 ? INPUT_FIELD : null;
-    if (layerDef(node.attrs).merge) {
+    const def = layerDef(node.attrs);
+    if (def.merge) {
       if (!shape || !ins.length) return null;
       const merged: ReceptiveField[] = [];
+      let exact = false;
       for (const i of ins) {
         const f = fields[i];
         if (f === null) return null;
         merged.push(f);
+        if (this.exact[i]) exact = true;
       }
-      return widestField(merged);
+      if (!exact) return widestField(merged);
+      return this.keep(node.id, widestExact(ins.map((i) => this.exact[i] ?? exactOfAffine(fields[i]!))));
     }
     if (own && ins.length === 1 && fields[ins[0]]) {
+      const prev = fields[ins[0]]!;
+      const prevExact = this.exact[ins[0]];
       // Element-wise layers see exactly what their input saw: share the field, compose nothing.
-      return own === INPUT_FIELD ? fields[ins[0]] : composeField(fields[ins[0]]!, own);
+      if (own === INPUT_FIELD) {
+        this.exact[node.id] = prevExact;
+        return prev;
+      }
+      if (!def.resampling && !prevExact) return composeField(prev, own);
+      const dims = composeExact(prevExact ?? exactOfAffine(prev), def.resampling && input ? def.resampling(node.attrs, input) : own);
+      return dims && this.keep(node.id, dims);
     }
     return null;
+  }
+
+  /** The figures of an exact field, keeping it for the layers after this one where pixels' fields differ. */
+  private keep(id: number, dims: ExactField): ReceptiveField {
+    const { rf, exact } = publicField(dims);
+    this.exact[id] = exact;
+    return rf;
   }
 
   /** The last one-input list of shapes: consecutive layers often see the same shape array. */
@@ -185,7 +207,7 @@ class GraphAnalyzer {
     }
     const input = ins.length ? inputShapes[0] : null;
     const own = shape ? this.ownField(node, input) : null;
-    const rf = this.field(node, shape, own);
+    const rf = this.field(node, shape, own, input);
     this.fields.push(rf);
     let params = 0;
     let buffers = 0;
@@ -239,7 +261,7 @@ class GraphAnalyzer {
       for (let k = 0; k < n; k++) {
         const id = span.start + k;
         const m = memo[k];
-        const rf = this.field(nodes[id], m.shape, m.ownField as ReceptiveField | null);
+        const rf = this.field(nodes[id], m.shape, m.ownField as ReceptiveField | null, m.inputShapes[0] ?? null);
         this.fields.push(rf);
         if (m.owner) this.owners.push(id);
         this.layers.push({

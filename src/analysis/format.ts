@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from '../language/diagnostics';
 import type { NetworkAnalysis } from './analyze';
+import { ratioText } from '../layers/ratio';
 import { formatShape } from './layer-math';
 
 export function grouped(n: number): string {
@@ -80,7 +81,7 @@ export function diagnosticLine(file: string, d: Diagnostic): string {
 
 function rfText(a: NetworkAnalysis['layers'][number]['rf']): string {
   if (!a) return '—';
-  const sq = (p: [number, number]) => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
+  const sq = (p: [number, number]) => (p[0] === p[1] ? ratioText(p[0]) : `${ratioText(p[0])}×${ratioText(p[1])}`);
   return `${sq(a.size)} / ${sq(a.stride)}`;
 }
 

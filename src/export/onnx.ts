@@ -7,10 +7,19 @@
  * even size (ONNX's LRN centres an even window one channel later than PyTorch's), `layernorm`
  * on C×H×W (transposed around LayerNormalization), `groupnorm` (InstanceNormalization of the
  * groups: GroupNormalization is opset 18), `shuffle` (Reshape, Transpose, Reshape).
+ * Initializers carry our parameter names, in definition order. Every layer maps to one ONNX
+ * operator with PyTorch's semantics, except decompositions into standard operators:
+ * `adaptiveavgpool` whose bins differ in size (a constant averaging matrix), `lrn` with an
+ * even size (ONNX's LRN centres an even window one channel later than PyTorch's), nearest
+ * `upsample` to a size (two Gathers of PyTorch's rows and columns) and `convtranspose` with an
+ * output padding of its stride or more (a Pad, and the bias added after it).
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
 import { dispatch, type KindTable, type LayerAttrs, type TensorRole } from '../layers';
+import { nearestIndex } from '../layers/resampling';
+import { transposedOut } from '../layers/convtranspose';
+import { resizeDims } from '../layers/upsample';
 import { ExportError, knownShapes, tensorsByNode } from './common';
 import { DataType, encodeModel, type AttrValue, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto';
 
@@ -237,7 +246,108 @@ const ONNX_OPS = {
     const end = a.end ?? e.inShape[0];
     e.emit('Slice', [e.x, e.int64Const(`${path}.starts`, [a.start]), e.int64Const(`${path}.ends`, [end]), e.int64Const(`${path}.axes`, [1])], e.y);
   },
+  relu6: (_a, e) => e.emit('Clip', [e.x, scalarConst(e, 'min', 0), scalarConst(e, 'max', 6)], e.y),
+  // ONNX's HardSwish is x·max(0, min(1, x/6 + 1/2)), PyTorch's function; it takes no attributes.
+  hardswish: (_a, e) => e.emit('HardSwish', [e.x], e.y),
+  // PyTorch's min(max(x + 3, 0), 6)/6 is ONNX's max(0, min(1, alpha·x + beta)) with alpha 1/6, not ONNX's default 0.2.
+  hardsigmoid: (_a, e) => e.emit('HardSigmoid', [e.x], e.y, { alpha: float(1 / 6), beta: float(0.5) }),
+  // Opset 17 has neither SiLU nor Gelu (Gelu is opset 20): both as their formulas.
+  silu(_a, e) {
+    const s = e.fresh(`${e.node.path}/sigmoid`);
+    e.emit('Sigmoid', [e.x], s, undefined, '/sigmoid');
+    e.emit('Mul', [e.x, s], e.y, undefined, '/mul');
+  },
+  gelu(a, e) {
+    const path = e.node.path;
+    const value = (name: string) => e.fresh(`${path}/${name}`);
+    let phi: string;
+    if (a.approximate === 'tanh') {
+      // 1 + tanh(√(2/π)·(x + 0.044715·x³)), as PyTorch computes it.
+      const [sq, cube, scaledCube, inner, u, t] = ['square', 'cube', 'scaled_cube', 'inner', 'u', 'tanh'].map(value);
+      e.emit('Mul', [e.x, e.x], sq, undefined, '/square');
+      e.emit('Mul', [sq, e.x], cube, undefined, '/cube');
+      e.emit('Mul', [cube, scalarConst(e, 'cube_coefficient', 0.044715)], scaledCube, undefined, '/scale_cube');
+      e.emit('Add', [e.x, scaledCube], inner, undefined, '/inner');
+      e.emit('Mul', [inner, scalarConst(e, 'sqrt_2_over_pi', Math.sqrt(2 / Math.PI))], u, undefined, '/scale');
+      e.emit('Tanh', [u], t, undefined, '/tanh');
+      phi = t;
+    } else {
+      // 1 + erf(x/√2).
+      const [z, erf] = ['z', 'erf'].map(value);
+      e.emit('Mul', [e.x, scalarConst(e, 'sqrt_half', Math.SQRT1_2)], z, undefined, '/z');
+      e.emit('Erf', [z], erf, undefined, '/erf');
+      phi = erf;
+    }
+    const [onePlus, product] = ['one_plus', 'product'].map(value);
+    e.emit('Add', [phi, scalarConst(e, 'one', 1)], onePlus, undefined, '/one_plus');
+    e.emit('Mul', [e.x, onePlus], product, undefined, '/product');
+    e.emit('Mul', [product, scalarConst(e, 'half', 0.5)], e.y, undefined, '/half');
+  },
+  identity: (_a, e) => e.emit('Identity', [e.x], e.y),
+  upsample(a, e) {
+    const path = e.node.path;
+    // PyTorch's nearest by a factor is floor(o/factor): asymmetric coordinates, rounded down. Its bilinear
+    // scales pixel centres (half_pixel, which clamps at the edges as PyTorch does) or corners.
+    const attrs: Record<string, AttrValue> =
+      a.mode === 'nearest'
+        ? { mode: { string: 'nearest' }, coordinate_transformation_mode: { string: 'asymmetric' }, nearest_mode: { string: 'floor' } }
+        : { mode: { string: 'linear' }, coordinate_transformation_mode: { string: a.alignCorners ? 'align_corners' : 'half_pixel' } };
+    if (a.scale) {
+      e.emit('Resize', [e.x, '', e.floatConst(`${path}.scales`, [4], Float32Array.of(1, 1, a.scale[0], a.scale[1]))], e.y, attrs);
+      return;
+    }
+    if (a.mode === 'nearest') {
+      // onnxruntime's asymmetric coordinate o/(out/in) falls below a whole number where PyTorch's
+      // o·(in/out) does not (14 to 16 pixels, and 47 other size pairs up to 40): gather PyTorch's rows and columns.
+      const dims = resizeDims(a, e.inShape);
+      const rows = e.fresh(`${path}/rows`);
+      const index = (i: 0 | 1) => e.int64Const(`${path}.${i ? 'columns' : 'rows'}`, Array.from({ length: dims[i].out }, (_, o) => nearestIndex(o, dims[i])));
+      e.emit('Gather', [e.x, index(0)], rows, { axis: int(2) }, '/rows', [e.inShape[0], dims[0].out, e.inShape[2]]);
+      e.emit('Gather', [rows, index(1)], e.y, { axis: int(3) }, '/columns');
+      return;
+    }
+    // The batch is symbolic, so the output size is the input's N and C and the constant H', W'.
+    const nc = e.fresh(`${path}/batch_channels`);
+    const sizes = e.fresh(`${path}/sizes`);
+    e.emit('Shape', [e.x], nc, { start: int(0), end: int(2) }, '/shape');
+    e.emit('Concat', [nc, e.int64Const(`${path}.size`, [...a.size!])], sizes, { axis: int(0) }, '/sizes');
+    e.emit('Resize', [e.x, '', '', sizes], e.y, attrs);
+  },
+  convtranspose(a, e) {
+    // onnxruntime refuses an output padding of the stride or more, which PyTorch allows below the
+    // dilation: those rows are cut from the end padding instead, and rows past the full output
+    // (which only the bias reaches) are padded on after the transposed conv.
+    const inPads = [0, 1].map((i) => (a.outputPadding[i] < a.stride[i] ? a.padding[i] : Math.max(a.padding[i] - a.outputPadding[i], 0)));
+    const extra = [0, 1].map((i) => (a.outputPadding[i] < a.stride[i] ? 0 : Math.max(a.outputPadding[i] - a.padding[i], 0)));
+    const attrs = {
+      kernel_shape: ints(...a.kernel),
+      strides: ints(...a.stride),
+      pads: ints(a.padding[0], a.padding[1], inPads[0], inPads[1]),
+      output_padding: ints(...[0, 1].map((i) => (a.outputPadding[i] < a.stride[i] ? a.outputPadding[i] : 0))),
+      dilations: ints(...a.dilation),
+      group: int(a.groups),
+    };
+    if (!extra[0] && !extra[1]) {
+      e.emit('ConvTranspose', a.bias ? [e.x, e.param('weight'), e.param('bias')] : [e.x, e.param('weight')], e.y, attrs);
+      return;
+    }
+    const path = e.node.path;
+    const out = [0, 1].map((i) => transposedOut(e.inShape[i + 1], a.kernel[i], a.stride[i], a.padding[i], a.outputPadding[i], a.dilation[i]));
+    const full = e.fresh(`${path}/transposed`);
+    e.emit('ConvTranspose', [e.x, e.param('weight')], full, attrs, '/transposed', [a.out, out[0] - extra[0], out[1] - extra[1]]);
+    const padded = a.bias ? e.fresh(`${path}/padded`) : e.y;
+    e.emit('Pad', [full, e.int64Const(`${path}.output_padding`, [0, 0, 0, 0, 0, 0, extra[0], extra[1]])], padded, undefined, '/output_padding', a.bias ? [a.out, ...out] : undefined);
+    if (!a.bias) return;
+    const bias = e.fresh(`${path}/bias`);
+    e.emit('Reshape', [e.param('bias'), e.int64Const(`${path}.bias_shape`, [a.out, 1, 1])], bias, undefined, '/bias_shape');
+    e.emit('Add', [padded, bias], e.y, undefined, '/bias');
+  },
 } satisfies KindTable<OnnxEntry>;
+
+/** A float32 scalar initializer named after the layer: `features.3.max`. */
+function scalarConst(e: OnnxEmit, name: string, v: number): string {
+  return e.floatConst(`${e.node.path}.${name}`, [], Float32Array.of(v));
+}
 
 /**
  * Where a node comes from, for its doc_string: `file:line: statement`, and the block call that

@@ -132,6 +132,26 @@ const PYTORCH_MODULES = {
   }),
   shuffle: (a) => mod(`ChannelShuffle(${a.groups})`, 'ChannelShuffle'),
   slice: (a, inShape) => mod(`ChannelSlice(${a.start}, ${a.end ?? inShape[0]})`, 'ChannelSlice'),
+  relu6: () => mod('nn.ReLU6()'),
+  hardswish: () => mod('nn.Hardswish()'),
+  hardsigmoid: () => mod('nn.Hardsigmoid()'),
+  silu: () => mod('nn.SiLU()'),
+  gelu: (a) => mod(a.approximate === 'tanh' ? "nn.GELU(approximate='tanh')" : 'nn.GELU()'),
+  identity: () => mod('nn.Identity()'),
+  upsample(a) {
+    // A float factor, as nn.Upsample documents it; PyTorch then computes with 1/factor, as the engines do.
+    const args = [a.scale ? `scale_factor=(${a.scale[0]}.0, ${a.scale[1]}.0)` : `size=${pair(a.size!)}`, `mode=${pyString(a.mode)}`];
+    if (a.mode === 'bilinear') args.push(`align_corners=${a.alignCorners ? 'True' : 'False'}`);
+    return mod(`nn.Upsample(${args.join(', ')})`);
+  },
+  convtranspose(a, inShape) {
+    const args = [`${inShape[0]}`, `${a.out}`, `kernel_size=${pair(a.kernel)}`, `stride=${pair(a.stride)}`, `padding=${pair(a.padding)}`];
+    if (a.outputPadding[0] || a.outputPadding[1]) args.push(`output_padding=${pair(a.outputPadding)}`);
+    if (a.groups !== 1) args.push(`groups=${a.groups}`);
+    if (!a.bias) args.push('bias=False');
+    if (a.dilation[0] !== 1 || a.dilation[1] !== 1) args.push(`dilation=${pair(a.dilation)}`);
+    return mod(`nn.ConvTranspose2d(${args.join(', ')})`);
+  },
 } satisfies KindTable<PytorchEntry>;
 
 /** Classes and helpers the generated file defines only where a layer needs them. */

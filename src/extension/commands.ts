@@ -6,14 +6,8 @@ import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
 import { registerExampleCommands } from './examples';
 import { registerExportCommands } from './export';
+import { AnalysisTableRequest, VSCODE_CLIENT_COMMANDS, type AnalysisTableResult, type InitializationOptions } from '../protocol/lsp-ext';
 import { targetDocument } from './target';
-
-export const ANALYSIS_TABLE_REQUEST = 'cnn/analysisTable';
-
-interface AnalysisTable {
-  markdown: string;
-  networks: string[];
-}
 
 /**
  * The `cnn.*` settings as plain JSON. A WorkspaceConfiguration also carries its methods (get,
@@ -26,10 +20,13 @@ export function settingsSnapshot(): Record<string, unknown> {
 }
 
 export function clientOptions(): LanguageClientOptions {
+  // clientCommands: the server puts these commands in code lenses and completions only for a
+  // client that lists them (other editors get commands the server runs itself).
+  const initializationOptions: InitializationOptions = { settings: settingsSnapshot(), clientCommands: [...VSCODE_CLIENT_COMMANDS] };
   return {
     documentSelector: [{ language: 'cnn' }],
     synchronize: { configurationSection: 'cnn' },
-    initializationOptions: { settings: settingsSnapshot() },
+    initializationOptions,
   };
 }
 
@@ -40,12 +37,11 @@ async function showTable(client: BaseLanguageClient, uri: unknown, network: unkn
     void vscode.window.showInformationMessage('Open a .cnn file first.');
     return undefined;
   }
-  const table = await client.sendRequest<AnalysisTable | null>(ANALYSIS_TABLE_REQUEST, {
-    uri: doc.uri.toString(),
-    network: typeof network === 'string' ? network : undefined,
-  });
-  if (!table) {
-    void vscode.window.showWarningMessage('No analysis for this file.');
+  let table: AnalysisTableResult;
+  try {
+    table = await client.sendRequest(AnalysisTableRequest, { uri: doc.uri.toString(), network: typeof network === 'string' ? network : undefined });
+  } catch (e) {
+    void vscode.window.showWarningMessage(`No analysis for this file: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
   const content = note ? `> ${note}\n\n${table.markdown}` : table.markdown;

@@ -19,9 +19,6 @@ export type Expr =
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
-/** Precedence lives with the other tables both parsers share. */
-export { PRECEDENCE } from './tables';
-
 export interface Arg {
   /** Absent for a positional argument. */
   name?: Name;

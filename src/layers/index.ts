@@ -9,10 +9,15 @@ import { avgpool } from './avgpool';
 import { bn } from './bn';
 import { concat } from './concat';
 import { conv } from './conv';
+import { convtranspose } from './convtranspose';
 import { dropout } from './dropout';
 import { flatten } from './flatten';
 import { gap } from './gap';
+import { gelu } from './gelu';
 import { groupnorm } from './groupnorm';
+import { hardsigmoid } from './hardsigmoid';
+import { hardswish } from './hardswish';
+import { identity } from './identity';
 import { input } from './input';
 import { layernorm } from './layernorm';
 import { leakyrelu } from './leakyrelu';
@@ -21,12 +26,15 @@ import { lrn } from './lrn';
 import { maxpool } from './maxpool';
 import { mul } from './mul';
 import { relu } from './relu';
+import { relu6 } from './relu6';
 import { scale } from './scale';
 import { shuffle } from './shuffle';
 import { sigmoid } from './sigmoid';
+import { silu } from './silu';
 import { slice } from './slice';
 import { softmax } from './softmax';
 import { tanh } from './tanh';
+import { upsample } from './upsample';
 import type { LayerDef, LayerSpec } from './types';
 
 export const LAYER_DEFS = {
@@ -54,6 +62,14 @@ export const LAYER_DEFS = {
   scale,
   shuffle,
   slice,
+  relu6,
+  hardswish,
+  hardsigmoid,
+  silu,
+  gelu,
+  identity,
+  upsample,
+  convtranspose,
 };
 
 type Defs = typeof LAYER_DEFS;

@@ -16,9 +16,9 @@ export type Pair = [number, number];
 export type Shape = number[];
 
 export interface ReceptiveField {
-  /** Size in input pixels, per dimension. */
+  /** Size in input pixels, per dimension: the largest field of an output pixel. */
   size: Pair;
-  /** Effective stride: the product of strides on the way. */
+  /** Effective stride: input pixels per output pixel, the product of strides on the way; a fraction after upsampling. */
   stride: Pair;
   /** Effective padding: how far the field of output pixel 0 reaches before the input's start. */
   padding: Pair;
@@ -190,6 +190,12 @@ export interface LayerDef<A extends { kind: string }> {
   fusion?: FusionTraits;
   /** Its output is a probability distribution over channels (softmax): no softmax is applied for a top-k. */
   probabilities?: true;
+  /**
+   * A kind whose output pixels do not each read an affine window of its input (upsampling,
+   * transposed convolution): which input pixels each output pixel reads, per dimension (height,
+   * width). The analysis composes receptive fields from it exactly; `field` gives its figures.
+   */
+  resampling?(a: A, input: Shape): [Resampling, Resampling];
 }
 
 /** `[n, n]` for small n, one frozen array each: long networks share their layers' pairs. */
@@ -215,4 +221,16 @@ export function formatShape(shape: readonly number[] | null): string {
 /** `3` for a square pair, `3x5` otherwise, as one writes it. */
 export function pairText(p: readonly number[]): string {
   return p[0] === p[1] ? `${p[0]}` : `${p[0]}x${p[1]}`;
+}
+
+/**
+ * One dimension of a layer whose output pixels do not each read an affine window of its input:
+ * output pixel `o` reads the input pixels `taps(o mod period)[i] + advance·floor(o / period)`,
+ * ascending, or none (a transposed convolution's output pixel that only its bias reaches).
+ * Positions past the input's edges are padding, as a conv's are.
+ */
+export interface Resampling {
+  period: number;
+  advance: number;
+  taps(phase: number): readonly number[];
 }

@@ -12,6 +12,8 @@ import {
 } from 'vscode-languageserver';
 import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../graph/layers';
 import type * as A from '../language/ast';
+import { TRIGGER_PARAMETER_HINTS } from '../protocol/lsp-ext';
+import type { ClientFeatures } from './client';
 import { signatureOf } from './hover';
 import type { DocModel } from './model';
 
@@ -71,7 +73,30 @@ function layerSignature(spec: LayerSpec): { label: string; params: ParameterInfo
   return { label, params };
 }
 
-export function completions(model: DocModel, offset: number): CompletionItem[] {
+/**
+ * Shaped for the client: a snippet only to a client with snippet support (else the keyword or
+ * name alone, which the client inserts as typed text: a placeholder such as `${1:2}` or a block's
+ * parameter names would land literally), Markdown documentation only where it renders, and the
+ * signature-help command only to a client that can run it.
+ */
+function adapt(items: CompletionItem[], client: ClientFeatures): CompletionItem[] {
+  for (const item of items) {
+    if (item.insertTextFormat === InsertTextFormat.Snippet && !client.snippets) {
+      delete item.insertText;
+      delete item.insertTextFormat;
+      delete item.command;
+    }
+    if (item.command && !client.commands.has(item.command.command)) delete item.command;
+    if (!client.markdownCompletion && typeof item.documentation === 'object') item.documentation = item.documentation.value;
+  }
+  return items;
+}
+
+export function completions(model: DocModel, offset: number, client: ClientFeatures): CompletionItem[] {
+  return adapt(completionItems(model, offset), client);
+}
+
+function completionItems(model: DocModel, offset: number): CompletionItem[] {
   const def = model.definitionAt(offset);
   const inBody = def && offset > def.body.range.start.offset;
   const stmt = currentStatement(model, offset);
@@ -112,7 +137,7 @@ export function completions(model: DocModel, offset: number): CompletionItem[] {
         documentation: { kind: 'markdown', value: `\`\`\`cnn\nblock ${sig}\n\`\`\`` },
         insertText: `${b.name.text}(${required.map((p, i) => `\${${i + 1}:${p.name.text}}`).join(', ')})$0`,
         insertTextFormat: InsertTextFormat.Snippet,
-        command: { title: 'Signature help', command: 'editor.action.triggerParameterHints' },
+        command: { title: 'Signature help', command: TRIGGER_PARAMETER_HINTS },
         sortText: `2${b.name.text}`,
       });
     }
@@ -152,6 +177,8 @@ export function completions(model: DocModel, offset: number): CompletionItem[] {
     const value = /([A-Za-z_]\w*)=[\w.]*$/.exec(argsText);
     if (value) {
       const a = argSpec(spec, value[1]);
+      // A choice is one of its words, never a parameter (the binding takes only the bare words).
+      if (a?.type === 'choice') return (a.choices ?? []).map((c) => ({ label: c, kind: CompletionItemKind.EnumMember, detail: c === a.default ? 'default' : undefined, sortText: `1${c}` }));
       const items = paramItems();
       if (a?.type === 'pad') items.push({ label: 'same', kind: CompletionItemKind.Constant, detail: 'P = D·(K−1)/2: keeps the size at stride 1', sortText: '1same' });
       if (a?.type === 'bool') items.push(...boolItems());

@@ -25,3 +25,41 @@ export function toLspDiagnostic(d: Diagnostic, uri: string): LspDiagnostic {
     relatedInformation: d.related?.map((r) => ({ location: { uri, range: lspRange(r.range) }, message: r.message })),
   };
 }
+
+/**
+ * The most diagnostics the server publishes for one file. Random bytes give thousands, which
+ * no one reads and which slow every editor down; `cnn check FILE` prints them all.
+ */
+export const MAX_DIAGNOSTICS = 100;
+
+const RANK: Record<Diagnostic['severity'], number> = { error: 0, warning: 1, info: 2, hint: 3 };
+
+/**
+ * What the server publishes: all the diagnostics when there are at most `MAX_DIAGNOSTICS`,
+ * else the most severe `MAX_DIAGNOSTICS` (errors first, then in document order) and one more
+ * that says how many of each severity are left out, where the first of them is.
+ */
+export function publishedDiagnostics(ds: readonly Diagnostic[], uri: string): LspDiagnostic[] {
+  if (ds.length <= MAX_DIAGNOSTICS) return ds.map((d) => toLspDiagnostic(d, uri));
+  const order = ds.map((_, i) => i);
+  // A stable sort by severity keeps document order within one (the analysis sorts by position).
+  order.sort((a, b) => RANK[ds[a].severity] - RANK[ds[b].severity] || a - b);
+  const kept = order.slice(0, MAX_DIAGNOSTICS).sort((a, b) => a - b);
+  const left = order.slice(MAX_DIAGNOSTICS).sort((a, b) => a - b);
+  const counts = new Map<Diagnostic['severity'], number>();
+  for (const i of left) counts.set(ds[i].severity, (counts.get(ds[i].severity) ?? 0) + 1);
+  const worst = ds[left.reduce((w, i) => (RANK[ds[i].severity] < RANK[ds[w].severity] ? i : w), left[0])].severity;
+  const names: Record<Diagnostic['severity'], string> = { error: 'error', warning: 'warning', info: 'note', hint: 'hint' };
+  const parts = (['error', 'warning', 'info', 'hint'] as const)
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)!.toLocaleString('en-US')} ${names[s]}${counts.get(s) === 1 ? '' : 's'}`);
+  const out = kept.map((i) => toLspDiagnostic(ds[i], uri));
+  out.push({
+    range: lspRange(ds[left[0]].range),
+    severity: SEVERITY[worst],
+    code: 'too-many-diagnostics',
+    source: 'cnn',
+    message: `${left.length.toLocaleString('en-US')} more problems not shown here (${parts.join(', ')}), the first of them here: the editor gets at most ${MAX_DIAGNOSTICS} per file; \`cnn check\` lists them all`,
+  });
+  return out;
+}

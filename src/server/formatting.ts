@@ -1,6 +1,6 @@
 /**
- * The canonical layout of a .cnn file: two-space indentation by brace (and parenthesis)
- * depth, one space between arguments, none around `=` or inside parentheses, `name: stmt`
+ * The canonical layout of a .cnn file: indentation by brace (and parenthesis) depth (two
+ * spaces, or the editor's tab size and tabs-or-spaces), one space between arguments, none around `=` or inside parentheses, `name: stmt`
  * labels, `a, b` lists, `{ x }` on one line, at most one blank line in a row, no trailing
  * spaces, one final newline. Line breaks stay where the author put them, and so does the
  * spacing around operators (`4*c` and `4 * c` both stay), because a space separates
@@ -20,7 +20,15 @@ interface Atom {
   operator: boolean;
 }
 
-const INDENT = '  ';
+export interface FormatOptions {
+  /** One level of indentation: two spaces unless the editor says otherwise. */
+  indent?: string;
+}
+
+/** The indentation unit LSP's `FormattingOptions` ask for. */
+export function indentUnit(tabSize: number, insertSpaces: boolean): string {
+  return insertSpaces ? ' '.repeat(Math.max(1, Math.min(tabSize, 16))) : '\t';
+}
 
 function atomsOf(text: string, tokens: readonly IToken[]): Atom[] {
   const atoms: Atom[] = [];
@@ -61,7 +69,8 @@ function signature(text: string): string[] | undefined {
 }
 
 /** The formatted text, or undefined when the file has syntax errors. */
-export function formatText(text: string): string | undefined {
+export function formatText(text: string, options: FormatOptions = {}): string | undefined {
+  const INDENT = options.indent ?? '  ';
   const parsed = parse(text);
   if (parsed.diagnostics.some((d) => d.code === 'lex' || d.code === 'syntax')) return undefined;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';

@@ -1,5 +1,6 @@
 import { InlayHintKind, type InlayHint, type InlayHintLabelPart, type MarkupContent, type Range as LspRange } from 'vscode-languageserver';
 import { grouped, bytes, compact, compute, plural, rfShort, shapeText, pair } from './format';
+import type { ReceptiveField, Shape } from '../analysis/types';
 import type { BlockDef, Statement } from '../language/ast';
 import { childStatements, isLayerCall, type DocModel, type Entry, type Instance } from './model';
 import type { Settings } from './settings';
@@ -68,118 +69,255 @@ function md(value: string): MarkupContent {
   return { kind: 'markdown', value };
 }
 
-function lineSummaries(model: DocModel, lo: number, hi: number): Map<number, Summary[]> {
-  const byLine = new Map<number, Entry[]>();
-  for (const e of model.entries) {
-    if (!e.stmt || e.instances.length === 0) continue;
-    const line = e.range.end.line;
-    if (line < lo || line > hi) continue;
-    let list = byLine.get(line);
-    if (!list) byLine.set(line, (list = []));
-    list.push(e);
-  }
-  const out = new Map<number, Summary[]>();
-  for (const [line, list] of byLine) {
-    // Keep the outermost statements that end on this line; inner ones are in their totals.
-    const maximal = list.filter((e) => !list.some((o) => o !== e && o.range.start.offset <= e.range.start.offset && e.range.end.offset <= o.range.end.offset && (o.range.start.offset < e.range.start.offset || o.range.end.offset > e.range.end.offset)));
-    maximal.sort((a, b) => a.range.end.offset - b.range.end.offset);
-    const sums = maximal.map((e) => summarize(model, e)).filter((s): s is Summary => !!s);
+/** A tooltip lists at most this many statements of its line: a line can hold thousands. */
+const TOOLTIP_STATEMENTS = 12;
+
+/**
+ * The outermost statements that end on the line and expanded (inner ones are in their
+ * totals), through the model's end-line index: the cost is the line's statements (and their
+ * ancestors that end on it too), whatever the file's length.
+ */
+export function lineSummaries(model: DocModel, line: number): Summary[] | undefined {
+  const { first, ids } = model.endIndex();
+  if (line < 0 || line + 1 >= first.length) return undefined;
+  const lo = first[line];
+  const hi = first[line + 1];
+  if (lo === hi) return undefined;
+  let out: Summary[] | undefined;
+  let lastEnd = -1;
+  let sorted = true;
+  for (let i = lo; i < hi; i++) {
+    const e = model.entries[ids[i]];
+    if (enclosedOnLine(e, line)) continue;
+    const s = summarize(model, e);
     // An `input` line says its shape already.
-    const useful = sums.filter((s) => !(s.output !== undefined && !s.aggregate && model.analysis.networks[s.inst.network].graph.nodes[s.output].attrs.kind === 'input'));
-    if (useful.length) out.set(line, useful);
+    if (!s || (s.output !== undefined && !s.aggregate && model.analysis.networks[s.inst.network].graph.nodes[s.output].attrs.kind === 'input')) continue;
+    if (e.range.end.offset < lastEnd) sorted = false;
+    lastEnd = e.range.end.offset;
+    (out ??= []).push(s);
   }
+  if (out && !sorted) out.sort((a, b) => a.entry.range.end.offset - b.entry.range.end.offset);
   return out;
 }
 
-function figures(model: DocModel, s: Summary) {
+/** Whether a statement that expanded, strictly larger and ending on the same line, holds this one. */
+function enclosedOnLine(e: Entry, line: number): boolean {
+  for (let p = e.parent; p?.stmt && p.range.end.line === line; p = p.parent) {
+    if (p.instances.length > 0 && (p.range.start.offset < e.range.start.offset || p.range.end.offset > e.range.end.offset)) return true;
+  }
+  return false;
+}
+
+/** A statement's figures; one object filled again and again (a whole-file request makes tens of thousands). */
+interface Figures {
+  shape: Shape | null;
+  rf: ReceptiveField | null;
+  params: number;
+  macs: number;
+  mem: number;
+  layers: number;
+}
+
+const blank = (): Figures => ({ shape: null, rf: null, params: 0, macs: 0, mem: 0, layers: 0 });
+const forHint = blank();
+const forTooltip = blank();
+
+function figures(model: DocModel, s: Summary, f: Figures): Figures {
   const net = model.analysis.networks[s.inst.network];
+  const l = s.output === undefined ? undefined : net.layers[s.output];
+  f.shape = l?.shape ?? null;
+  f.rf = l?.rf ?? null;
   if (!s.aggregate) {
-    const id = s.output;
-    const l = id === undefined ? undefined : net.layers[id];
     // A layer statement inside a repeat produced several layers: count them all.
+    const own = s.inst.own;
     let params = 0;
     let macs = 0;
     let mem = 0;
-    for (const o of s.inst.own) {
-      params += net.layers[o].params;
-      macs += net.layers[o].macs;
-      mem += net.layers[o].activationBytes;
+    for (let i = 0; i < own.length; i++) {
+      const o = net.layers[own[i]];
+      params += o.params;
+      macs += o.macs;
+      mem += o.activationBytes;
     }
-    return { shape: l?.shape ?? null, rf: l?.rf ?? null, params, macs, mem, layers: s.inst.own.length };
+    f.params = params;
+    f.macs = macs;
+    f.mem = mem;
+    f.layers = own.length;
+    return f;
   }
   const t = model.totals(s.inst);
-  const l = s.output === undefined ? undefined : net.layers[s.output];
-  return { shape: l?.shape ?? null, rf: l?.rf ?? null, params: t.params, macs: t.macs, mem: t.bytes, layers: t.layers };
+  f.params = t.params;
+  f.macs = t.macs;
+  f.mem = t.bytes;
+  f.layers = t.layers;
+  return f;
 }
 
+/** Per statement: head, figures and any note, as paragraphs; a blank paragraph between statements. */
 function tooltip(model: DocModel, sums: Summary[], settings: Settings): string {
-  const lines: string[] = [];
-  for (const s of sums) {
-    const f = figures(model, s);
+  const two = settings.flops === '2xmac';
+  const unit = two ? 'FLOPs' : 'MACs';
+  const shown = Math.min(sums.length, TOOLTIP_STATEMENTS);
+  let out = '';
+  for (let i = 0; i < shown; i++) {
+    const s = sums[i];
+    const f = figures(model, s, forTooltip);
     const net = model.analysis.networks[s.inst.network];
-    const c = compute(f.macs, settings);
     const stmt = s.entry.stmt!;
     const what = stmt.label ? `${stmt.label.text}: ${stmt.keyword.text}` : stmt.keyword.text;
-    const head = s.aggregate ? `**${what}** expands to ${plural(f.layers, 'layer')}` : `**${what}**${f.layers > 1 ? ` (×${f.layers}, repeated)` : ''}`;
-    lines.push(`${head} → \`${shapeText(f.shape)}\``);
-    const parts = [`params ${grouped(f.params)}`, `${c.unit} ${grouped(c.value)}`, `activations ${grouped(f.mem)} B (${bytes(f.mem)}, ${net.dtype})`];
-    if (f.rf) parts.push(`receptive field ${pair(f.rf.size)}, effective stride ${pair(f.rf.stride)}`);
-    lines.push(parts.join(' · '));
+    const head = s.aggregate ? `**${what}** expands to ${plural(f.layers, 'layer')}` : f.layers > 1 ? `**${what}** (×${f.layers}, repeated)` : `**${what}**`;
+    let text = `${head} → \`${shapeText(f.shape)}\`\n\nparams ${grouped(f.params)} · ${unit} ${grouped(two ? 2 * f.macs : f.macs)} · activations ${grouped(f.mem)} B (${bytes(f.mem)}, ${net.dtype})`;
+    if (f.rf) text += ` · receptive field ${pair(f.rf.size)}, effective stride ${pair(f.rf.stride)}`;
     const note = blockNote(model, s.entry, s.inst);
-    if (note) lines.push(`_${note}_`);
-    lines.push('');
+    if (note) text += `\n\n_${note}_`;
+    out += i ? `\n\n\n\n${text}` : text;
   }
-  return lines.join('\n\n').trim();
+  if (shown < sums.length) out += `\n\n\n\n_…and ${grouped(sums.length - shown)} more statements on this line (the hint counts them all)._`;
+  return out;
 }
 
-export function inlayHints(model: DocModel, range: LspRange, settings: Settings, uri: string): InlayHint[] {
-  const hints: InlayHint[] = [];
+export interface HintOptions {
+  /** Tooltips in the hints; without, `data` and the client asks `inlayHint/resolve`. */
+  tooltips: boolean;
+  /** Kept in each hint for `inlayHint/resolve`. */
+  data?: unknown;
+}
+
+/** The hint at the end of one line, or none. */
+function lineHint(model: DocModel, line: number, settings: Settings, uri: string, options: HintOptions): InlayHint | undefined {
+  const sums = lineSummaries(model, line);
+  if (!sums) return undefined;
   const opt = settings.inlayHints;
-  for (const [, sums] of lineSummaries(model, range.start.line, range.end.line)) {
-    const last = sums[sums.length - 1];
-    let params = 0;
-    let macs = 0;
-    let mem = 0;
-    for (const s of sums) {
-      const f = figures(model, s);
-      params += f.params;
-      macs += f.macs;
-      mem += f.mem;
-    }
-    const f = figures(model, last);
-    const aggregate = sums.some((s) => s.aggregate);
-    const tip = md(tooltip(model, sums, settings));
+  const last = sums[sums.length - 1];
+  let params = 0;
+  let macs = 0;
+  let mem = 0;
+  let aggregate = false;
+  for (let i = 0; i < sums.length; i++) {
+    const f = figures(model, sums[i], forHint);
+    params += f.params;
+    macs += f.macs;
+    mem += f.mem;
+    aggregate ||= sums[i].aggregate;
+  }
+  const f = figures(model, last, forHint);
+  const stmt = last.entry.stmt!;
+  const shape = opt.shape || aggregate ? `→ ${shapeText(f.shape)}` : undefined;
+  let extra = '';
+  const add = (x: string) => (extra = extra ? `${extra} · ${x}` : x);
+  if (opt.receptiveField && f.rf) add(rfShort(f.rf));
+  const c = compute(macs, settings);
+  if (aggregate) {
+    add(`Σ ${compact(params)} params`);
+    add(`${compact(c.value)} ${c.unit}`);
+  } else {
+    if (opt.macs && macs) add(`${compact(c.value)} ${c.unit}`);
+    if (opt.params && params) add(`${compact(params)} params`);
+  }
+  if (opt.memory && mem) add(bytes(mem));
+  if (shape === undefined && !extra) return undefined;
+  if (shape !== undefined && extra) extra = ` · ${extra}`;
+  const block = shape === undefined ? undefined : firstBlockCalled(model, stmt);
+  const site = last.entry.def.kind === 'block' ? last.inst.calls[last.inst.calls.length - 1] : undefined;
+  let label: string | InlayHintLabelPart[];
+  if (!block && !site) label = (shape ?? '') + extra;
+  else {
+    // Parts only where a part links somewhere: a plain label is a third of the bytes.
     const parts: InlayHintLabelPart[] = [];
-    const stmt = last.entry.stmt!;
-    if (opt.shape || aggregate) {
-      const part: InlayHintLabelPart = { value: `→ ${shapeText(f.shape)}`, tooltip: tip };
-      const block = firstBlockCalled(model, stmt);
-      if (block) part.location = { uri, range: lspRange(block.name.range) };
-      parts.push(part);
-    }
-    const extra: string[] = [];
-    if (opt.receptiveField && f.rf) extra.push(rfShort(f.rf));
-    const c = compute(macs, settings);
-    if (aggregate) {
-      extra.push(`Σ ${compact(params)} params`, `${compact(c.value)} ${c.unit}`);
-    } else {
-      if (opt.macs && macs) extra.push(`${compact(c.value)} ${c.unit}`);
-      if (opt.params && params) extra.push(`${compact(params)} params`);
-    }
-    if (opt.memory && mem) extra.push(bytes(mem));
-    if (extra.length) parts.push({ value: `${parts.length ? ' · ' : ''}${extra.join(' · ')}`, tooltip: tip });
-    const n = last.entry.instances.length;
-    const site = last.inst.calls[last.inst.calls.length - 1];
-    if (last.entry.def.kind === 'block' && site && parts.length) {
+    if (shape !== undefined) parts.push(block ? { value: shape, location: { uri, range: lspRange(block.name.range) } } : { value: shape });
+    if (extra) parts.push({ value: extra });
+    if (site) {
+      const n = last.entry.instances.length;
       parts.push({
         value: n > 1 ? ` (1 of ${n})` : ' (call)',
         tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
         location: { uri, range: lspRange(site.range) },
       });
     }
-    if (!parts.length) continue;
-    hints.push({ position: { line: stmt.range.end.line, character: stmt.range.end.character }, label: parts, kind: InlayHintKind.Type, paddingLeft: true });
+    label = parts;
   }
-  hints.sort((a, b) => a.position.line - b.position.line);
-  return hints;
+  const hint: InlayHint = { position: { line: stmt.range.end.line, character: stmt.range.end.character }, label, kind: InlayHintKind.Type, paddingLeft: true };
+  if (options.tooltips) hint.tooltip = md(tooltip(model, sums, settings));
+  else if (options.data !== undefined) hint.data = options.data;
+  return hint;
+}
+
+/** The tooltip of the hint at the end of a line (`inlayHint/resolve`). */
+export function hintTooltip(model: DocModel, line: number, settings: Settings): MarkupContent | undefined {
+  const sums = lineSummaries(model, line);
+  return sums ? md(tooltip(model, sums, settings)) : undefined;
+}
+
+/** The lines of a range that the document has. */
+function lineSpan(model: DocModel, range: LspRange): [number, number] {
+  const last = model.analysis.parsed.lines.lineCount - 1;
+  return [Math.min(range.start.line, last + 1), Math.min(range.end.line, last)];
+}
+
+export function inlayHints(model: DocModel, range: LspRange, settings: Settings, uri: string, options: HintOptions = { tooltips: true }): InlayHint[] {
+  const job = new HintJob(model, range, settings, uri, options);
+  job.run(Infinity);
+  return job.hints;
+}
+
+/**
+ * A model's hints by line, from its second request on: an editor asks for the same lines again
+ * (every scroll in VS Code, the whole buffer on each mode change in Neovim) while the text
+ * stays, but after an edit it asks once per version, and hints kept for nothing would only
+ * lengthen the collector's work. One set of settings and options at a time.
+ */
+const hintCaches = new WeakMap<DocModel, { key: string; requests: number; lines?: (InlayHint | null | undefined)[] }>();
+
+function lineCache(model: DocModel, settings: Settings, uri: string, options: HintOptions): (InlayHint | null | undefined)[] | undefined {
+  const key = JSON.stringify([settings.inlayHints, settings.flops, uri, options.tooltips, options.data]);
+  let c = hintCaches.get(model);
+  if (!c || c.key !== key) hintCaches.set(model, (c = { key, requests: 0 }));
+  if (++c.requests >= 2) c.lines ??= new Array(model.analysis.parsed.lines.lineCount);
+  return c.lines;
+}
+
+/**
+ * The hints of a range computed a slice at a time, so that the server can answer other
+ * requests (and notice a cancellation) between slices of a long range.
+ */
+export class HintJob {
+  readonly hints: InlayHint[] = [];
+  private line: number;
+  private readonly end: number;
+
+  constructor(
+    private readonly model: DocModel,
+    range: LspRange,
+    private readonly settings: Settings,
+    private readonly uri: string,
+    private readonly options: HintOptions,
+  ) {
+    [this.line, this.end] = lineSpan(model, range);
+    this.cache = lineCache(model, settings, uri, options);
+  }
+
+  private readonly cache: (InlayHint | null | undefined)[] | undefined;
+
+  get done(): boolean {
+    return this.line > this.end;
+  }
+
+  /** Computes lines until done or `budgetMs` have passed; true when done. */
+  run(budgetMs: number): boolean {
+    const t0 = budgetMs === Infinity ? 0 : performance.now();
+    while (this.line <= this.end) {
+      // The clock every 256 lines: reading it costs more than a short line's hint.
+      const cache = this.cache;
+      for (let k = 0; k < 256 && this.line <= this.end; k++, this.line++) {
+        let h = cache?.[this.line];
+        if (h === undefined) {
+          h = lineHint(this.model, this.line, this.settings, this.uri, this.options) ?? null;
+          if (cache) cache[this.line] = h;
+        }
+        if (h) this.hints.push(h);
+      }
+      if (budgetMs !== Infinity && performance.now() - t0 >= budgetMs) break;
+    }
+    return this.done;
+  }
 }

@@ -2,6 +2,7 @@ import type { Hover } from 'vscode-languageserver';
 import type { LayerInfo, NetworkAnalysis } from '../analysis';
 import { DTYPE_BYTES } from '../analysis/types';
 import { argSpec, layerDef, layerSpec } from '../layers';
+import { ratioText } from '../layers/ratio';
 import type { GraphNode } from '../graph/types';
 import type * as A from '../language/ast';
 import type { Range } from '../language/range';
@@ -43,8 +44,11 @@ function layerFormulas(net: NetworkAnalysis, node: GraphNode, info: LayerInfo, s
   const prev = node.inputs.length === 1 ? net.layers[node.inputs[0]].rf : null;
   if (info.rf) {
     if (prev && own && node.inputs.length === 1) {
+      // After an upsampling, neighbouring pixels' fields differ and the size is counted pixel by pixel (analysis/field.ts), which the rule can miss.
       const dim = (i: 0 | 1) =>
-        `r = ${prev.size[i]} + (${own.size[i]} − 1)${DOT}${prev.stride[i]} = ${info.rf!.size[i]}, j = ${prev.stride[i]}${DOT}${own.stride[i]} = ${info.rf!.stride[i]}`;
+        Math.abs(prev.size[i] + (own.size[i] - 1) * prev.stride[i] - info.rf!.size[i]) < 1e-9
+          ? `r = ${prev.size[i]} + (${own.size[i]} − 1)${DOT}${ratioText(prev.stride[i])} = ${info.rf!.size[i]}, j = ${ratioText(prev.stride[i])}${DOT}${ratioText(own.stride[i])} = ${ratioText(info.rf!.stride[i])}`
+          : `r = ${info.rf!.size[i]} counted pixel by pixel (r + (k − 1)${DOT}j gives ${+(prev.size[i] + (own.size[i] - 1) * prev.stride[i]).toFixed(3)}), j = ${ratioText(prev.stride[i])}${DOT}${ratioText(own.stride[i])} = ${ratioText(info.rf!.stride[i])}`;
       const same = prev.size[0] === prev.size[1] && prev.stride[0] === prev.stride[1] && own.size[0] === own.size[1] && own.stride[0] === own.stride[1];
       rf.push(`In the input: ${info.rf.size[0]}×${info.rf.size[1]} pixels, effective stride ${pair(info.rf.stride)}, effective padding ${pair(info.rf.padding)}`);
       rf.push('`' + (same ? dim(0) : `${dim(0)}; ${dim(1)}`) + '`');

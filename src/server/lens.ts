@@ -1,30 +1,33 @@
 import type { CodeLens } from 'vscode-languageserver';
+import { ExtensionCommands, ServerCommands } from '../protocol/lsp-ext';
 import { bytes, compact, compute } from './format';
 import type { DocModel } from './model';
 import type { Settings } from './settings';
 
-/** The commands the client implements (package.json `contributes.commands`). */
-export const COMMANDS = {
-  showAnalysis: 'cnn.showAnalysis',
-  showNetwork: 'cnn.showNetwork',
-  runOnImage: 'cnn.runOnImage',
-  benchmark: 'cnn.benchmark',
-} as const;
-
-/** Above each network: params · MACs · peak memory · ▶ Run · ⏱ Benchmark · Show graph. */
-export function codeLenses(model: DocModel, uri: string, settings: Settings): CodeLens[] {
+/**
+ * Above each network: params · MACs · peak memory, then ▶ Run, ⏱ Benchmark and Show graph.
+ * A lens's command runs in the client, so each is offered only to a client that said it can
+ * run it (`clientCommands`: the VS Code extension); any other editor gets the totals lens with
+ * the server's own command (the analysis table through `workspace/executeCommand`) and no
+ * Run, Benchmark or graph, which need the extension's panel.
+ */
+export function codeLenses(model: DocModel, uri: string, settings: Settings, clientCommands: ReadonlySet<string>): CodeLens[] {
   const out: CodeLens[] = [];
+  const table = clientCommands.has(ExtensionCommands.showAnalysis) ? ExtensionCommands.showAnalysis : ServerCommands.analysisTable;
+  const panel = (
+    [
+      ['▶ Run', ExtensionCommands.runOnImage],
+      ['⏱ Benchmark', ExtensionCommands.benchmark],
+      ['Show graph', ExtensionCommands.showNetwork],
+    ] as const
+  ).filter(([, command]) => clientCommands.has(command));
   for (const net of model.analysis.networks) {
     const range = { start: { line: net.graph.range.start.line, character: 0 }, end: { line: net.graph.range.start.line, character: 0 } };
     const args = [uri, net.graph.network];
     const t = net.totals;
     const c = compute(t.macs, settings);
-    out.push(
-      { range, command: { title: `${compact(t.params)} params · ${compact(c.value)} ${c.unit} · peak ${bytes(t.peakActivationBytes)}`, command: COMMANDS.showAnalysis, arguments: args } },
-      { range, command: { title: '▶ Run', command: COMMANDS.runOnImage, arguments: args } },
-      { range, command: { title: '⏱ Benchmark', command: COMMANDS.benchmark, arguments: args } },
-      { range, command: { title: 'Show graph', command: COMMANDS.showNetwork, arguments: args } },
-    );
+    out.push({ range, command: { title: `${compact(t.params)} params · ${compact(c.value)} ${c.unit} · peak ${bytes(t.peakActivationBytes)}`, command: table, arguments: args } });
+    for (const [title, command] of panel) out.push({ range, command: { title, command, arguments: args } });
   }
   return out;
 }

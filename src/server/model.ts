@@ -7,7 +7,7 @@ import { analyzeText, type ExpansionCache, type FileAnalysis, type LayerInfo, ty
 import type { DType } from '../analysis/types';
 import type * as A from '../language/ast';
 import type { IncrementalParser } from '../language';
-import type { Range } from '../language/range';
+import { LineIndex, type Range } from '../language/range';
 import type { CallSite, GraphNode } from '../graph/types';
 import { layerSpec } from '../graph/layers';
 
@@ -64,6 +64,10 @@ export class DocModel {
   /** Statement entries by their start offset; the rare second statement at an offset in `sameStart`. */
   private readonly byStart = new Map<number, Entry>();
   private readonly sameStart = new Map<string, Entry>();
+
+  /** Set when the analysis threw (see `failedModel`): why there is nothing to show. */
+  failure?: string;
+  private ends?: { first: Int32Array; ids: Int32Array };
 
   constructor(
     readonly text: string,
@@ -180,6 +184,31 @@ export class DocModel {
     });
   }
 
+  /**
+   * The statement entries that expanded, by the line they end on, in tree order within a line:
+   * `ids[first[l] .. first[l + 1])` for line `l`. Built once per model (a counting sort), so that
+   * the hints of a range cost what is in the range, whatever the file's length or a line's.
+   */
+  endIndex(): { first: Int32Array; ids: Int32Array } {
+    if (this.ends) return this.ends;
+    const lines = this.analysis.parsed.lines.lineCount;
+    const first = new Int32Array(lines + 1);
+    let n = 0;
+    for (const e of this.entries) {
+      if (!e.stmt || e.instances.length === 0) continue;
+      first[Math.min(e.range.end.line, lines - 1) + 1]++;
+      n++;
+    }
+    for (let l = 0; l < lines; l++) first[l + 1] += first[l];
+    const ids = new Int32Array(n);
+    const fill = first.slice(0, lines);
+    for (const e of this.entries) {
+      if (!e.stmt || e.instances.length === 0) continue;
+      ids[fill[Math.min(e.range.end.line, lines - 1)]++] = e.id;
+    }
+    return (this.ends = { first, ids });
+  }
+
   firstInstance(e: Entry): Instance | undefined {
     return e.instances[0];
   }
@@ -248,6 +277,18 @@ export interface ModelOptions {
   cache?: ExpansionCache;
   /** The document's parser, kept from version to version (the last model's tree is then spent). */
   parser?: IncrementalParser;
+}
+
+/**
+ * The model of a text the analysis could not take (it threw: a nesting deeper than the parser's
+ * stack, say): no statements, and the reason, which the server publishes as a diagnostic.
+ */
+export function failedModel(text: string, version: number, failure: string): DocModel {
+  const lines = new LineIndex(text);
+  const analysis: FileAnalysis = { parsed: { file: { definitions: [] }, diagnostics: [], lines, tokens: [] }, graphs: [], networks: [], diagnostics: [] };
+  const m = new DocModel(text, version, analysis);
+  m.failure = failure;
+  return m;
 }
 
 export function buildModel(text: string, version: number, options: ModelOptions = {}): DocModel {

@@ -12,7 +12,6 @@ import {
 import { layerSpec } from '../graph/layers';
 import * as A from '../language/ast';
 import type { Range } from '../language/range';
-import { KEYWORD_NAMES } from '../language/lexer';
 import { shapeText } from './format';
 import type { DocModel } from './model';
 import { summarize } from './hints';
@@ -147,13 +146,6 @@ export function symbolAt(model: DocModel, offset: number): Sym | undefined {
 export function referencesOf(model: DocModel, sym: Sym): Occurrence[] {
   const k = symKey(sym);
   return occurrences(model).filter((o) => o.sym && symKey(o.sym) === k);
-}
-
-export function isValidName(name: string, sym: Sym): string | undefined {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `'${name}' is not a name: use letters, digits and '_', not starting with a digit`;
-  if (KEYWORD_NAMES.has(name)) return `'${name}' is a keyword`;
-  if (sym.kind === 'block' && layerSpec(name)) return `'${name}' is a layer`;
-  return undefined;
 }
 
 // ── outline ──────────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 /** layernorm, groupnorm, scale, shuffle and slice in the analysis: shapes, figures, fields, errors and names; their hovers and completion docs. */
 import { describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
+import { NO_FEATURES } from '../../src/server/client';
 import { completions } from '../../src/server/completion';
 import { hover } from '../../src/server/hover';
 import { buildModel } from '../../src/server/model';
@@ -134,7 +135,7 @@ describe('editor', () => {
   });
 
   it('completion offers each keyword with its spec as documentation', () => {
-    const items = completions(model, text.indexOf('  shuffle'));
+    const items = completions(model, text.indexOf('  shuffle'), NO_FEATURES);
     for (const [kw, doc] of [['layernorm', 'LayerNorm2d'], ['groupnorm', 'nn.GroupNorm'], ['scale', 'layer scale'], ['shuffle', 'channel_shuffle'], ['slice', 'x[:, start:end]']]) {
       const item = items.find((i) => i.label === kw);
       expect(item, kw).toBeDefined();

@@ -24,7 +24,7 @@ const FILES = execFileSync('git', ['ls-files', '*.cnn'], { cwd: ROOT, encoding: 
   .split('\n')
   .filter((f) => f.endsWith('.cnn'))
   // Golden cases may be added before they are committed.
-  .concat(['test/golden/cases/layers.cnn', 'test/golden/cases/errors.cnn'])
+  .concat(['test/golden/cases/layers.cnn', 'test/golden/cases/errors.cnn', 'test/golden/cases/spatial.cnn'])
   .filter((f, i, all) => all.indexOf(f) === i && existsSync(join(ROOT, f)));
 
 function golden(name: string, actual: string): void {
@@ -70,7 +70,7 @@ describe('golden outputs of every tracked network', () => {
 });
 
 /** Hovers at each statement's keyword, in files that use every layer kind and composition. */
-const HOVERED = ['examples/googlenet.cnn', 'examples/resnet18.cnn', 'test/export/zoo.cnn', 'test/golden/cases/layers.cnn', 'test/golden/cases/errors.cnn'];
+const HOVERED = ['examples/googlenet.cnn', 'examples/resnet18.cnn', 'test/export/zoo.cnn', 'test/golden/cases/layers.cnn', 'test/golden/cases/errors.cnn', 'test/golden/cases/spatial.cnn'];
 
 describe('golden hovers', () => {
   for (const file of HOVERED) {
@@ -98,7 +98,7 @@ it('the golden files cover every tracked network file', () => {
 });
 
 /** The PyTorch modules exported from networks that use every layer kind. */
-const EXPORTED = ['test/export/zoo.cnn', 'examples/googlenet.cnn', 'examples/resnet18.cnn', 'test/golden/cases/layers.cnn'];
+const EXPORTED = ['test/export/zoo.cnn', 'examples/googlenet.cnn', 'examples/resnet18.cnn', 'test/golden/cases/layers.cnn', 'test/golden/cases/spatial.cnn'];
 
 describe('golden PyTorch exports', () => {
   for (const file of EXPORTED) {

@@ -187,6 +187,22 @@ describe('grammar: tokens', () => {
     expect(scopesOf('block B(mul) { conv mul k=1 }', 'mul').at(-1)).not.toMatch(/^keyword\./);
   });
 
+  it("scopes a choice argument's bare word as a constant, not as the layer or parameter it may be spelt like", () => {
+    expect(tokensOf('  gelu approximate=tanh')).toEqual([
+      ['gelu', 'support.function.layer.cnn'],
+      ['approximate', 'variable.parameter.cnn'],
+      ['=', 'keyword.operator.assignment.cnn'],
+      ['tanh', 'constant.language.choice.cnn'],
+    ]);
+    expect(tokensOf('  gelu approximate = none').at(-1)).toEqual(['none', 'constant.language.choice.cnn']);
+    // Elsewhere the same word is still a layer, and relu6 is not relu followed by a number.
+    expect(tokensOf('  relu6; tanh')).toEqual([
+      ['relu6', 'support.function.layer.cnn'],
+      [';', 'punctuation.terminator.statement.cnn'],
+      ['tanh', 'support.function.layer.cnn'],
+    ]);
+  });
+
   it('keeps numbers whole: dimensions, decimals and exponents', () => {
     expect(tokensOf('input 3x224x224')).toEqual([
       ['input', 'support.function.layer.cnn'],

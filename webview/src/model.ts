@@ -4,6 +4,7 @@ import { formatShape } from '../../src/analysis/layer-math';
 import { bytes, grouped, metric } from '../../src/analysis/format';
 import type { CallSite, GraphNode } from '../../src/graph/types';
 import { defOfKind, describeLayer, givesProbabilities, layerDef, type LayerAttrs, type LayerKind } from '../../src/layers';
+import { ratioText } from '../../src/layers/ratio';
 import type { Range } from '../../src/language/range';
 
 export { bytes, formatShape, grouped, metric };
@@ -26,7 +27,7 @@ export function layerName(n: GraphNode): string {
 export function rfText(info: LayerInfo): string {
   if (!info.rf) return '—';
   const s = info.rf.size[0] === info.rf.size[1] ? `${info.rf.size[0]}` : `${info.rf.size[0]}x${info.rf.size[1]}`;
-  const j = info.rf.stride[0] === info.rf.stride[1] ? `${info.rf.stride[0]}` : `${info.rf.stride[0]}x${info.rf.stride[1]}`;
+  const j = info.rf.stride[0] === info.rf.stride[1] ? ratioText(info.rf.stride[0]) : `${ratioText(info.rf.stride[0])}x${ratioText(info.rf.stride[1])}`;
   return `${s} / ${j}`;
 }
 

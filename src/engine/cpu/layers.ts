@@ -8,18 +8,24 @@ import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { channelScale, channelShuffle, channelSlice } from './channels';
 import { conv2d } from './conv';
+import { erf } from './erf';
+import { convTranspose2d } from './conv-transpose';
 import { flatten, linear } from './dense';
 import { groupNorm, layerNorm } from './group-norm';
 import { add, concat, mul } from './merge';
 import { batchNorm, localResponseNorm } from './norm';
 import { activate, softmax } from './pointwise';
 import { adaptiveAvgPool2d, avgpool2d, globalAvgPool, maxpool2d } from './pool';
+import { upsample2d } from './resize';
 
 function need(w: LayerWeights, role: keyof LayerWeights, a: LayerAttrs): Float32Array {
   const t = w[role];
   if (!t) throw new Error(`${a.kind}: missing ${role}`);
   return t;
 }
+
+/** √(2/π), PyTorch's constant of the tanh form of GELU. */
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
 
 /**
  * Each activation as a function of one value: the reference's kernels, and the fast engine's
@@ -33,6 +39,11 @@ export const ACTIVATION_FNS = {
     const slope = a.slope;
     return (v) => (v >= 0 ? v : v * slope);
   },
+  relu6: () => (v) => Math.min(Math.max(v, 0), 6),
+  hardswish: () => (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
+  hardsigmoid: () => (v) => Math.min(Math.max(v + 3, 0), 6) / 6,
+  silu: () => (v) => v / (1 + Math.exp(-v)),
+  gelu: (a) => (a.approximate === 'tanh' ? (v) => 0.5 * v * (1 + Math.tanh(GELU_TANH_SCALE * (v + 0.044715 * v * v * v))) : (v) => 0.5 * v * (1 + erf(v * Math.SQRT1_2))),
 } satisfies ActivationTable<(v: number) => number>;
 
 export function activationFn(attrs: ActivationAttrs): (v: number) => number {
@@ -73,6 +84,14 @@ export const CPU_KERNELS = {
   scale: (a, [x], w) => channelScale(x, need(w, 'weight', a)),
   shuffle: (a, [x]) => channelShuffle(x, a.groups),
   slice: (a, [x]) => channelSlice(x, a.start, a.end ?? x.shape[1]),
+  relu6: (a, [x]) => activate(x, activationFn(a)),
+  hardswish: (a, [x]) => activate(x, activationFn(a)),
+  hardsigmoid: (a, [x]) => activate(x, activationFn(a)),
+  silu: (a, [x]) => activate(x, activationFn(a)),
+  gelu: (a, [x]) => activate(x, activationFn(a)),
+  identity: (_a, [x]) => x,
+  upsample: (a, [x]) => upsample2d(x, a),
+  convtranspose: (a, [x], w) => convTranspose2d(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a),
 } satisfies KindTable<CpuKernel>;
 
 /** Runs one layer on the CPU. `input` layers return their (single) input unchanged. */

@@ -33,7 +33,7 @@ typedef unsigned int u32;
 #define MC_MAX 128
 #endif
 
-enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY = 2 };
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_RELU6 = 3, ACT_HARDSIGMOID = 4, ACT_HARDSWISH = 5, ACT_SILU = 6, ACT_GELU = 7, ACT_GELU_TANH = 8 };
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -44,18 +44,55 @@ static inline i32 min_i(i32 a, i32 b) { return a < b ? a : b; }
 static inline i32 max_i(i32 a, i32 b) { return a > b ? a : b; }
 static inline i32 ceil_div(i32 a, i32 b) { return (a + b - 1) / b; }
 
+#include "activations.h"
+
+/*
+ * The activations with an exp or erf are "deferred": act_v and act_s leave them alone, and each
+ * kernel runs act_rows over the values it has just stored (in L1 still). Inlined into act_v
+ * they would put their polynomials eight times into the GEMM tile; called once per vector, the
+ * call cost as much as the function (SiLU: 9.3 ns per vector called, 5.7 inline).
+ */
+static inline i32 deferred(i32 act) { return act >= ACT_SILU; }
+
+/* A deferred activation, in place, on `rows` rows of `cols` values `ld` apart; the last partial vector through a copy. */
+__attribute__((noinline)) static void act_rows(float *p, i32 rows, i32 cols, i32 ld, i32 act) {
+  for (i32 r = 0; r < rows; r++) {
+    float *q = p + r * ld;
+    for (i32 i = 0; i < cols; i += 4) {
+      const i32 m = cols - i;
+      float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      if (m < 4)
+        for (i32 j = 0; j < m; j++) t[j] = q[i + j];
+      v128_t v = wasm_v128_load(m < 4 ? t : q + i);
+      v = act == ACT_SILU ? silu_v(v) : act == ACT_GELU ? gelu_v(v) : gelu_tanh_v(v);
+      if (m >= 4) {
+        wasm_v128_store(q + i, v);
+      } else {
+        wasm_v128_store(t, v);
+        for (i32 j = 0; j < m; j++) q[i + j] = t[j];
+      }
+    }
+  }
+}
+
+/* The epilogue activations that run inline; deferred ones pass through (act_rows applies them). */
 static inline v128_t act_v(v128_t v, i32 act, v128_t slope) {
   if (act == ACT_RELU) return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
   if (act == ACT_LEAKY) {
     v128_t neg = wasm_f32x4_lt(v, wasm_f32x4_splat(0.0f));
     return wasm_v128_bitselect(wasm_f32x4_mul(v, slope), v, neg);
   }
+  if (act == ACT_RELU6) return relu6_v(v);
+  if (act == ACT_HARDSWISH) return hardswish_v(v);
+  if (act == ACT_HARDSIGMOID) return hardsigmoid_v(v);
   return v;
 }
 
 static inline float act_s(float v, i32 act, float slope) {
   if (act == ACT_RELU) return v > 0.0f ? v : 0.0f;
   if (act == ACT_LEAKY) return v >= 0.0f ? v : v * slope;
+  /* The clips in lane 0: the vector path's rounding, for the few values past a multiple of 4. */
+  if (act != ACT_NONE && !deferred(act)) return wasm_f32x4_extract_lane(act_v(wasm_f32x4_splat(v), act, wasm_f32x4_splat(slope)), 0);
   return v;
 }
 
@@ -147,6 +184,7 @@ __attribute__((noinline)) static void tile_4x8(i32 kc, const float *restrict a, 
   wasm_v128_store(c2 + 4, c21);
   wasm_v128_store(c3, c30);
   wasm_v128_store(c3 + 4, c31);
+  if (last && deferred(act)) act_rows(c, MR, NR, ldc, act);
 }
 
 /* A partial tile (mr < 4 rows or nr < 8 columns): through a full one on the stack. */
@@ -387,6 +425,7 @@ static void store_rows(const ConvDesc *d, const DirectGeom *g, const float *t, i
         dst[ow] = act_s(v, d->act, d->slope);
       }
     }
+    if (deferred(d->act)) act_rows(y + r * OH * OW, 1, OH * OW, 0, d->act);
   }
 }
 
@@ -687,6 +726,7 @@ EXPORT(linear) void linear(i32 descPtr) {
       F(d->y)[b * d->y_bstride + o] = act_s(r0 + bias[o], d->act, d->slope);
     }
   }
+  if (deferred(d->act)) act_rows(F(d->y), d->batch, O, d->y_bstride, d->act);
 }
 
 /* ------------------------------------------------------------------ */
@@ -825,6 +865,7 @@ EXPORT(add_n) void add_n(i32 inputs, i32 n, i32 y, i32 batch, i32 count, i32 y_b
       for (i32 j = 1; j < n; j++) v += CF(in[j])[b * count + i];
       dst[i] = act_s(v, act, slope);
     }
+    if (deferred(act)) act_rows(dst, 1, count, 0, act);
   }
 }
 
@@ -840,6 +881,7 @@ EXPORT(scale_shift) void scale_shift(i32 x, i32 y, i32 batch, i32 channels, i32 
       i32 i = 0;
       for (; i + 4 <= hw; i += 4) wasm_v128_store(dst + i, act_v(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i), vsc), vsf), act, s));
       for (; i < hw; i++) dst[i] = act_s(src[i] * sc + sf, act, slope);
+      if (deferred(act)) act_rows(dst, 1, hw, 0, act);
     }
   }
 }

@@ -21,6 +21,12 @@ const FLOAT_FIELDS = new Set(['slope']);
 export const ACT_NONE = 0;
 export const ACT_RELU = 1;
 export const ACT_LEAKY = 2;
+export const ACT_RELU6 = 3;
+export const ACT_HARDSIGMOID = 4;
+export const ACT_HARDSWISH = 5;
+export const ACT_SILU = 6;
+export const ACT_GELU = 7;
+export const ACT_GELU_TANH = 8;
 
 export interface Kernels {
   conv2d(desc: number): void;

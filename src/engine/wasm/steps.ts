@@ -14,7 +14,17 @@ import type { Place, Step } from '../plan';
 import type { Tensor } from '../tensor';
 import type { ConvAttrs } from '../../layers/conv';
 import type { PoolWindow } from '../../layers/pool-window';
-import { ACT_LEAKY, ACT_NONE, ACT_RELU, CONV_FIELDS, convFields, type Kernels, LINEAR_FIELDS, MR, POOL_FIELDS, writeFields } from './module';
+import {
+  ACT_GELU,
+  ACT_GELU_TANH,
+  ACT_HARDSIGMOID,
+  ACT_HARDSWISH,
+  ACT_LEAKY,
+  ACT_NONE,
+  ACT_RELU,
+  ACT_RELU6,
+  ACT_SILU,
+  CONV_FIELDS, convFields, type Kernels, LINEAR_FIELDS, MR, POOL_FIELDS, writeFields } from './module';
 
 /** Conv kernels: packed GEMM (per group where grouped) or the direct kernel. */
 export type FastConvAlgorithm = 'gemm' | 'direct';
@@ -31,6 +41,11 @@ const WASM_ACTIVATIONS = {
   leakyrelu: (a) => ({ act: ACT_LEAKY, slope: a.slope }),
   sigmoid: (a) => ({ act: ACT_NONE, slope: 0, after: activationFn(a) }),
   tanh: (a) => ({ act: ACT_NONE, slope: 0, after: activationFn(a) }),
+  relu6: () => ({ act: ACT_RELU6, slope: 0 }),
+  hardswish: () => ({ act: ACT_HARDSWISH, slope: 0 }),
+  hardsigmoid: () => ({ act: ACT_HARDSIGMOID, slope: 0 }),
+  silu: () => ({ act: ACT_SILU, slope: 0 }),
+  gelu: (a) => ({ act: a.approximate === 'tanh' ? ACT_GELU_TANH : ACT_GELU, slope: 0 }),
 } satisfies ActivationTable<WasmEpilogue>;
 
 export function wasmEpilogue(attrs: ActivationAttrs | undefined): WasmEpilogue {
@@ -326,6 +341,11 @@ export const WASM_KERNELS: WasmTable = {
       };
     },
   },
+  relu6: activationStep,
+  hardswish: activationStep,
+  hardsigmoid: activationStep,
+  silu: activationStep,
+  gelu: activationStep,
 };
 
 function entryOf(attrs: LayerAttrs): WasmEntry<LayerAttrs> | undefined {

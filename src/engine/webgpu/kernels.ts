@@ -10,6 +10,9 @@ import { batchNormScaleShift, foldBatchNorm } from '../fold';
 import { bnParams, needWeight, type LayerWeights } from '../params';
 import type { Place, Step } from '../plan';
 import { numel } from '../tensor';
+import { GELU_ERF_WGSL, GELU_TANH_WGSL, SILU_WGSL } from './activation-wgsl';
+import { linearTap, nearestIndex } from '../../layers/resampling';
+import { resizeDims } from '../../layers/upsample';
 import { type ConvAlgorithm, convKernel, packTiledWeights, planConv } from './conv-kernels';
 import {
   activationKernel,
@@ -27,6 +30,7 @@ import {
 import { linearKernel, type LinearChunk } from './linear-kernels';
 import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
 import { groupNormKernel, layerNormKernel, type NormBuffers, shuffleKernel, sliceKernel } from './norm-kernels';
+import { convTransposeKernel, upsampleKernel } from './spatial-kernels';
 import { f32, NO_ACT, type EpilogueAct, type Kernel, type OutPlace } from './wgsl';
 
 /** Each activation's epilogue: the body of `fn act(v: f32) -> f32`. */
@@ -36,6 +40,11 @@ const WGSL_ACTIVATIONS = {
   // Built from exp(-2|v|) so large inputs saturate instead of overflowing to NaN.
   tanh: () => 'let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e);',
   leakyrelu: (a) => `return select(v * ${f32(a.slope)}, v, v >= 0.0);`,
+  relu6: () => 'return clamp(v, 0.0, 6.0);',
+  hardswish: () => 'return v * clamp(v + 3.0, 0.0, 6.0) / 6.0;',
+  hardsigmoid: () => 'return clamp(v + 3.0, 0.0, 6.0) / 6.0;',
+  silu: () => SILU_WGSL,
+  gelu: (a) => (a.approximate === 'tanh' ? GELU_TANH_WGSL : GELU_ERF_WGSL),
 } satisfies ActivationTable<string>;
 
 export function epilogueOf(attrs: ActivationAttrs | undefined): EpilogueAct {
@@ -233,6 +242,59 @@ export const GPU_KERNELS = {
   shuffle: (a) =>
     plain((b) => [shuffleKernel(b.label, { batch: b.batch, channels: b.inShape[0], h: b.hw(b.x), w: 1 }, a.groups, b.place, b.dense(b.x), b.output)]),
   slice: (a) => plain((b) => [sliceKernel(b.label, b.batch, b.inShape[0], a.start, b.outShape[0], b.hw(b.x), b.place, b.dense(b.x), b.output)]),
+  relu6: activation,
+  hardswish: activation,
+  hardsigmoid: activation,
+  silu: activation,
+  gelu: activation,
+  identity: () => NONE,
+  upsample(a, load) {
+    const tables = resizeDims(a, load.shapes[load.head.inputs[0]]).map((d) => {
+      const t = new Float32Array(d.out * (a.mode === 'nearest' ? 1 : 4));
+      for (let o = 0; o < d.out; o++) {
+        if (a.mode === 'nearest') {
+          t[o] = nearestIndex(o, d);
+        } else {
+          const l = linearTap(o, d);
+          t.set([l.i0, l.i1, l.w0, l.w1], 4 * o);
+        }
+      }
+      return t;
+    });
+    return {
+      tensors: { rows: tables[0], cols: tables[1] },
+      kernels: (b) => [
+        upsampleKernel(b.label, a.mode, b.spatial(), [b.outShape[1], b.outShape[2]], b.place, {
+          input: b.dense(b.x),
+          rows: b.upload(tables[0], `${b.label}.rows`),
+          cols: b.upload(tables[1], `${b.label}.cols`),
+          output: b.output,
+        }),
+      ],
+    };
+  },
+  convtranspose(a, load) {
+    const w = load.weights.get(load.head.id);
+    const tensors: Record<string, Float32Array> = { weight: needWeight(w, 'weight', load.head) };
+    if (a.bias) tensors.bias = needWeight(w, 'bias', load.head);
+    return {
+      tensors,
+      kernels: (b) => [
+        convTransposeKernel(
+          b.label,
+          { ...a, batch: b.batch, inC: b.inShape[0], inH: b.inShape[1], inW: b.inShape[2], outC: a.out, outH: b.outShape[1], outW: b.outShape[2] },
+          b.place,
+          b.act,
+          {
+            input: b.dense(b.x),
+            weight: b.upload(tensors.weight, `${b.label}.weight`),
+            bias: tensors.bias ? b.upload(tensors.bias, `${b.label}.bias`) : undefined,
+            output: b.output,
+          },
+        ),
+      ],
+    };
+  },
 } satisfies KindTable<GpuEntry>;
 
 /** A layer or group norm: its weight and bias uploaded as stored. */
