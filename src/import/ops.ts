@@ -98,7 +98,24 @@ type PatternValue =
   /** A group norm whose affine may follow (Mul by the weight, Add of the bias); a layer once anything else reads it. */
   | { t: 'gn'; of: number; groups: number; eps: number; weight?: ImportTensor; origin: string; module: string; made?: number };
 
-type Value = Const | LayerValue | PadValue | RowsValue | PatternValue;
+/**
+ * An element-wise formula of one layer's output and scalar constants, built while its nodes come
+ * (torch.onnx writes GELU as Div, Erf, Add, Mul, Mul); when something else reads it, it is
+ * recognised by its values as the layer it computes (gelu, its tanh form, a scale), or refused.
+ */
+type Expr = { op: 'x' } | { op: 'c'; v: number } | { op: 'add' | 'sub' | 'mul' | 'div' | 'pow'; a: Expr; b: Expr } | { op: 'erf' | 'tanh'; a: Expr };
+
+interface ExprValue {
+  t: 'expr';
+  of: number;
+  e: Expr;
+  origin: string;
+  module: string;
+  /** The layer it became, once read. */
+  made?: number;
+}
+
+type Value = Const | LayerValue | PadValue | RowsValue | PatternValue | ExprValue;
 
 const BATCH = 'N';
 
@@ -140,11 +157,6 @@ function pathOfInitializer(name: string | undefined, suffix: string): string | u
 
 function pairEq(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** The kind of a layer that this version of the registry may not have yet (kinds other branches add). */
-function kindIfKnown(kind: string): LayerKind | undefined {
-  return kind in LAYER_DEFS ? (kind as LayerKind) : undefined;
 }
 
 class Mapper {
@@ -195,6 +207,7 @@ class Mapper {
     const v = this.input(i);
     if (v.t === 'layer') return v.id;
     if (v.t === 'gn') return this.groupNormLayer(v);
+    if (v.t === 'expr') return this.exprLayer(v);
     if (v.t === 'pad') this.fail(`a Pad feeds it; only a convolution or a pool can take a Pad as its padding`);
     if (v.t === 'const') this.fail(`input ${i + 1} ('${this.node.inputs[i]}') is a constant where a tensor of the batch is expected`);
     this.fail(`it takes a reshaped or transposed tensor (${PATTERN_WORDS[v.t]}) that the language cannot express`);
@@ -323,13 +336,6 @@ class Mapper {
 
   private emitLayer(attrs: LayerAttrs, inputs: number[], tensors: ImportLayer['tensors'] = {}): void {
     this.setOutput({ t: 'layer', id: this.addLayer(attrs, inputs, tensors) });
-  }
-
-  /** A kind other branches add: refused with its name until the registry has it. */
-  private futureKind(kind: string, what: string): LayerKind {
-    const k = kindIfKnown(kind);
-    if (!k) this.fail(`${what} needs the layer kind '${kind}', which this version of the language does not have yet`);
-    return k;
   }
 
   private spatial(id: number): Shape {
@@ -518,7 +524,7 @@ class Mapper {
       if (this.hasInput(2)) hi = this.floats(this.constInput(2, 'max'))[0];
     }
     if (lo === 0 && hi === Infinity) this.emitLayer({ kind: 'relu' }, [id]);
-    else if (lo === 0 && hi === 6) this.emitLayer({ kind: this.futureKind('relu6', 'Clip(0, 6)') } as LayerAttrs, [id]);
+    else if (lo === 0 && hi === 6) this.emitLayer({ kind: 'relu6' }, [id]);
     else this.fail(`Clip(${lo}, ${hi}) is neither relu (0, inf) nor relu6 (0, 6)`);
   }
 
@@ -528,12 +534,12 @@ class Mapper {
     const beta = this.float('beta', 0.5);
     // PyTorch's hardsigmoid is relu6(x + 3) / 6.
     if (Math.abs(alpha - 1 / 6) > 1e-6 || Math.abs(beta - 0.5) > 1e-6) this.fail(`HardSigmoid(alpha=${alpha}, beta=${beta}) is not PyTorch's hardsigmoid (alpha=1/6, beta=0.5)`);
-    this.emitLayer({ kind: this.futureKind('hardsigmoid', 'HardSigmoid') } as LayerAttrs, [this.layerInput(0)]);
+    this.emitLayer({ kind: 'hardsigmoid' }, [this.layerInput(0)]);
   }
 
   hardswish(): void {
     this.onlyAttrs();
-    this.emitLayer({ kind: this.futureKind('hardswish', 'HardSwish') } as LayerAttrs, [this.layerInput(0)]);
+    this.emitLayer({ kind: 'hardswish' }, [this.layerInput(0)]);
   }
 
   pool(kind: 'maxpool' | 'avgpool'): void {
@@ -872,6 +878,8 @@ class Mapper {
     if (a.t === 'const' && b.t === 'const') return this.foldBinary(op, a, b);
     const c = (a.t === 'const' ? a : b.t === 'const' ? b : undefined) as Const | undefined;
     const other = c === a ? b : a;
+    if (c?.tensor) this.used.add(c.name);
+    if (this.formula(op, a, b)) return;
     if (op === 'Add' && !c) return this.emitLayer({ kind: 'add' }, [this.layerInput(0), this.layerInput(1)]);
     if (op === 'Add' && c && other.t === 'gn' && other.weight && other.made === undefined) {
       this.setOutput({ t: 'layer', id: this.groupNormLayer(other, this.perChannel(c, this.layers[other.of].shape[0], 'bias')) });
@@ -885,6 +893,169 @@ class Mapper {
     if (op === 'Mul' && c) return this.scaleBy(this.layerInput(c === a ? 1 : 0), c);
     if (op === 'Mul') return this.mul(this.layerInput(0), this.layerInput(1));
     this.fail(`${op} of ${a.t === 'const' ? 'a constant' : 'a tensor'} and ${b.t === 'const' ? 'a constant' : 'a tensor'} is not expressible`);
+  }
+
+
+  // ---- element-wise formulas ----------------------------------------------------------------
+
+  /** A value as a term of a formula of layer `of`: the layer itself, a formula of it, or a scalar constant. */
+  private term(v: Value, of: number | undefined): Expr | undefined {
+    if (v.t === 'const') {
+      if (v.dims.reduce((x, d) => x * d, 1) !== 1 || v.dataType === DT.STRING) return undefined;
+      const f = this.floats(v)[0];
+      if (v.tensor) this.used.add(v.name);
+      return { op: 'c', v: f };
+    }
+    if (v.t === 'layer') return of === undefined || v.id === of ? { op: 'x' } : undefined;
+    if (v.t === 'expr' && v.made === undefined) return of === undefined || v.of === of ? v.e : undefined;
+    return undefined;
+  }
+
+  /**
+   * Extends or starts a formula: an operation on a formula, a layer times itself, a layer divided
+   * by or to the power of a scalar, and a layer times a scalar (a scale until it goes on).
+   */
+  private formula(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow', a: Value, b: Value): boolean {
+    const of = a.t === 'expr' && a.made === undefined ? a.of : b.t === 'expr' && b.made === undefined ? b.of : undefined;
+    let x: number;
+    if (of !== undefined) x = of;
+    else if (a.t === 'layer' && b.t === 'layer' && a.id === b.id && op === 'Mul') x = a.id;
+    else if (a.t === 'layer' && b.t === 'const' && (op === 'Div' || op === 'Pow' || op === 'Mul' || op === 'Sub') && this.term(b, undefined)) x = a.id;
+    else if (b.t === 'layer' && a.t === 'const' && op === 'Mul' && this.term(a, undefined)) x = b.id;
+    else return false;
+    const ta = this.term(a, x);
+    const tb = this.term(b, x);
+    if (!ta || !tb) return false;
+    const e: Expr = { op: op.toLowerCase() as 'add', a: ta, b: tb };
+    this.setOutput({ t: 'expr', of: x, e, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+    return true;
+  }
+
+  /** Erf and Tanh of a formula (or Erf of a layer) go on with it. */
+  unaryFormula(op: 'erf' | 'tanh'): void {
+    this.onlyAttrs();
+    const v = this.input(0);
+    if (v.t === 'expr' && v.made === undefined) {
+      this.setOutput({ ...v, made: undefined, e: { op, a: v.e }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+      return;
+    }
+    if (op === 'tanh') return this.activation('tanh');
+    const id = this.layerInput(0);
+    this.setOutput({ t: 'expr', of: id, e: { op, a: { op: 'x' } }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+  }
+
+  pow(): void {
+    this.onlyAttrs();
+    const a = this.input(0);
+    const b = this.input(1);
+    if (a.t === 'const' && b.t === 'const') this.fail('a Pow of constants is not supported');
+    if (!this.formula('Pow', a, b)) this.fail('only a power of a tensor to a scalar constant, inside an element-wise formula (GELU), is supported');
+  }
+
+  /** A formula read by something else: the layer it computes. */
+  private exprLayer(v: ExprValue): number {
+    if (v.made !== undefined) return v.made;
+    const origin = this.origin;
+    this.origin = v.origin;
+    const attrs = recognise(v.e);
+    if (!attrs) this.fail(`the element-wise formula ${exprText(v.e)} of the tensor before it is not a layer (gelu, its tanh form and a product with a constant are)`);
+    let id: number;
+    if (attrs === 'same') id = v.of;
+    else if (typeof attrs === 'number') {
+      const s = this.layers[v.of].shape;
+      const shape = s.length === 3 ? [s[0], 1, 1] : [s[0]];
+      id = this.addLayer({ kind: 'scale', init: 1 }, [v.of], { weight: { data: new Float32Array(s[0]).fill(attrs), shape } });
+    } else id = this.addLayer(attrs, [v.of]);
+    if (id !== v.of) this.layers[id].module = v.module;
+    this.origin = origin;
+    v.made = id;
+    return id;
+  }
+
+  // ---- resampling ---------------------------------------------------------------------------
+
+  /** Resize (opset 10 and later) and Upsample: PyTorch's nearest (asymmetric, floor) or bilinear. */
+  resize(): void {
+    this.onlyAttrs('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'scales', 'antialias', 'keep_aspect_ratio_policy', 'axes');
+    const id = this.layerInput(0);
+    const [c, h, w] = this.spatial(id);
+    const mode = this.str('mode', 'nearest');
+    const ctm = this.str('coordinate_transformation_mode', this.node.op === 'Upsample' || this.model.opset < 11 ? 'asymmetric' : 'half_pixel');
+    if (this.int('antialias', 0) !== 0) this.fail('antialiased resizing is not expressible');
+    if (this.attr('axes')) this.fail('a Resize with axes is not supported');
+    // Opset 10 and Upsample: (X, scales); 11 and later: (X, roi, scales, sizes).
+    const legacy = this.node.op === 'Upsample' || this.model.opset < 11;
+    let scales: number[] | undefined;
+    let sizes: number[] | undefined;
+    if (legacy) scales = this.attr('scales')?.floats ?? (this.hasInput(1) ? Array.from(this.floats(this.constInput(1, 'scales'))) : undefined);
+    else {
+      if (this.hasInput(2)) {
+        const sc = this.constInput(2, 'scales');
+        if (sc.dims.reduce((a, d) => a * d, 1) > 0) scales = Array.from(this.floats(sc));
+      }
+      if (this.hasInput(3)) sizes = this.ints(this.constInput(3, 'sizes')).map((d, i) => (d === BATCH ? (i === 0 ? -1 : NaN) : d)) as number[];
+    }
+    let factor: Pair | null = null;
+    let size: Pair | null = null;
+    if (sizes) {
+      if (sizes.length !== 4 || sizes[1] !== c) this.fail(`sizes [${sizes.join(', ')}] do not keep the batch and the ${c} channels`);
+      size = [sizes[2], sizes[3]];
+      if (size[0] % h === 0 && size[1] % w === 0) factor = [size[0] / h, size[1] / w];
+    } else if (scales) {
+      if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) this.fail(`scales [${scales.join(', ')}] resize the batch or the channels`);
+      if (!Number.isInteger(scales[2]) || !Number.isInteger(scales[3]) || scales[2] < 1 || scales[3] < 1) this.fail(`scales ${scales[2]}x${scales[3]} are not whole factors; the language's upsample takes integer factors or a size`);
+      factor = [scales[2], scales[3]];
+    } else this.fail('it has neither scales nor sizes');
+    let attrs: LayerAttrs;
+    if (mode === 'nearest') {
+      const nearest = this.str('nearest_mode', 'round_prefer_floor');
+      if (ctm !== 'asymmetric' || (nearest !== 'floor' && !legacy)) this.fail(`nearest resizing with coordinate_transformation_mode '${ctm}' and nearest_mode '${nearest}' is not PyTorch's (asymmetric, floor)`);
+      // By a factor, PyTorch's floor(o / f) is exact; to a size that is not a multiple, onnxruntime may differ by a pixel (docs/import.md).
+      attrs = { kind: 'upsample', mode: 'nearest', scale: factor, size: factor ? null : size, alignCorners: false };
+    } else if (mode === 'linear' || mode === 'bilinear') {
+      if (!['half_pixel', 'pytorch_half_pixel', 'align_corners'].includes(ctm)) this.fail(`linear resizing with coordinate_transformation_mode '${ctm}' is not PyTorch's (half_pixel or align_corners)`);
+      const alignCorners = ctm === 'align_corners';
+      attrs = { kind: 'upsample', mode: 'bilinear', scale: sizes ? null : factor, size: sizes ? size : null, alignCorners };
+    } else this.fail(`'${mode}' resizing is not expressible; the language's upsample is nearest or bilinear`);
+    this.emitLayer(attrs, [id]);
+  }
+
+  convTranspose(): void {
+    this.onlyAttrs('kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad', 'output_padding');
+    if (this.attr('output_shape')) this.fail('output_shape is not supported; export with pads and output_padding');
+    const id = this.layerInput(0);
+    const x = this.spatial(id);
+    const w = this.constInput(1, 'weight');
+    if (w.dims.length !== 4) this.fail(`weight '${w.name}' has ${w.dims.length} dimensions; only 2-D transposed convolutions are supported`);
+    const kernel: Pair = this.pair('kernel_shape', [w.dims[2], w.dims[3]]);
+    if (!pairEq(kernel, [w.dims[2], w.dims[3]])) this.fail(`kernel_shape [${kernel.join(', ')}] differs from the weight's [${w.dims.slice(2).join(', ')}]`);
+    const stride = this.pair('strides', [1, 1]);
+    const dilation = this.pair('dilations', [1, 1]);
+    const groups = this.int('group', 1);
+    const autoPad = this.str('auto_pad', 'NOTSET');
+    if (autoPad !== 'NOTSET' && autoPad !== 'VALID') this.fail(`auto_pad '${autoPad}' is not supported on a transposed convolution`);
+    const pads = autoPad === 'VALID' ? [0, 0, 0, 0] : this.intList('pads') ?? [0, 0, 0, 0];
+    if (pads.length !== 4) this.fail(`pads [${pads.join(', ')}] are not those of a 2-D window`);
+    const op0 = this.pair('output_padding', [0, 0]);
+    // Less padding at the end is more output padding: the output is (H-1)S + D(K-1) + 1 - begin - end + op.
+    const outputPadding: Pair = [op0[0] + pads[0] - pads[2], op0[1] + pads[1] - pads[3]];
+    if (outputPadding.some((p) => p < 0)) this.fail(`the padding [top ${pads[0]}, left ${pads[1]}, bottom ${pads[2]}, right ${pads[3]}] cuts more at the end than at the start, which the language cannot express`);
+    if (x[0] !== w.dims[0]) this.fail(`weight '${w.name}' [${w.dims.join(', ')}] takes ${w.dims[0]} input channels, and the input has ${x[0]}`);
+    const out = w.dims[1] * groups;
+    const tensors: ImportLayer['tensors'] = { weight: this.weight(w, w.dims) };
+    if (this.hasInput(2)) {
+      const b = this.constInput(2, 'bias');
+      if (b.dims.reduce((a, d) => a * d, 1) !== out) this.fail(`bias '${b.name}' has ${b.dims.join('x')} values; the transposed convolution has ${out} outputs`);
+      tensors.bias = this.weight(b, [out]);
+    }
+    this.emitLayer({ kind: 'convtranspose', out, kernel, stride, padding: [pads[0], pads[1]], outputPadding, dilation, groups, bias: !!tensors.bias }, [id], tensors);
+  }
+
+  gelu(): void {
+    this.onlyAttrs('approximate');
+    const approximate = this.str('approximate', 'none');
+    if (approximate !== 'none' && approximate !== 'tanh') this.fail(`approximate '${approximate}' is not 'none' or 'tanh'`);
+    this.emitLayer({ kind: 'gelu', approximate }, [this.layerInput(0)]);
   }
 
   private foldBinary(op: string, a: Const, b: Const): void {
@@ -961,22 +1132,23 @@ class Mapper {
     return n;
   }
 
-  /** `x * sigmoid(x)` is SiLU; another product of two tensors is the `mul` merge (squeeze-and-excitation). */
+  /** `x * sigmoid(x)` is SiLU, `x * hardsigmoid(x)` hardswish; another product of two tensors is the `mul` merge (squeeze-and-excitation). */
   private mul(a: number, b: number): void {
     for (const [x, s] of [
       [a, b],
       [b, a],
     ]) {
       const sig = this.layers[s];
-      if (sig.attrs.kind === 'sigmoid' && sig.inputs[0] === x && this.consumersOfLayer(s) === 1 && s === this.layers.length - 1) {
-        sig.attrs = { kind: this.futureKind('silu', 'x * sigmoid(x) (SiLU)') } as LayerAttrs;
+      if ((sig.attrs.kind === 'sigmoid' || sig.attrs.kind === 'hardsigmoid') && sig.inputs[0] === x && this.consumersOfLayer(s) === 1 && s === this.layers.length - 1) {
+        // torch.onnx writes hardswish before opset 14 as x * HardSigmoid(x).
+        sig.attrs = { kind: sig.attrs.kind === 'sigmoid' ? 'silu' : 'hardswish' };
         sig.origin = this.origin;
         sig.module = modulePath(this.node.name, this.node.op) || sig.module;
         this.setOutput({ t: 'layer', id: s });
         return;
       }
     }
-    this.emitLayer({ kind: this.futureKind('mul', 'a product of two tensors') } as LayerAttrs, [a, b]);
+    this.emitLayer({ kind: 'mul' }, [a, b]);
   }
 
   sum(): void {
@@ -1123,7 +1295,8 @@ class Mapper {
       if (!handler) this.fail(`${n.op} is not supported${UNSUPPORTED_WHY[n.op] ? `: ${UNSUPPORTED_WHY[n.op]}` : ''}`);
       handler(this);
     }
-    const out = this.values.get(outName);
+    let out = this.values.get(outName);
+    if (out?.t === 'expr' || out?.t === 'gn') out = { t: 'layer', id: out.t === 'expr' ? this.exprLayer(out) : this.groupNormLayer(out) };
     this.origin = `output '${outName}'`;
     if (!out) this.failAt(`output '${outName}' is produced by no node`);
     if (out.t !== 'layer') this.failAt(`output '${outName}' is ${out.t === 'const' ? 'a constant' : 'not a tensor the language can express'}`);
@@ -1166,9 +1339,6 @@ const UNSUPPORTED_WHY: Record<string, string> = {
   Loop: 'control flow (loops) has no counterpart in the language',
   If: 'control flow (conditionals) has no counterpart in the language',
   Scan: 'control flow (scans) has no counterpart in the language',
-  ConvTranspose: 'transposed convolutions are not in this version of the language',
-  Resize: 'upsampling is not in this version of the language',
-  Upsample: 'upsampling is not in this version of the language',
   LSTM: 'recurrent layers are not in the language',
   GRU: 'recurrent layers are not in the language',
   RNN: 'recurrent layers are not in the language',
@@ -1185,6 +1355,60 @@ const PATTERN_WORDS: Record<PatternValue['t'] | 'rows', string> = {
   gn: 'a group norm',
 };
 
+/** Abramowitz and Stegun 7.1.26 (error below 1.5e-7): enough to tell GELU's two forms apart. */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x < 0 ? -y : y;
+}
+
+function evalExpr(e: Expr, x: number): number {
+  switch (e.op) {
+    case 'x':
+      return x;
+    case 'c':
+      return e.v;
+    case 'erf':
+      return erf(evalExpr(e.a, x));
+    case 'tanh':
+      return Math.tanh(evalExpr(e.a, x));
+    default: {
+      const a = evalExpr(e.a, x);
+      const b = evalExpr(e.b, x);
+      return e.op === 'add' ? a + b : e.op === 'sub' ? a - b : e.op === 'mul' ? a * b : e.op === 'div' ? a / b : Math.pow(a, b);
+    }
+  }
+}
+
+function exprText(e: Expr): string {
+  switch (e.op) {
+    case 'x':
+      return 'x';
+    case 'c':
+      return formatConst(e.v);
+    case 'erf':
+    case 'tanh':
+      return `${e.op}(${exprText(e.a)})`;
+    default:
+      return `(${exprText(e.a)} ${{ add: '+', sub: '-', mul: '*', div: '/', pow: '^' }[e.op]} ${exprText(e.b)})`;
+  }
+}
+
+const formatConst = (v: number) => String(Number(v.toPrecision(6)));
+
+const SAMPLES = [-4, -2.5, -1.3, -0.7, -0.2, 0.1, 0.45, 1, 1.7, 3, 5];
+
+/** The layer a formula of x computes, by its values: gelu, gelu's tanh form, x·c (a scale: its factor), x itself. */
+function recognise(e: Expr): LayerAttrs | number | 'same' | undefined {
+  const ys = SAMPLES.map((x) => evalExpr(e, x));
+  const close = (f: (x: number) => number, tol: number) => SAMPLES.every((x, i) => Math.abs(ys[i] - f(x)) <= tol * Math.max(1, Math.abs(f(x))));
+  const c = ys[SAMPLES.indexOf(1)];
+  if (close((x) => c * x, 1e-6)) return Math.fround(c) === 1 ? 'same' : c;
+  if (close((x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), 1e-5)) return { kind: 'gelu', approximate: 'none' };
+  if (close((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), 1e-5)) return { kind: 'gelu', approximate: 'tanh' };
+  return undefined;
+}
+
 const OPS: Record<string, (m: Mapper) => void> = {
   Conv: (m) => m.conv(),
   Gemm: (m) => m.gemm(),
@@ -1192,7 +1416,7 @@ const OPS: Record<string, (m: Mapper) => void> = {
   BatchNormalization: (m) => m.batchnorm(),
   Relu: (m) => m.activation('relu'),
   Sigmoid: (m) => m.activation('sigmoid'),
-  Tanh: (m) => m.activation('tanh'),
+  Tanh: (m) => m.unaryFormula('tanh'),
   LeakyRelu: (m) => m.leakyrelu(),
   Softmax: (m) => m.softmax(),
   Clip: (m) => m.clip(),
@@ -1227,6 +1451,12 @@ const OPS: Record<string, (m: Mapper) => void> = {
   LayerNormalization: (m) => m.layerNormalization(),
   InstanceNormalization: (m) => m.instanceNormalization(),
   Identity: (m) => m.identity(),
+  Erf: (m) => m.unaryFormula('erf'),
+  Pow: (m) => m.pow(),
+  Resize: (m) => m.resize(),
+  Upsample: (m) => m.resize(),
+  ConvTranspose: (m) => m.convTranspose(),
+  Gelu: (m) => m.gelu(),
 };
 
 /** Maps the model's graph to layers (stage 1). Throws ImportError naming the node that cannot be mapped. */

@@ -5,7 +5,8 @@
  */
 import type { KindTable, LayerAttrs, Pair } from '../layers';
 
-export type ArgValue = number | boolean | Pair;
+/** A choice argument's bare word (`mode=bilinear`) is a string. */
+export type ArgValue = number | boolean | Pair | string;
 
 export interface TextArg {
   name: string;
@@ -98,6 +99,34 @@ export const LAYER_TEXT = {
       ...(a.end === null ? [] : [{ name: 'end', value: a.end, positional: true, slot: { hint: 'end', channels: true } }]),
     ],
   }),
+  relu6: () => bare('relu6'),
+  hardswish: () => bare('hardswish'),
+  hardsigmoid: () => bare('hardsigmoid'),
+  silu: () => bare('silu'),
+  gelu: (a) => ({ keyword: 'gelu', args: [{ name: 'approximate', value: a.approximate, dflt: 'none' }] }),
+  identity: () => bare('identity'),
+  upsample: (a) => ({
+    keyword: 'upsample',
+    args: [
+      ...(a.scale ? [{ name: 'scale', value: a.scale, positional: true, slot: { hint: 'factor' } }] : []),
+      ...(a.size ? [{ name: 'size', value: a.size }] : []),
+      { name: 'mode', value: a.mode, dflt: 'nearest' },
+      { name: 'align_corners', value: a.alignCorners, dflt: false },
+    ],
+  }),
+  convtranspose: (a) => ({
+    keyword: 'convtranspose',
+    args: [
+      { name: 'out', value: a.out, positional: true, slot: { hint: 'c', channels: true } },
+      size('k', a.kernel),
+      size('s', a.stride, 1),
+      size('p', a.padding, 0),
+      size('op', a.outputPadding, 0),
+      size('d', a.dilation, 1),
+      { name: 'g', value: a.groups, dflt: 1, slot: { hint: 'g' } },
+      { name: 'bias', value: a.bias, dflt: true },
+    ],
+  }),
 } satisfies KindTable<TextEntry>;
 
 /**
@@ -115,7 +144,7 @@ export function formatNumber(v: number): string {
 }
 
 export function valueText(v: ArgValue): string {
-  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'boolean' || typeof v === 'string') return String(v);
   if (typeof v === 'number') return formatNumber(v);
   return v[0] === v[1] ? formatNumber(v[0]) : `${v[0]}x${v[1]}`;
 }
