@@ -187,6 +187,90 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
   return emitSequence(body, '');
 }
 
+/**
+ * Numbers the language would lose, kept with `identity` layers (which compute nothing and take a
+ * number): a scope of one statement names it by the scope's own path (docs/naming.md, rule 3),
+ * so torchvision's `downsample.0` whose batch norm the export folded away, or EfficientNet's
+ * one-block stage `features.1.0`, get an identity after them; a scope whose first weighted child
+ * is numbered k > 0 because the export dropped what came before (MobileNetV2's
+ * `classifier.1` after its Dropout) gets k identities before it. Returns the graph's output,
+ * which an identity at the very end becomes.
+ */
+export function keepNumbers(layers: ImportLayer[], body: Out[], output: number): number {
+  const wanted = wantedPaths(layers);
+  let out = output;
+  const MAX_GAP = 4;
+  /** The value a sequence of statements ends with. */
+  const endOf = (stmts: Out[]): number => {
+    const last = stmts[stmts.length - 1];
+    return last.t === 'scope' ? endOf(last.body) : last.id;
+  };
+  const identity = (input: number): ImportLayer => {
+    const l: ImportLayer = { id: layers.length, attrs: { kind: 'identity' }, inputs: [input], shape: layers[input].shape, tensors: {}, origin: `an identity kept for the numbering after ${layers[input].origin}`, module: '' };
+    layers.push(l);
+    return l;
+  };
+  /** k identities before a one-input layer. */
+  const before = (layer: ImportLayer, k: number): Out[] => {
+    const added: Out[] = [];
+    for (let i = 0; i < k; i++) {
+      const l = identity(layer.inputs[0]);
+      layer.inputs = [l.id];
+      added.unshift({ t: 'layer', id: l.id });
+    }
+    return added.reverse();
+  };
+  /** An identity after a sequence: whatever read its end reads the identity. */
+  const after = (stmts: Out[]): Out => {
+    const end = endOf(stmts);
+    const l = identity(end);
+    for (const u of layers) if (u !== l) u.inputs = u.inputs.map((i) => (i === end ? l.id : i));
+    if (out === end) out = l.id;
+    return { t: 'layer', id: l.id };
+  };
+  const numberIn = (id: number, scope: string): number | undefined => {
+    const w = wanted[id];
+    if (!w || dirname(w) !== scope || !isNumber(basename(w))) return undefined;
+    return Number(basename(w));
+  };
+  /** The statements of the scope `path`, with identities where its numbers need them. */
+  const pad = (stmts: Out[], path: string): Out[] => {
+    const first = stmts[0];
+    if (first?.t === 'layer' && !first.label && layers[first.id].inputs.length === 1) {
+      const k = numberIn(first.id, path);
+      if (k !== undefined && k > 0 && k <= MAX_GAP) stmts = [...before(layers[first.id], k), ...stmts];
+    }
+    if (stmts.length === 1) {
+      const only = stmts[0];
+      if ((only.t === 'layer' && !only.label && numberIn(only.id, path) === 0) || (only.t === 'scope' && only.numeric && only.seg === '0')) stmts = [only, after(stmts)];
+    }
+    return stmts;
+  };
+  const walk = (stmts: Out[], prefix: string | undefined): Out[] =>
+    stmts.map((s): Out => {
+      switch (s.t) {
+        case 'layer': {
+          // A scope of one layer became a label (`downsample: conv ...`): a scope again if its number needs one.
+          if (!s.label || prefix === undefined || layers[s.id].inputs.length !== 1) return s;
+          const path = join(prefix, s.label);
+          const k = numberIn(s.id, path);
+          if (k === undefined || k > MAX_GAP) return s;
+          const body = pad([{ t: 'layer', id: s.id }], path);
+          return { t: 'scope', seg: s.label, numeric: false, path, body };
+        }
+        case 'scope':
+          return { ...s, body: pad(walk(s.body, s.path), s.path) };
+        case 'residual':
+          return { ...s, body: walk(s.body, prefix), shortcut: walk(s.shortcut, prefix) };
+        case 'merge':
+          return { ...s, branches: s.branches.map((b) => ({ ...b, body: walk(b.body, b.label && prefix !== undefined ? join(prefix, b.label) : undefined) })) };
+      }
+    });
+  const padded = walk(body, '');
+  body.splice(0, body.length, ...padded);
+  return out;
+}
+
 /** The layers in the order the expansion makes them: a residual's body, its shortcut, then the sum; branches in order, then the merge. */
 export function expansionOrder(body: Out[]): number[] {
   const out: number[] = [];
