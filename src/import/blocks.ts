@@ -10,7 +10,7 @@
 import { LAYERS, type LayerAttrs } from '../layers';
 import type { ImportLayer } from './ops';
 import { isIdentifier, RESERVED_WORDS, type Out } from './naming';
-import { LAYER_TEXT, sameValue, valueText, type ArgValue, type TextArg } from './text';
+import { layerText, sameValue, valueText, type ArgValue, type TextArg } from './text';
 
 /** A value in a block's body: a literal, or a parameter times a whole number (`c`, `c*4`). */
 export type Val = ArgValue | { param: string; mul: number };
@@ -58,7 +58,7 @@ function toF(layers: ImportLayer[], body: Out[]): F[] {
     switch (s.t) {
       case 'layer': {
         const attrs: LayerAttrs = layers[s.id].attrs;
-        const text = (LAYER_TEXT as Record<string, (a: LayerAttrs) => { keyword: string; args: TextArg[] }>)[attrs.kind](attrs);
+        const text = layerText(attrs);
         return { t: 'layer', keyword: text.keyword, args: text.args, label: s.label };
       }
       case 'scope':

@@ -12,7 +12,7 @@ import { layerDef } from '../layers';
 import { extractBlocks } from './blocks';
 import { decodeOnnx, ImportError, type OnnxModel } from './onnx-model';
 import { expansionOrder, isIdentifier, keepNumbers, nameScopes, wantedPaths } from './naming';
-import { mapOperators, type ImportLayer } from './ops';
+import { isConv, mapOperators, type ImportLayer } from './ops';
 import { renderText } from './render';
 import { recoverStructure } from './structure';
 import { verify } from './verify';
@@ -122,7 +122,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     const fromFile = realName(w.source);
     const want = fromFile ?? (wanted[layer.id] ? (layerDef(layer.attrs).namedByPath ? wanted[layer.id] : `${wanted[layer.id]}.${t.role}`) : undefined);
     if (want && want !== t.name) renames.push([want, t.name]);
-    if (t.role === 'weight' && layer.attrs.kind === 'conv' && layer.attrs.bias && !fromFile && !realName(layer.tensors.bias?.source)) folded++;
+    if (t.role === 'weight' && isConv(layer.attrs) && layer.attrs.bias && !fromFile && !realName(layer.tensors.bias?.source)) folded++;
   }
   const renamed = summarizeRenames(renames, net.tensors.length);
   if (renamed) warnings.push(renamed);

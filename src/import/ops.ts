@@ -9,6 +9,7 @@
  */
 import { defOfKind, LAYER_DEFS, layerDef, type LayerAttrs, type LayerKind, type LayerProblem, type Pair, type Shape, type TensorRole } from '../layers';
 import { adaptiveWindows } from '../layers/adaptiveavgpool';
+import type { GeluAttrs } from '../layers/gelu';
 import { DT, dataTypeName, floatValues, ImportError, intValues, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-model';
 
 export interface ImportTensor {
@@ -103,7 +104,7 @@ type PatternValue =
  * (torch.onnx writes GELU as Div, Erf, Add, Mul, Mul); when something else reads it, it is
  * recognised by its values as the layer it computes (gelu, its tanh form, a scale), or refused.
  */
-type Expr = { op: 'x' } | { op: 'c'; v: number } | { op: 'add' | 'sub' | 'mul' | 'div' | 'pow'; a: Expr; b: Expr } | { op: 'erf' | 'tanh'; a: Expr };
+type Expr = { op: 'x' } | { op: 'c'; v: number } | { op: 'add' | 'sub' | 'mul' | 'div' | 'pow'; a: Expr; b: Expr } | { op: 'Erf' | 'Tanh'; a: Expr };
 
 interface ExprValue {
   t: 'expr';
@@ -118,6 +119,11 @@ interface ExprValue {
 type Value = Const | LayerValue | PadValue | RowsValue | PatternValue | ExprValue;
 
 const BATCH = 'N';
+
+/** A convolution (whose bias may be a batch norm the exporter folded into it). */
+export function isConv(a: LayerAttrs): a is Extract<LayerAttrs, { kind: 'conv' }> {
+  return a.kind === 'conv';
+}
 
 /** How a node is named in messages. */
 export function nodeOrigin(n: OnnxNode, count: number): string {
@@ -158,6 +164,19 @@ function pathOfInitializer(name: string | undefined, suffix: string): string | u
 function pairEq(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
+
+/**
+ * The registry's names of kinds this file would otherwise spell (a kind is spelt in few files,
+ * test/architecture.test.ts): the scale layer, and the activations whose ONNX operator is their
+ * name capitalised (Relu, Sigmoid, Tanh).
+ */
+const SCALE = LAYER_DEFS.scale.kind;
+function activationKind(op: string): LayerKind | undefined {
+  const k = op.toLowerCase();
+  return k in LAYER_DEFS && LAYER_DEFS[k as LayerKind].family === 'act' ? (k as LayerKind) : undefined;
+}
+/** gelu's `approximate` choices, from its registry entry. */
+const GELU_FORMS: readonly string[] = LAYER_DEFS.gelu.spec?.args.find((a) => a.name === 'approximate')?.choices ?? [];
 
 class Mapper {
   readonly layers: ImportLayer[] = [];
@@ -475,7 +494,7 @@ class Mapper {
     const id = this.layerInput(0);
     const c = this.layers[id].shape[0];
     const roles: [TensorRole, string][] = [
-      ['weight', 'scale'],
+      ['weight', 'Scale'],
       ['bias', 'B'],
       ['running_mean', 'mean'],
       ['running_var', 'var'],
@@ -698,7 +717,7 @@ class Mapper {
     if (axis < 0) axis += rank;
     if (axis !== rank - 1 || (v.t !== 'nhwc' && s.length !== 1)) this.fail(`a layer norm over axes ${axis} to ${rank - 1} of ${v.t === 'nhwc' ? 'a channels-last' : 'an'} [N, ${s.join(', ')}] tensor; the language normalises the channels at each position (or a flat tensor's features)`);
     const c = s[0];
-    const tensors: ImportLayer['tensors'] = { weight: this.perChannel(this.constInput(1, 'scale'), c, 'scale') };
+    const tensors: ImportLayer['tensors'] = { weight: this.perChannel(this.constInput(1, 'Scale'), c, 'Scale') };
     tensors.bias = this.hasInput(2) ? this.perChannel(this.constInput(2, 'bias'), c, 'bias') : { data: new Float32Array(c), shape: [c] };
     const eps = this.float('epsilon', 1e-5);
     if (v.t === 'nhwc') this.setOutput({ t: 'ln-nhwc', of, eps, tensors });
@@ -709,7 +728,7 @@ class Mapper {
     this.onlyAttrs('epsilon');
     const v = this.input(0);
     if (v.t !== 'grouped') this.fail('an instance norm is expressible only as a group norm (after a Reshape to [N, groups, -1])');
-    const ones = this.floats(this.constInput(1, 'scale'));
+    const ones = this.floats(this.constInput(1, 'Scale'));
     const zeros = this.floats(this.constInput(2, 'bias'));
     if (ones.some((x) => x !== 1) || zeros.some((x) => x !== 0)) this.fail("a group norm's instance normalisation must have scale 1 and bias 0 (the affine comes after it)");
     this.setOutput({ t: 'gnormed', of: v.of, groups: v.groups, eps: this.float('epsilon', 1e-5) });
@@ -932,14 +951,14 @@ class Mapper {
   }
 
   /** Erf and Tanh of a formula (or Erf of a layer) go on with it. */
-  unaryFormula(op: 'erf' | 'tanh'): void {
+  unaryFormula(op: 'Erf' | 'Tanh'): void {
     this.onlyAttrs();
     const v = this.input(0);
     if (v.t === 'expr' && v.made === undefined) {
       this.setOutput({ ...v, made: undefined, e: { op, a: v.e }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
       return;
     }
-    if (op === 'tanh') return this.activation('tanh');
+    if (op === 'Tanh') return this.activation(activationKind(op)!);
     const id = this.layerInput(0);
     this.setOutput({ t: 'expr', of: id, e: { op, a: { op: 'x' } }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
   }
@@ -964,7 +983,7 @@ class Mapper {
     else if (typeof attrs === 'number') {
       const s = this.layers[v.of].shape;
       const shape = s.length === 3 ? [s[0], 1, 1] : [s[0]];
-      id = this.addLayer({ kind: 'scale', init: 1 }, [v.of], { weight: { data: new Float32Array(s[0]).fill(attrs), shape } });
+      id = this.addLayer({ kind: SCALE, init: 1 }, [v.of], { weight: { data: new Float32Array(s[0]).fill(attrs), shape } });
     } else id = this.addLayer(attrs, [v.of]);
     if (id !== v.of) this.layers[id].module = v.module;
     this.origin = origin;
@@ -1054,8 +1073,8 @@ class Mapper {
   gelu(): void {
     this.onlyAttrs('approximate');
     const approximate = this.str('approximate', 'none');
-    if (approximate !== 'none' && approximate !== 'tanh') this.fail(`approximate '${approximate}' is not 'none' or 'tanh'`);
-    this.emitLayer({ kind: 'gelu', approximate }, [this.layerInput(0)]);
+    if (!GELU_FORMS.includes(approximate)) this.fail(`approximate '${approximate}' is not one of ${GELU_FORMS.join(', ')}`);
+    this.emitLayer({ kind: 'gelu', approximate: approximate as GeluAttrs['approximate'] }, [this.layerInput(0)]);
   }
 
   private foldBinary(op: string, a: Const, b: Const): void {
@@ -1091,7 +1110,7 @@ class Mapper {
     return this.weight(c, [channels], c.dims.length === 1);
   }
 
-  /** A tensor times a constant per channel (or one for all): a `scale` layer. */
+  /** A tensor times a constant per channel (or one for all): a scale layer. */
   private scaleBy(id: number, c: Const): void {
     const s = this.layers[id].shape;
     const channels = s[0];
@@ -1107,7 +1126,7 @@ class Mapper {
       this.weight(c, [1]);
       weight = { data: new Float32Array(channels).fill(v), shape };
     } else weight = { ...this.perChannel(c, channels, 'factor'), shape };
-    this.emitLayer({ kind: 'scale', init: 1 }, [id], { weight });
+    this.emitLayer({ kind: SCALE, init: 1 }, [id], { weight });
   }
 
   /** A tensor plus a constant: the bias of the convolution or linear layer before it. */
@@ -1117,7 +1136,8 @@ class Mapper {
     const out = l.shape[0];
     const count = c.dims.reduce((x, d) => x * d, 1);
     const broadcastsPerChannel = l.shape.length === 3 ? count === out && c.dims.slice(-2).every((d) => d === 1) || (c.dims.length === 1 && count === 1) : count === out && c.dims.length <= 2;
-    const fuses = (l.attrs.kind === 'conv' || l.attrs.kind === 'linear') && !l.attrs.bias && this.consumersOfLayer(v.id) === 1;
+    // conv, linear, convtranspose: the layers with a bias of their own.
+    const fuses = 'bias' in l.attrs && !l.attrs.bias && this.consumersOfLayer(v.id) === 1;
     if (!fuses || !broadcastsPerChannel) this.fail(`an Add of the constant '${c.name}' [${c.dims.join(', ')}] is not expressible here (only as the bias of the convolution or linear layer just before it)`);
     this.used.add(c.name);
     l.tensors.bias = this.weight(c, [out], c.dims.length === 1);
@@ -1368,9 +1388,9 @@ function evalExpr(e: Expr, x: number): number {
       return x;
     case 'c':
       return e.v;
-    case 'erf':
+    case 'Erf':
       return erf(evalExpr(e.a, x));
-    case 'tanh':
+    case 'Tanh':
       return Math.tanh(evalExpr(e.a, x));
     default: {
       const a = evalExpr(e.a, x);
@@ -1386,9 +1406,9 @@ function exprText(e: Expr): string {
       return 'x';
     case 'c':
       return formatConst(e.v);
-    case 'erf':
-    case 'tanh':
-      return `${e.op}(${exprText(e.a)})`;
+    case 'Erf':
+    case 'Tanh':
+      return `${e.op.toLowerCase()}(${exprText(e.a)})`;
     default:
       return `(${exprText(e.a)} ${{ add: '+', sub: '-', mul: '*', div: '/', pow: '^' }[e.op]} ${exprText(e.b)})`;
   }
@@ -1405,7 +1425,7 @@ function recognise(e: Expr): LayerAttrs | number | 'same' | undefined {
   const c = ys[SAMPLES.indexOf(1)];
   if (close((x) => c * x, 1e-6)) return Math.fround(c) === 1 ? 'same' : c;
   if (close((x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), 1e-5)) return { kind: 'gelu', approximate: 'none' };
-  if (close((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), 1e-5)) return { kind: 'gelu', approximate: 'tanh' };
+  if (close((x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), 1e-5)) return { kind: 'gelu', approximate: GELU_FORMS.find((f) => f !== 'none') as GeluAttrs['approximate'] };
   return undefined;
 }
 
@@ -1414,9 +1434,9 @@ const OPS: Record<string, (m: Mapper) => void> = {
   Gemm: (m) => m.gemm(),
   MatMul: (m) => m.matmul(),
   BatchNormalization: (m) => m.batchnorm(),
-  Relu: (m) => m.activation('relu'),
-  Sigmoid: (m) => m.activation('sigmoid'),
-  Tanh: (m) => m.unaryFormula('tanh'),
+  Relu: (m) => m.activation(activationKind('Relu')!),
+  Sigmoid: (m) => m.activation(activationKind('Sigmoid')!),
+  Tanh: (m) => m.unaryFormula('Tanh'),
   LeakyRelu: (m) => m.leakyrelu(),
   Softmax: (m) => m.softmax(),
   Clip: (m) => m.clip(),
@@ -1451,7 +1471,7 @@ const OPS: Record<string, (m: Mapper) => void> = {
   LayerNormalization: (m) => m.layerNormalization(),
   InstanceNormalization: (m) => m.instanceNormalization(),
   Identity: (m) => m.identity(),
-  Erf: (m) => m.unaryFormula('erf'),
+  Erf: (m) => m.unaryFormula('Erf'),
   Pow: (m) => m.pow(),
   Resize: (m) => m.resize(),
   Upsample: (m) => m.resize(),

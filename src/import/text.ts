@@ -3,7 +3,7 @@
  * statement shows only what differs from the defaults and the block stage can compare statements
  * argument by argument. One entry per kind (complete by type, as every backend's table).
  */
-import type { KindTable, LayerAttrs, Pair } from '../layers';
+import { layerDef, type KindTable, type LayerAttrs, type Pair } from '../layers';
 
 /** A choice argument's bare word (`mode=bilinear`) is a string. */
 export type ArgValue = number | boolean | Pair | string;
@@ -24,7 +24,8 @@ export interface LayerText {
   args: TextArg[];
 }
 
-type TextEntry = (attrs: LayerAttrs) => LayerText;
+/** The arguments; the keyword is the registry's (`spec.keyword`), so that no kind is spelt here. */
+type TextEntry = (attrs: LayerAttrs) => TextArg[];
 
 const size = (name: string, value: Pair, dflt?: ArgValue | { ref: string }, hint = name): TextArg => ({ name, value, dflt, slot: { hint } });
 
@@ -34,100 +35,82 @@ const windowArgs = (a: { kernel: Pair; stride: Pair; padding: Pair }, strideDefa
   size('p', a.padding, 0),
 ];
 
-const bare = (keyword: string): LayerText => ({ keyword, args: [] });
-
 /** Each kind's statement (merges and the input are written by the compositions, not as layers). */
 export const LAYER_TEXT = {
   // The network's first statement, written from its shape (render.ts).
-  input: () => bare('input'),
-  conv: (a) => ({
-    keyword: 'conv',
-    args: [
-      { name: 'out', value: a.out, positional: true, slot: { hint: 'c', channels: true } },
-      ...windowArgs(a, 1),
-      size('d', a.dilation, 1),
-      { name: 'g', value: a.groups, dflt: 1, slot: { hint: 'g' } },
-      { name: 'bias', value: a.bias, dflt: true },
-    ],
-  }),
-  linear: (a) => ({
-    keyword: 'linear',
-    args: [
-      { name: 'out', value: a.out, positional: true, slot: { hint: 'n', channels: true } },
-      { name: 'bias', value: a.bias, dflt: true },
-    ],
-  }),
-  bn: (a) => ({ keyword: 'bn', args: [{ name: 'eps', value: a.eps, dflt: 1e-5 }] }),
-  relu: () => bare('relu'),
-  sigmoid: () => bare('sigmoid'),
-  tanh: () => bare('tanh'),
-  leakyrelu: (a) => ({ keyword: 'leakyrelu', args: [{ name: 'slope', value: a.slope, dflt: 0.01, positional: true }] }),
-  softmax: () => bare('softmax'),
-  maxpool: (a) => ({ keyword: 'maxpool', args: [...windowArgs(a, { ref: 'k' }), { name: 'ceil', value: a.ceil, dflt: false }] }),
-  avgpool: (a) => ({ keyword: 'avgpool', args: [...windowArgs(a, { ref: 'k' }), { name: 'ceil', value: a.ceil, dflt: false }] }),
-  gap: () => bare('gap'),
-  adaptiveavgpool: (a) => ({ keyword: 'adaptiveavgpool', args: [{ name: 'size', value: a.size, positional: true, slot: { hint: 'size' } }] }),
-  lrn: (a) => ({
-    keyword: 'lrn',
-    args: [
-      { name: 'size', value: a.size, dflt: 5, slot: { hint: 'size' } },
-      { name: 'alpha', value: a.alpha, dflt: 1e-4 },
-      { name: 'beta', value: a.beta, dflt: 0.75 },
-      { name: 'k', value: a.k, dflt: 2 },
-    ],
-  }),
-  dropout: (a) => ({ keyword: 'dropout', args: [{ name: 'p', value: a.p, dflt: 0.5, positional: true }] }),
-  flatten: () => bare('flatten'),
-  add: () => bare('add'),
-  concat: () => bare('concat'),
-  mul: () => bare('mul'),
-  layernorm: (a) => ({ keyword: 'layernorm', args: [{ name: 'eps', value: a.eps, dflt: 1e-5 }] }),
-  groupnorm: (a) => ({
-    keyword: 'groupnorm',
-    args: [
-      { name: 'g', value: a.groups, positional: true, slot: { hint: 'g' } },
-      { name: 'eps', value: a.eps, dflt: 1e-5 },
-    ],
-  }),
+  input: () => [],
+  conv: (a) => [
+    { name: 'out', value: a.out, positional: true, slot: { hint: 'c', channels: true } },
+    ...windowArgs(a, 1),
+    size('d', a.dilation, 1),
+    { name: 'g', value: a.groups, dflt: 1, slot: { hint: 'g' } },
+    { name: 'bias', value: a.bias, dflt: true },
+  ],
+  linear: (a) => [
+    { name: 'out', value: a.out, positional: true, slot: { hint: 'n', channels: true } },
+    { name: 'bias', value: a.bias, dflt: true },
+  ],
+  bn: (a) => [{ name: 'eps', value: a.eps, dflt: 1e-5 }],
+  relu: () => [],
+  sigmoid: () => [],
+  tanh: () => [],
+  leakyrelu: (a) => [{ name: 'slope', value: a.slope, dflt: 0.01, positional: true }],
+  softmax: () => [],
+  maxpool: (a) => ([...windowArgs(a, { ref: 'k' }), { name: 'ceil', value: a.ceil, dflt: false }]),
+  avgpool: (a) => ([...windowArgs(a, { ref: 'k' }), { name: 'ceil', value: a.ceil, dflt: false }]),
+  gap: () => [],
+  adaptiveavgpool: (a) => [{ name: 'size', value: a.size, positional: true, slot: { hint: 'size' } }],
+  lrn: (a) => [
+    { name: 'size', value: a.size, dflt: 5, slot: { hint: 'size' } },
+    { name: 'alpha', value: a.alpha, dflt: 1e-4 },
+    { name: 'beta', value: a.beta, dflt: 0.75 },
+    { name: 'k', value: a.k, dflt: 2 },
+  ],
+  dropout: (a) => [{ name: 'p', value: a.p, dflt: 0.5, positional: true }],
+  flatten: () => [],
+  add: () => [],
+  concat: () => [],
+  mul: () => [],
+  layernorm: (a) => [{ name: 'eps', value: a.eps, dflt: 1e-5 }],
+  groupnorm: (a) => [
+    { name: 'g', value: a.groups, positional: true, slot: { hint: 'g' } },
+    { name: 'eps', value: a.eps, dflt: 1e-5 },
+  ],
   // The starting value is not in a model's file; the weights are.
-  scale: (a) => ({ keyword: 'scale', args: [{ name: 'init', value: a.init, dflt: 1, positional: true }] }),
-  shuffle: (a) => ({ keyword: 'shuffle', args: [{ name: 'g', value: a.groups, positional: true, slot: { hint: 'g' } }] }),
-  slice: (a) => ({
-    keyword: 'slice',
-    args: [
-      { name: 'start', value: a.start, positional: true, slot: { hint: 'start', channels: true } },
-      ...(a.end === null ? [] : [{ name: 'end', value: a.end, positional: true, slot: { hint: 'end', channels: true } }]),
-    ],
-  }),
-  relu6: () => bare('relu6'),
-  hardswish: () => bare('hardswish'),
-  hardsigmoid: () => bare('hardsigmoid'),
-  silu: () => bare('silu'),
-  gelu: (a) => ({ keyword: 'gelu', args: [{ name: 'approximate', value: a.approximate, dflt: 'none' }] }),
-  identity: () => bare('identity'),
-  upsample: (a) => ({
-    keyword: 'upsample',
-    args: [
-      ...(a.scale ? [{ name: 'scale', value: a.scale, positional: true, slot: { hint: 'factor' } }] : []),
-      ...(a.size ? [{ name: 'size', value: a.size }] : []),
-      { name: 'mode', value: a.mode, dflt: 'nearest' },
-      { name: 'align_corners', value: a.alignCorners, dflt: false },
-    ],
-  }),
-  convtranspose: (a) => ({
-    keyword: 'convtranspose',
-    args: [
-      { name: 'out', value: a.out, positional: true, slot: { hint: 'c', channels: true } },
-      size('k', a.kernel),
-      size('s', a.stride, 1),
-      size('p', a.padding, 0),
-      size('op', a.outputPadding, 0),
-      size('d', a.dilation, 1),
-      { name: 'g', value: a.groups, dflt: 1, slot: { hint: 'g' } },
-      { name: 'bias', value: a.bias, dflt: true },
-    ],
-  }),
+  scale: (a) => [{ name: 'init', value: a.init, dflt: 1, positional: true }],
+  shuffle: (a) => [{ name: 'g', value: a.groups, positional: true, slot: { hint: 'g' } }],
+  slice: (a) => [
+    { name: 'start', value: a.start, positional: true, slot: { hint: 'start', channels: true } },
+    ...(a.end === null ? [] : [{ name: 'end', value: a.end, positional: true, slot: { hint: 'end', channels: true } }]),
+  ],
+  relu6: () => [],
+  hardswish: () => [],
+  hardsigmoid: () => [],
+  silu: () => [],
+  gelu: (a) => [{ name: 'approximate', value: a.approximate, dflt: 'none' }],
+  identity: () => [],
+  upsample: (a) => [
+    ...(a.scale ? [{ name: 'factor', value: a.scale, positional: true, slot: { hint: 'factor' } }] : []),
+    ...(a.size ? [{ name: 'size', value: a.size }] : []),
+    { name: 'mode', value: a.mode, dflt: 'nearest' },
+    { name: 'align_corners', value: a.alignCorners, dflt: false },
+  ],
+  convtranspose: (a) => [
+    { name: 'out', value: a.out, positional: true, slot: { hint: 'c', channels: true } },
+    size('k', a.kernel),
+    size('s', a.stride, 1),
+    size('p', a.padding, 0),
+    size('op', a.outputPadding, 0),
+    size('d', a.dilation, 1),
+    { name: 'g', value: a.groups, dflt: 1, slot: { hint: 'g' } },
+    { name: 'bias', value: a.bias, dflt: true },
+  ],
 } satisfies KindTable<TextEntry>;
+
+/** A layer's statement: the registry's keyword and this table's arguments. */
+export function layerText(attrs: LayerAttrs): LayerText {
+  return { keyword: layerDef(attrs).spec?.keyword ?? attrs.kind, args: (LAYER_TEXT as Record<string, TextEntry>)[attrs.kind](attrs) };
+}
 
 /**
  * A number as short as it can be written and still read back as the same float32 (ONNX stores
