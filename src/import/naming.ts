@@ -191,9 +191,10 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
  * Numbers the language would lose, kept with `identity` layers (which compute nothing and take a
  * number): a scope of one statement names it by the scope's own path (docs/naming.md, rule 3),
  * so torchvision's `downsample.0` whose batch norm the export folded away, or EfficientNet's
- * one-block stage `features.1.0`, get an identity after them; a scope whose first weighted child
+ * one-block stage `features.1.0`, get an identity after them; a weighted child
  * is numbered k > 0 because the export dropped what came before (MobileNetV2's
- * `classifier.1` after its Dropout) gets k identities before it. Returns the graph's output,
+ * `classifier.1` after its Dropout, ShuffleNet's `branch1.2` after a folded batch norm) gets
+ * identities before it to make up the number. Returns the graph's output,
  * which an identity at the very end becomes.
  */
 export function keepNumbers(layers: ImportLayer[], body: Out[], output: number): number {
@@ -233,14 +234,34 @@ export function keepNumbers(layers: ImportLayer[], body: Out[], output: number):
     if (!w || dirname(w) !== scope || !isNumber(basename(w))) return undefined;
     return Number(basename(w));
   };
-  /** The statements of the scope `path`, with identities where its numbers need them. */
-  const pad = (stmts: Out[], path: string): Out[] => {
-    const first = stmts[0];
-    if (first?.t === 'layer' && !first.label && layers[first.id].inputs.length === 1) {
-      const k = numberIn(first.id, path);
-      if (k !== undefined && k > 0 && k <= MAX_GAP) stmts = [...before(layers[first.id], k), ...stmts];
-    }
-    if (stmts.length === 1) {
+  /**
+   * The statements of the scope `path`, with identities where its numbers need them. Numbers go
+   * as docs/naming.md says: a layer (labelled or not), a block call and each branch of a merge
+   * take one, a residual's statements are numbered where it stands, a labelled group takes none.
+   */
+  const pad = (stmts: Out[], path: string, gapsOnly = false): Out[] => {
+    let n = 0;
+    const visit = (list: Out[]): Out[] => {
+      const res: Out[] = [];
+      for (const s of list) {
+        if (s.t === 'layer') {
+          const k = s.label || layers[s.id].inputs.length !== 1 ? undefined : numberIn(s.id, path);
+          if (k !== undefined && k > n && k - n <= MAX_GAP) {
+            res.push(...before(layers[s.id], k - n));
+            n = k;
+          }
+          res.push(s);
+          n++;
+        } else if (s.t === 'residual') res.push({ ...s, body: visit(s.body), shortcut: visit(s.shortcut) });
+        else {
+          res.push(s);
+          n += s.t === 'merge' ? s.branches.length : s.numeric ? 1 : 0;
+        }
+      }
+      return res;
+    };
+    stmts = visit(stmts);
+    if (stmts.length === 1 && !gapsOnly) {
       const only = stmts[0];
       if ((only.t === 'layer' && !only.label && numberIn(only.id, path) === 0) || (only.t === 'scope' && only.numeric && only.seg === '0')) stmts = [only, after(stmts)];
     }
@@ -263,10 +284,16 @@ export function keepNumbers(layers: ImportLayer[], body: Out[], output: number):
         case 'residual':
           return { ...s, body: walk(s.body, prefix), shortcut: walk(s.shortcut, prefix) };
         case 'merge':
-          return { ...s, branches: s.branches.map((b) => ({ ...b, body: walk(b.body, b.label && prefix !== undefined ? join(prefix, b.label) : undefined) })) };
+          return {
+            ...s,
+            branches: s.branches.map((b) => {
+              const path = b.label && prefix !== undefined ? join(prefix, b.label) : undefined;
+              return { ...b, body: path === undefined ? walk(b.body, undefined) : pad(walk(b.body, path), path, true) };
+            }),
+          };
       }
     });
-  const padded = walk(body, '');
+  const padded = pad(walk(body, ''), '', true);
   body.splice(0, body.length, ...padded);
   return out;
 }
