@@ -42,9 +42,9 @@ const builds = [
     target: 'es2022',
     external: ['vscode'],
   },
-  // The network panel's webview (webview/) and its engine worker: browser bundles in dist/webview/.
+  // The network panel's webview (webview/), its engine worker and its layout worker: browser bundles in dist/webview/.
   {
-    entryPoints: { 'webview/main': 'webview/src/main.ts', 'webview/worker': 'webview/src/engine/worker.ts' },
+    entryPoints: { 'webview/main': 'webview/src/main.ts', 'webview/worker': 'webview/src/engine/worker.ts', 'webview/layout': 'webview/src/layout/worker.ts' },
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

@@ -5,6 +5,8 @@ import { analyzeCommand, checkCommand, paramsCommand } from './commands/analyze'
 import { benchCommand } from './commands/bench';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
+import { gradCommand } from './commands/grad';
+import { trainCommand } from './commands/train';
 import { runCommand } from './commands/run';
 import { CliError, commandHelp, EXIT_STATUS, parseArgsOptions, type Command, type Io } from './command';
 import { main } from './process';
@@ -26,6 +28,8 @@ export const commands: Record<string, Command> = {
   bench: benchCommand,
   export: exportCommand,
   import: importCommand,
+  grad: gradCommand,
+  train: trainCommand,
 };
 
 function usage(): string {

@@ -2,8 +2,15 @@
  * `cnn.openExample`: the bundled example networks (examples/ in the extension), opened as an
  * untitled copy so that editing never touches the installed extension. Used by the walkthrough;
  * works in desktop and web VS Code alike (workspace.fs only).
+ *
+ * The copy remembers where it came from (`exampleSource`), so that the panel finds what lies
+ * beside the example, as it would beside a file on disk: its trained weights
+ * (examples/fashion-mnist/fashion.safetensors) and its labels.txt.
  */
 import * as vscode from 'vscode';
+
+/** workspaceState key: untitled document URI → the example's path under examples/. */
+const SOURCES_KEY = 'cnn.examples.sources';
 
 async function listExamples(dir: vscode.Uri, prefix = ''): Promise<string[]> {
   const out: string[] = [];
@@ -12,6 +19,16 @@ async function listExamples(dir: vscode.Uri, prefix = ''): Promise<string[]> {
     else if (name.endsWith('.cnn')) out.push(prefix + name);
   }
   return out.sort();
+}
+
+/**
+ * The bundled example a document is an untitled copy of (kept in the workspace state, so a copy
+ * that VS Code restores after a reload still knows it).
+ */
+export function exampleSource(context: vscode.ExtensionContext, doc: vscode.Uri): vscode.Uri | undefined {
+  if (doc.scheme !== 'untitled') return undefined;
+  const name = context.workspaceState.get<Record<string, string>>(SOURCES_KEY, {})[doc.toString()];
+  return name ? vscode.Uri.joinPath(context.extensionUri, 'examples', ...name.split('/')) : undefined;
 }
 
 export function registerExampleCommands(context: vscode.ExtensionContext): void {
@@ -26,6 +43,10 @@ export function registerExampleCommands(context: vscode.ExtensionContext): void 
       if (!pick) return undefined;
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, pick)));
       const doc = await vscode.workspace.openTextDocument({ language: 'cnn', content: text });
+      const sources = context.workspaceState.get<Record<string, string>>(SOURCES_KEY, {});
+      // Untitled-N names are reused after a copy is closed: the last copy's source wins. At most 50 kept.
+      const next = Object.fromEntries([...Object.entries(sources).filter(([k]) => k !== doc.uri.toString()), [doc.uri.toString(), pick]].slice(-50));
+      await context.workspaceState.update(SOURCES_KEY, next);
       return vscode.window.showTextDocument(doc);
     }),
   );

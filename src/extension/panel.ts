@@ -7,14 +7,18 @@
 import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from '../../webview/src/html';
 import { type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
+import { exampleSource } from './examples';
 import { targetDocument } from './target';
 
 export const PICKED_FILES_KEY = 'cnn.panel.pickedFiles';
 const EDIT_DEBOUNCE_MS = 300;
 
+/** The bundle, the media, and the examples (whose weights an example's untitled copy uses). */
 function baseRoots(extensionUri: vscode.Uri): vscode.Uri[] {
-  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'webview', 'media')];
+  return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'webview', 'media'), vscode.Uri.joinPath(extensionUri, 'examples')];
 }
+
+const NETWORK_NAMES = /^\s*network\s+([A-Za-z_]\w*)/gm;
 
 class NetworkPanel {
   static current: NetworkPanel | undefined;
@@ -27,6 +31,8 @@ class NetworkPanel {
   private cursorTimer: ReturnType<typeof setTimeout> | undefined;
   /** The picked files' folders now in localResourceRoots; undefined before the first setOptions. */
   private roots: string[] | undefined;
+  /** The document's latest send (see postAfterDocument). */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -44,7 +50,7 @@ class NetworkPanel {
       (e) => {
         if (e.document !== this.doc) return;
         clearTimeout(this.editTimer);
-        this.editTimer = setTimeout(() => void this.sendDocument(), EDIT_DEBOUNCE_MS);
+        this.editTimer = setTimeout(() => this.resend(), EDIT_DEBOUNCE_MS);
       },
       null,
       this.disposables,
@@ -94,9 +100,19 @@ class NetworkPanel {
       nonce: makeNonce(),
       scriptUri: uri('dist', 'webview', 'main.js'),
       workerUri: uri('dist', 'webview', 'worker.js'),
+      layoutUri: uri('dist', 'webview', 'layout.js'),
       styleUri: uri('webview', 'media', 'main.css'),
       mediaUri: uri('webview', 'media'),
     });
+  }
+
+  /**
+   * Posts after the document being sent (sendDocument reads what lies beside the file first): a
+   * command for a document just followed must reach the page after that document, not run on
+   * the one before.
+   */
+  postAfterDocument(m: ToWebview): void {
+    void this.sending.then(() => this.post(m));
   }
 
   post(m: ToWebview): void {
@@ -110,30 +126,71 @@ class NetworkPanel {
   follow(doc: vscode.TextDocument): void {
     if (doc.languageId !== 'cnn' || doc === this.doc) return;
     this.doc = doc;
-    void this.sendDocument();
+    this.resend();
   }
 
-  /** A labels.txt beside the file (or NAME.labels.txt) names the output classes. */
-  private async labels(doc: vscode.TextDocument): Promise<string[] | undefined> {
-    const dir = vscode.Uri.joinPath(doc.uri, '..');
-    const base = doc.uri.path.split('/').pop()!.replace(/\.cnn$/, '');
+  /** Sends the document; `sending` settles when it is posted (or failed, said in the panel). */
+  private resend(): void {
+    this.sending = this.sendDocument().catch((e: unknown) => this.post({ type: 'notice', message: `Could not read what lies beside the file: ${(e as Error).message}` }));
+  }
+
+  /**
+   * What lies beside the file (beside the bundled example, for an example's untitled copy): a
+   * labels.txt or NAME.labels.txt naming the output classes, and the weights named after the file
+   * or one of its networks (`fashion.safetensors`, `FashionNet.safetensors`), which the panel
+   * uses by default. Weights beside a file on disk join the resource roots as picked files do.
+   */
+  private async beside(doc: vscode.TextDocument): Promise<{ labels?: string[]; weights: PickedFile[] }> {
+    const example = exampleSource(this.context, doc.uri);
+    const source = example ?? (doc.uri.scheme === 'untitled' ? undefined : doc.uri);
+    if (!source) return { weights: [] };
+    const dir = vscode.Uri.joinPath(source, '..');
+    const base = source.path.split('/').pop()!.replace(/\.cnn$/, '');
+    let labels: string[] | undefined;
     for (const name of [`${base}.labels.txt`, 'labels.txt']) {
       try {
         const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, name));
         const lines = new TextDecoder().decode(bytes).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-        if (lines.length) return lines;
+        if (lines.length) {
+          labels = lines;
+          break;
+        }
       } catch {
         // none there
       }
     }
-    return undefined;
+    const wanted = new Set([base, ...Array.from(doc.getText().matchAll(NETWORK_NAMES), (m) => m[1])].map((n) => `${n.toLowerCase()}.safetensors`));
+    let entries: [string, vscode.FileType][] = [];
+    try {
+      entries = await vscode.workspace.fs.readDirectory(dir);
+    } catch {
+      // an unreadable folder has nothing beside the file
+    }
+    const weights: PickedFile[] = [];
+    for (const [name, type] of entries) {
+      if (type !== vscode.FileType.File || !wanted.has(name.toLowerCase())) continue;
+      const file = vscode.Uri.joinPath(dir, name);
+      // The examples are a resource root already; a folder on disk becomes one (the page reloads once).
+      weights.push(example ? { uri: this.panel.webview.asWebviewUri(file).toString(), name } : await this.remember(file));
+    }
+    return { labels, weights };
   }
 
   async sendDocument(): Promise<void> {
     const doc = this.doc;
     if (!doc) return;
-    const labels = doc.uri.scheme === 'untitled' ? undefined : await this.labels(doc);
-    this.post({ type: 'document', uri: doc.uri.toString(), fileName: doc.fileName, text: doc.getText(), version: doc.version, labels });
+    const { labels, weights } = await this.beside(doc);
+    const example = exampleSource(this.context, doc.uri);
+    this.post({
+      type: 'document',
+      uri: doc.uri.toString(),
+      fileName: doc.fileName,
+      text: doc.getText(),
+      version: doc.version,
+      labels,
+      weights,
+      example: example ? example.path.split('/examples/').pop() : undefined,
+    });
     this.panel.title = `Network: ${doc.uri.path.split('/').pop()}`;
   }
 
@@ -153,7 +210,7 @@ class NetworkPanel {
       filters: { Images: ['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp'] },
     });
     if (!picked?.[0]) return false;
-    this.post({ type: 'image', file: await this.remember(picked[0]), run });
+    this.postAfterDocument({ type: 'image', file: await this.remember(picked[0]), run });
     return true;
   }
 
@@ -179,7 +236,7 @@ class NetworkPanel {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        if (!this.queue.some((q) => q.type === 'document')) void this.sendDocument();
+        if (!this.queue.some((q) => q.type === 'document')) this.resend();
         for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
         break;
       case 'reveal':
@@ -234,7 +291,7 @@ export function registerNetworkPanel(context: vscode.ExtensionContext): void {
   // Code lenses pass the file and the network.
   reg('cnn.showNetwork', async (uri, network) => {
     const doc = needDoc(await targetDocument(uri));
-    if (doc) show(context, doc).post({ type: 'command', command: 'show', network: net(network) });
+    if (doc) show(context, doc).postAfterDocument({ type: 'command', command: 'show', network: net(network) });
   });
   reg('cnn.runOnImage', async (uri) => {
     const doc = needDoc(await targetDocument(uri));
@@ -242,7 +299,7 @@ export function registerNetworkPanel(context: vscode.ExtensionContext): void {
   });
   reg('cnn.benchmark', async (uri, network) => {
     const doc = needDoc(await targetDocument(uri));
-    if (doc) show(context, doc).post({ type: 'command', command: 'benchmark', network: net(network) });
+    if (doc) show(context, doc).postAfterDocument({ type: 'command', command: 'benchmark', network: net(network) });
   });
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {

@@ -61,14 +61,21 @@ function bodyKey(stmts: readonly A.Statement[]): string {
   return `{${stmts.map(statementKey).join(';')}}`;
 }
 
+/** A label as written: quoted ones keep their quotes (`_` is anonymous, `"_"` a name), interpolations as expressions. */
+function labelKey(l: A.Label | undefined): string {
+  if (!l) return '';
+  if (!l.quoted) return `${l.text}:`;
+  return `"${l.quoted.map((q) => (typeof q === 'string' ? q.replace(/[\\{]/g, '\\$&') : `{${exprKey(q)}}`)).join('')}":`;
+}
+
 function statementKey(s: A.Statement): string {
-  let out = `${s.label ? `${s.label.text}:` : ''}${s.kind} ${s.keyword.text}`;
+  let out = `${labelKey(s.label)}${s.kind} ${s.keyword.text}`;
   // What a statement says besides its bodies; the bodies follow, by the one tree walk.
   switch (s.kind) {
     case 'call':
       return `${out}${s.parenthesized ? '()' : ''} ${s.args.map((a) => `${a.name ? `${a.name.text}=` : ''}${exprKey(a.value)}`).join(' ')}`;
     case 'repeat':
-      out += ` ${exprKey(s.count)}`;
+      out += ` ${exprKey(s.count)}${s.index ? ` as ${s.index.text}` : ''}`;
       break;
     case 'if':
       out += ` ${exprKey(s.condition)}${s.else ? 'else' : ''}`;
@@ -79,7 +86,7 @@ function statementKey(s: A.Statement): string {
     case 'add':
     case 'concat':
     case 'mul':
-      out += `[${s.branches.map((b) => (b.label ? `${b.label.text}:` : '')).join('|')}]`;
+      out += `[${s.branches.map((b) => labelKey(b.label)).join('|')}]`;
       break;
     case 'aux':
     case 'group':

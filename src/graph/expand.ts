@@ -1,11 +1,12 @@
 import type { Diagnostic, RelatedInfo } from '../language/diagnostics';
 import type * as A from '../language/ast';
-import { childBodies, elseIf } from '../language/ast';
+import { childBodies, elseIf, isAnonymous } from '../language/ast';
 import type { Range } from '../language/range';
 import { resolveLayer } from './args';
 import { blockIndex, envKey, type ExpansionCache, type Template, type TemplateNode, type TemplateSpan } from './cache';
-import { evaluate, formatNumber, isTruthy, type Env, type Value } from './expr';
-import { allLayerNames, closest, defOfKeyword, layerSpec } from '../layers';
+import { describeValue as describe, evaluate, formatNumber, isTruthy, type Env, type Value } from './expr';
+import { segmentProblem, staticLabel } from './labels';
+import { allLayerNames, closest, defOfKeyword, layerDef, layerSpec } from '../layers';
 import type { CallSite, Graph, GraphNode, LayerAttrs } from './types';
 
 /** Expansion stops with an error past this many layers, rather than hang or exhaust memory. */
@@ -28,6 +29,7 @@ function join(prefix: string, seg: string): string {
 
 /** Statements that take a number in their scope's naming (see docs/naming.md). */
 function isNumbered(s: A.Statement): boolean {
+  if (isAnonymous(s.label)) return false;
   if (s.kind === 'call') return s.keyword.text !== 'input';
   if (s.kind === 'repeat') return !!s.label;
   return s.kind === 'aux';
@@ -50,9 +52,9 @@ class Scope {
   }
 
   /** Labelled statements take a number too, so that adding a label renames nothing else. */
-  take(label: A.Name | undefined): string {
+  take(label: string | undefined): string {
     const n = this.counter++;
-    if (label) return join(this.prefix, label.text);
+    if (label !== undefined) return join(this.prefix, label);
     return this.elide && n === 0 && this.prefix ? this.prefix : join(this.prefix, String(n));
   }
 
@@ -119,6 +121,42 @@ class Expander {
     return r;
   }
 
+  /**
+   * The path segment a label gives: its text, or a quoted label's text with its `{expr}`s
+   * evaluated here (integers); undefined for none, for `_` (its callers open no scope) and
+   * where an interpolation fails (reported; the statement is then numbered).
+   */
+  private labelOf(label: A.Label | undefined, env: Env): string | undefined {
+    if (!label || isAnonymous(label)) return undefined;
+    const fixed = staticLabel(label);
+    if (fixed !== undefined) return fixed;
+    let text = '';
+    for (const piece of label.quoted!) {
+      if (typeof piece === 'string') {
+        text += piece;
+        continue;
+      }
+      const v = this.checked((sink) => evaluate(piece, env, sink));
+      if (v === undefined) return undefined;
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        this.report({
+          code: 'label',
+          severity: 'error',
+          range: piece.range,
+          message: `a label's {expression} must be an integer, not ${typeof v === 'number' ? formatNumber(v) : describe(v)}`,
+        });
+        return undefined;
+      }
+      text += String(v);
+    }
+    const problem = segmentProblem(text);
+    if (problem) {
+      this.report({ code: 'label', severity: 'error', range: label.range, message: problem });
+      return undefined;
+    }
+    return text;
+  }
+
   private addNode(attrs: LayerAttrs, inputs: Flow[], path: string, range: Range, nameRange: Range): Flow {
     if (this.nodes.length >= MAX_LAYERS) throw new LimitReached();
     // An unknown input leaves the layer without inputs; the analysis then gives it no shape.
@@ -143,10 +181,11 @@ class Expander {
         return this.repeat(s, scope, env, flow);
       case 'residual': {
         // No one-statement shortcut here: the sum itself takes the label's path.
-        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), []) : scope;
+        const label = this.labelOf(s.label, env);
+        const inner = label !== undefined ? new Scope(join(scope.prefix, label), []) : scope;
         const body = this.sequence(s.body.statements, inner, env, flow);
         const proj = s.shortcut ? this.sequence(s.shortcut.body.statements, inner, env, flow) : flow;
-        const path = s.label ? inner.prefix : scope.mergeName('add');
+        const path = label !== undefined ? inner.prefix : scope.mergeName('add');
         const id = this.addNode({ kind: 'add' }, [body, proj], path, s.range, s.keyword.range);
         if (id !== null) this.nodes[id].residual = true;
         return id;
@@ -163,29 +202,34 @@ class Expander {
           });
           return null;
         }
-        const path = s.label ? join(scope.prefix, s.label.text) : scope.mergeName(s.kind);
-        const branchScope = s.label ? new Scope(path, []) : scope;
+        const label = this.labelOf(s.label, env);
+        const path = label !== undefined ? join(scope.prefix, label) : scope.mergeName(s.kind);
+        const branchScope = label !== undefined ? new Scope(path, []) : scope;
         const outs = s.branches.map((b) => {
-          const bp = branchScope.take(b.label);
+          // `_: branch { ... }` opens no scope: its statements are named as the merge's own.
+          if (isAnonymous(b.label)) return this.sequence(b.body.statements, branchScope, env, flow);
+          const bp = branchScope.take(this.labelOf(b.label, env));
           return this.sequence(b.body.statements, new Scope(bp, b.body.statements), env, flow);
         });
         return this.addNode({ kind: s.kind }, outs, path, s.range, s.keyword.range);
       }
       case 'aux': {
-        const path = scope.take(s.label);
+        const inner = isAnonymous(s.label) ? scope : new Scope(scope.take(this.labelOf(s.label, env)), s.body.statements);
         const wasAux = this.aux;
         this.aux = true;
-        const end = this.sequence(s.body.statements, new Scope(path, s.body.statements), env, flow);
+        const end = this.sequence(s.body.statements, inner, env, flow);
         this.aux = wasAux;
         if (end !== null && end !== flow) this.auxOutputs.push(end);
         return flow;
       }
       case 'if': {
-        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), []) : scope;
+        const label = this.labelOf(s.label, env);
+        const inner = label !== undefined ? new Scope(join(scope.prefix, label), []) : scope;
         return this.ifChain(s, inner, env, flow);
       }
       case 'group': {
-        const inner = s.label ? new Scope(join(scope.prefix, s.label.text), s.body.statements) : scope;
+        const label = this.labelOf(s.label, env);
+        const inner = label !== undefined ? new Scope(join(scope.prefix, label), s.body.statements) : scope;
         return this.sequence(s.body.statements, inner, env, flow);
       }
     }
@@ -206,7 +250,8 @@ class Expander {
    * labelled one is a scope of its own, with one numbered scope per iteration.
    */
   private repeat(s: A.RepeatStatement, scope: Scope, env: Env, flow: Flow): Flow {
-    const path = s.label ? join(scope.prefix, s.label.text) : undefined;
+    const label = this.labelOf(s.label, env);
+    const path = label !== undefined ? join(scope.prefix, label) : undefined;
     const n = this.checked((sink) => evaluate(s.count, env, sink));
     if (n === undefined) return null;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
@@ -227,10 +272,12 @@ class Expander {
       });
       return null;
     }
+    // `repeat N as i`: the body sees i = 0 .. N-1 (over any outer name i).
+    const index = s.index?.text;
     for (let i = 0; i < n; i++) {
       if (++this.steps > MAX_STEPS) throw new LimitReached();
       const inner = path === undefined ? scope : new Scope(join(path, String(i)), s.body.statements);
-      flow = this.sequence(s.body.statements, inner, env, flow);
+      flow = this.sequence(s.body.statements, inner, index ? new Map(env).set(index, i) : env, flow);
     }
     return flow;
   }
@@ -248,8 +295,22 @@ class Expander {
         if (sink.length) this.flush(sink);
         else if (memo && attrs) memo.set(s, attrs);
       }
-      if (def.kind === 'input') return this.input(s, attrs, scope);
-      const path = scope.take(s.label);
+      if (def.kind === 'input') return this.input(s, attrs, scope, env);
+      // `_: slice 0 58` takes no number (torchvision has no module there); it is named for
+      // tables as merges are, by its kind. A layer with tensors needs a real name.
+      let path: string;
+      if (isAnonymous(s.label)) {
+        if (def.tensors) {
+          this.report({
+            code: 'label',
+            severity: 'error',
+            range: s.label!.range,
+            message: `'_' leaves this ${name} without a name, but its parameters need one: label it, or drop the '_' to number it`,
+          });
+          return null;
+        }
+        path = scope.mergeName(def.kind);
+      } else path = scope.take(this.labelOf(s.label, env));
       if (!this.sawInput) {
         this.report({
           code: 'input',
@@ -264,7 +325,7 @@ class Expander {
     }
     const block = this.blocks.get(name);
     if (!block) {
-      scope.take(s.label);
+      if (!isAnonymous(s.label)) scope.take(this.labelOf(s.label, env));
       // A repeated statement is reported once, and a name is guessed at once.
       if (this.unknown.has(s)) {
         this.problems++;
@@ -282,7 +343,9 @@ class Expander {
       });
       return null;
     }
-    const path = scope.take(s.label);
+    // `_: Block(...)` opens no scope: the block's statements are named as if written here.
+    const anonymous = isAnonymous(s.label);
+    const path = anonymous ? scope.prefix : scope.take(this.labelOf(s.label, env));
     if (this.blockStack.includes(name)) {
       const cycle = [...this.blockStack.slice(this.blockStack.indexOf(name)), name].join(' → ');
       this.report({
@@ -306,10 +369,11 @@ class Expander {
     if (this.recording > 0) this.expanded.push(name);
     const bound = this.checked((sink) => bindBlockArgs(s, block, env, sink));
     if (!bound) return null;
-    // Memoised: only where nothing outside the block can change what it expands to.
+    // Memoised: only where nothing outside the block can change what it expands to (an
+    // anonymous call's names depend on the numbers its scope has given out before it).
     const cache = this.cache;
     let key: string | undefined;
-    if (cache && this.sawInput && flow !== null) {
+    if (cache && this.sawInput && flow !== null && !anonymous) {
       key = `${cache.fingerprintOf(block)}|${this.aux ? 'aux' : ''}|${envKey(bound)}`;
       const t = cache.get(key);
       if (t && this.usable(t)) return this.copy(t, s, path, flow);
@@ -326,7 +390,7 @@ class Expander {
     if (key !== undefined) this.recording++;
     let result: Flow;
     try {
-      result = this.sequence(block.body.statements, new Scope(path, block.body.statements), bound, flow);
+      result = this.sequence(block.body.statements, anonymous ? scope : new Scope(path, block.body.statements), bound, flow);
     } finally {
       this.blockStack.pop();
       this.calls = saved;
@@ -467,7 +531,7 @@ class Expander {
     return { deps, nodes, sites: tsites, chains, auxOutputs, output, steps: this.steps - steps, analyses: new Map() };
   }
 
-  private input(s: A.CallStatement, attrs: LayerAttrs | undefined, scope: Scope): Flow {
+  private input(s: A.CallStatement, attrs: LayerAttrs | undefined, scope: Scope, env: Env): Flow {
     if (this.calls.length) {
       this.report({
         code: 'input',
@@ -488,38 +552,90 @@ class Expander {
     }
     this.sawInput = true;
     if (!attrs) return null;
-    return this.addNode(attrs, [], join(scope.prefix, s.label?.text ?? 'input'), s.range, s.keyword.range);
+    return this.addNode(attrs, [], join(scope.prefix, this.labelOf(s.label, env) ?? 'input'), s.range, s.keyword.range);
   }
 }
 
-/** Labels are checked once per written sequence, however often expansion visits it. */
-function checkAllLabels(body: A.Body, out: Diagnostic[]): void {
-  checkLabels(body.statements, out);
+/**
+ * Labels are checked once per written sequence, however often expansion visits it. Returns
+ * whether any is `_`, quoted or a number: only such labels can put two layers at one path
+ * where no sequence repeats a label, so only their files pay for `checkModulePaths`.
+ */
+function checkAllLabels(body: A.Body, out: Diagnostic[]): boolean {
+  let mayClash = checkLabels(body.statements, out);
   for (const s of body.statements) {
     if (s.kind === 'call') continue;
-    if (s.kind === 'add' || s.kind === 'concat' || s.kind === 'mul') checkLabels(s.branches, out);
-    for (const b of childBodies(s)) checkAllLabels(b, out);
+    if (s.kind === 'add' || s.kind === 'concat' || s.kind === 'mul') mayClash = checkLabels(s.branches, out) || mayClash;
+    for (const b of childBodies(s)) mayClash = checkAllLabels(b, out) || mayClash;
     const alt = elseIf(s);
-    if (alt) checkAllLabels({ statements: [alt], range: alt.range }, out);
+    if (alt) mayClash = checkAllLabels({ statements: [alt], range: alt.range }, out) || mayClash;
   }
+  return mayClash;
 }
 
-function checkLabels(items: readonly { label?: A.Name }[], out: Diagnostic[]): void {
-  let seen: Map<string, A.Name> | undefined;
+/**
+ * Labels of one sequence: each well formed, and unique (`x:` and `"x":` are one name; two
+ * interpolated labels are compared as written, their values only once expanded, by the analysis).
+ */
+function checkLabels(items: readonly { label?: A.Label }[], out: Diagnostic[]): boolean {
+  let seen: Map<string, A.Label> | undefined;
+  let mayClash = false;
   for (let i = 0; i < items.length; i++) {
-    const it = items[i];
-    if (!it.label) continue;
+    const label = items[i].label;
+    if (!label) continue;
+    if (label.quoted || isAnonymous(label) || /^[0-9]/.test(label.text)) mayClash = true;
+    if (isAnonymous(label)) continue;
+    const fixed = staticLabel(label);
+    // A brace in a label without interpolations is a malformed one, which the lexer reported.
+    const problem = fixed === undefined || /[{}]/.test(fixed) ? undefined : segmentProblem(fixed);
+    if (problem) {
+      out.push({ code: 'label', severity: 'error', range: label.range, message: problem });
+      continue;
+    }
+    const key = fixed ?? `"${label.text}"`;
     seen ??= new Map();
-    const first = seen.get(it.label.text);
+    const first = seen.get(key);
     if (first) {
       out.push({
         code: 'duplicate-label',
         severity: 'error',
-        range: it.label.range,
-        message: `the label '${it.label.text}' is already used in this sequence; labels name parameters, so each must be unique`,
+        range: label.range,
+        message: `the label '${fixed ?? label.text}' is already used in this sequence; labels name parameters, so each must be unique`,
         related: [{ range: first.range, message: 'first used here' }],
       });
-    } else seen.set(it.label.text, it.label);
+    } else seen.set(key, label);
+  }
+  return mayClash;
+}
+
+/**
+ * Every layer but the input and the merges is a PyTorch module at its path, so no two may share
+ * one and none may lie inside another (`x: relu` beside `x: { conv ... }` cannot happen with
+ * unique labels, but can with `_:` and interpolated labels). Two layers with tensors at one path
+ * are the analysis's to report, with their tensors' names; a bare parameter's path too.
+ */
+function checkModulePaths(nodes: readonly GraphNode[], out: Diagnostic[]): void {
+  const at = new Map<string, GraphNode>();
+  const clash = (n: GraphNode, other: GraphNode, message: string) =>
+    out.push({ code: 'duplicate-label', severity: 'error', range: n.range, message, related: [{ range: other.range, message: 'the other layer' }] });
+  for (const n of nodes) {
+    const def = layerDef(n.attrs);
+    if (def.merge || n.attrs.kind === 'input') continue;
+    const first = at.get(n.path);
+    if (!first) at.set(n.path, n);
+    else if (!def.tensors || !layerDef(first.attrs).tensors) clash(n, first, `the name '${n.path}' is already taken by another layer; label one of them differently`);
+  }
+  // Once per outer layer: the first layer inside it.
+  const reported = new Set<GraphNode>();
+  for (const n of at.values()) {
+    for (let i = n.path.indexOf('.'); i >= 0; i = n.path.indexOf('.', i + 1)) {
+      const outer = at.get(n.path.slice(0, i));
+      if (outer && !layerDef(outer.attrs).namedByPath && !reported.has(outer)) {
+        reported.add(outer);
+        clash(n, outer, `the name '${n.path}' lies inside the layer '${outer.path}', which PyTorch cannot hold; label one of them differently`);
+        break;
+      }
+    }
   }
 }
 
@@ -596,11 +712,12 @@ function bindBlockArgs(call: A.CallStatement, block: A.BlockDef, env: Env, out: 
 }
 
 /** AST-level checks that need no expansion: duplicate definitions and parameters. */
-function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): Map<string, A.BlockDef> {
+function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): { blocks: Map<string, A.BlockDef>; labelsMayClash: boolean } {
   const blocks = new Map<string, A.BlockDef>();
   const names = new Map<string, A.Definition>();
+  let labelsMayClash = false;
   for (const def of file.definitions) {
-    checkAllLabels(def.body, out);
+    labelsMayClash = checkAllLabels(def.body, out) || labelsMayClash;
     const name = def.name.text;
     if (!name) continue;
     if (def.kind === 'block' && layerSpec(name)) {
@@ -640,7 +757,7 @@ function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): Map<string, A.Blo
       }
     }
   }
-  return blocks;
+  return { blocks, labelsMayClash };
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {
@@ -653,7 +770,8 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
   });
 }
 
-export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[], cache?: ExpansionCache): Graph {
+/** `checkPaths`: whether the file has labels that can put two layers at one path (see checkAllLabels). */
+export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[], cache?: ExpansionCache, checkPaths = true): Graph {
   const ex = new Expander(blocks, out, cache);
   let output: Flow = null;
   try {
@@ -680,6 +798,8 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
       message: `${net.name.text || 'this network'} has no layers; start it with 'input', such as 'input 3x224x224'`,
     });
   }
+  // A label used twice in a sequence is reported already, and gives two layers one path.
+  if (checkPaths && !out.some((d) => d.code === 'duplicate-label')) checkModulePaths(ex.nodes, out);
   const graph: Graph = {
     network: net.name.text,
     range: net.range,
@@ -698,10 +818,10 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
  */
 export function expandFile(file: A.CnnFile, cache?: ExpansionCache): ExpandResult {
   const diagnostics: Diagnostic[] = [];
-  const blocks = checkDefinitions(file, diagnostics);
+  const { blocks, labelsMayClash } = checkDefinitions(file, diagnostics);
   const graphs: Graph[] = [];
   for (const def of file.definitions) {
-    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics, cache));
+    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics, cache, labelsMayClash));
   }
   return { graphs, diagnostics: dedupe(diagnostics) };
 }

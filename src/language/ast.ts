@@ -26,8 +26,31 @@ export interface Arg {
   range: Range;
 }
 
+/**
+ * A label: a name or a keyword (`conv1:`, `block:`), `_` (anonymous: no name, no number), or
+ * quoted (`"block1-0":`, `"denselayer{i+1}":`) for what a name cannot spell.
+ */
+export interface Label extends Name {
+  /**
+   * A quoted label's pieces in order: its literal texts (none empty) and its `{expr}`
+   * interpolations, `"block{s}-{i}"` being `['block', s, '-', i]`; absent for an unquoted one.
+   * `text` is what the quotes hold, as written (`block{s}-{i}`).
+   */
+  quoted?: (string | Expr)[];
+}
+
+/** A label as written, without its colon: `conv1`, `"block{s}-{i}"`. */
+export function labelSource(label: Label): string {
+  return label.quoted ? `"${label.text}"` : label.text;
+}
+
+/** `_:`, the anonymous label; a quoted `"_"` is a name like any other. */
+export function isAnonymous(label: Label | undefined): boolean {
+  return label !== undefined && label.quoted === undefined && label.text === '_';
+}
+
 interface StatementBase {
-  label?: Name;
+  label?: Label;
   /** From the label (if any) to the end of the statement. */
   range: Range;
   /** The keyword or the layer/block name. */
@@ -53,6 +76,8 @@ export interface Body {
 export interface RepeatStatement extends StatementBase {
   kind: 'repeat';
   count: Expr;
+  /** `repeat N as i`: the name bound to the iteration, 0 to N-1, in the body. */
+  index?: Name;
   body: Body;
 }
 
@@ -63,7 +88,7 @@ export interface ResidualStatement extends StatementBase {
 }
 
 export interface BranchDef {
-  label?: Name;
+  label?: Label;
   keyword: Name;
   body: Body;
   range: Range;

@@ -45,6 +45,7 @@ export type DiagnosticCode =
   | 'unknown-name'
   | 'duplicate-definition'
   | 'duplicate-label'
+  | 'label'
   | 'recursion'
   | 'expansion-limit'
   | 'too-large'

@@ -79,10 +79,14 @@ export function chevrotainParse(text: string): ParseResult {
   for (const e of lexed.errors) {
     const length = Math.max(1, e.length);
     const chars = text.slice(e.offset, e.offset + length);
-    problems.push({ code: 'lex', start: e.offset, end: e.offset + length, message: `unexpected character${length > 1 ? 's' : ''} ${quoteToken(chars)}` });
+    const message = e.own ? e.message : `unexpected character${length > 1 ? 's' : ''} ${quoteToken(chars)}`;
+    problems.push({ code: 'lex', start: e.offset, end: e.offset + length, message });
   }
   for (const c of lexed.openComments) {
     problems.push({ code: 'lex', start: c.startOffset, end: c.startOffset + 2, message: "this '/*' comment is never closed: add '*/'" });
+  }
+  for (const q of lexed.openQuotes) {
+    problems.push({ code: 'lex', start: q.startOffset, end: q.startOffset + 1, message: `this quote is never closed: a quoted label ends with '"' on its own line` });
   }
   for (const e of lexed.limits) problems.push({ code: 'syntax', start: e.offset, end: e.offset + e.length, message: e.message });
   const { file, errors, diagnostics: limited } = parseTokens(lexed.tokens, lines);

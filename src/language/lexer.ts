@@ -3,10 +3,13 @@ import { BLOCK_DEPTH_MESSAGE, EXPR_DEPTH_MESSAGE, KEYWORD_LIST, MAX_BLOCK_DEPTH,
 
 export { KEYWORD_NAMES } from './tables';
 
-export const Ident = createToken({ name: 'Ident', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
+/** What may label a statement unquoted: a name or any keyword (`block:`, `add:`), before a ':'. */
+export const LabelName = createToken({ name: 'LabelName', pattern: Lexer.NA });
+
+export const Ident = createToken({ name: 'Ident', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [LabelName] });
 
 const KEYWORD_TOKENS = Object.fromEntries(
-  KEYWORD_LIST.map((word) => [word, createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Ident })]),
+  KEYWORD_LIST.map((word) => [word, createToken({ name: word[0].toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Ident, categories: [LabelName] })]),
 ) as Record<Keyword, TokenType>;
 
 export const Network = KEYWORD_TOKENS.network;
@@ -31,6 +34,22 @@ export const KEYWORDS: TokenType[] = KEYWORD_LIST.map((k) => KEYWORD_TOKENS[k]);
  * category, it is accepted wherever a name is.
  */
 export const Mul = createToken({ name: 'Mul', pattern: /mul/, longer_alt: Ident, categories: [Ident] });
+
+/** `as` binds a repeat's index (`repeat 6 as i`) only after the count; anywhere else it is a name, as `mul` is. */
+export const As = createToken({ name: 'As', pattern: /as/, longer_alt: Ident, categories: [Ident] });
+
+/**
+ * A quoted label on one line, `"block1-0"`. One with `{expr}` interpolations, `"block{s}-{i}"`,
+ * is split by `lex` into StringStart (`"block{`), the expression's tokens, StringMid (`}-{`),
+ * and StringEnd (`}"`): the lexer's regular patterns cannot tell an interpolation's `}` from a
+ * body's, but the quotes bound it.
+ */
+export const QuotedLabel = createToken({ name: 'QuotedLabel', pattern: /"[^"\r\n]*"/ });
+/** A quote with no closing one on its line; `lex` reports it. */
+export const OpenQuote = createToken({ name: 'OpenQuote', pattern: /"[^"\r\n]*/ });
+export const StringStart = createToken({ name: 'StringStart', pattern: Lexer.NA });
+export const StringMid = createToken({ name: 'StringMid', pattern: Lexer.NA });
+export const StringEnd = createToken({ name: 'StringEnd', pattern: Lexer.NA });
 
 /** `3x224x224`: integer literals only (the spec's `AxB`); `(e1, e2)` is the form for expressions. */
 export const Dims = createToken({ name: 'Dims', pattern: /\d+(?:[xX×]\d+)+/ });
@@ -91,9 +110,16 @@ export const allTokens: TokenType[] = [
   BinaryOp,
   Dims,
   NumberLit,
+  QuotedLabel,
+  OpenQuote,
+  StringStart,
+  StringMid,
+  StringEnd,
   ...KEYWORDS,
   Mul,
+  As,
   Ident,
+  LabelName,
 ];
 
 const lexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: true });
@@ -102,6 +128,8 @@ export interface LexError {
   offset: number;
   length: number;
   message: string;
+  /** Ours, said as it is (a malformed quoted label); else the characters are unexpected. */
+  own?: boolean;
 }
 
 export interface LexResult {
@@ -110,6 +138,8 @@ export interface LexResult {
   errors: LexError[];
   /** Offsets where an unterminated block comment starts. */
   openComments: IToken[];
+  /** Quotes not closed on their line. */
+  openQuotes: IToken[];
   /** Nesting past MAX_BLOCK_DEPTH or MAX_EXPR_DEPTH, one error where it starts. */
   limits: LexError[];
   /**
@@ -139,9 +169,11 @@ type Skip =
  */
 export function lex(text: string): LexResult {
   const result = lexer.tokenize(text);
-  const raw = result.tokens;
+  const errors: LexError[] = result.errors.map((e) => ({ offset: e.offset, length: e.length, message: e.message }));
+  const raw = text.includes('"') ? splitQuoted(result.tokens, errors) : result.tokens;
   const tokens: IToken[] = [];
   const openComments: IToken[] = [];
+  const openQuotes: IToken[] = [];
   const limits: LexError[] = [];
   const cut: { start: number; end: number }[] = [];
   /** `(` open since the last brace. */
@@ -181,6 +213,10 @@ export function lex(text: string): LexResult {
     const type = tok.tokenType;
     if (type === OpenBlockComment) {
       openComments.push(tok);
+      continue;
+    }
+    if (type === OpenQuote) {
+      openQuotes.push(tok);
       continue;
     }
     if (skip) {
@@ -268,11 +304,71 @@ export function lex(text: string): LexResult {
     keep(tok);
   }
   if (skip) endSkip(text.length);
-  return {
-    tokens,
-    openComments,
-    limits,
-    cut,
-    errors: result.errors.map((e) => ({ offset: e.offset, length: e.length, message: e.message })),
-  };
+  return { tokens, openComments, openQuotes, limits, cut, errors };
+}
+
+/**
+ * The tokens with each quoted label that holds `{` or `}` split into its pieces and the tokens
+ * of its interpolated expressions. A malformed one (a brace without its pair, a comment inside
+ * `{ }`) stays one token, with a lex error.
+ */
+function splitQuoted(raw: IToken[], errors: LexError[]): IToken[] {
+  let out: IToken[] | undefined;
+  for (let i = 0; i < raw.length; i++) {
+    const tok = raw[i];
+    if (tok.tokenType !== QuotedLabel || !/[{}]/.test(tok.image)) {
+      out?.push(tok);
+      continue;
+    }
+    out ??= raw.slice(0, i);
+    const pieces = quotedPieces(tok.image);
+    if (typeof pieces === 'object' && 'problem' in pieces) {
+      errors.push({ offset: tok.startOffset + pieces.at, length: pieces.length, message: pieces.problem, own: true });
+      out.push(tok);
+      continue;
+    }
+    const at = tok.startOffset;
+    for (let k = 0; k < pieces.length; k++) {
+      const [from, to] = pieces[k];
+      const type = k === 0 ? StringStart : k === pieces.length - 1 ? StringEnd : StringMid;
+      out.push(createTokenInstance(type, tok.image.slice(from, to), at + from, at + to - 1, NaN, NaN, NaN, NaN));
+      if (k === pieces.length - 1) break;
+      const inner = tok.image.slice(to, pieces[k + 1][0]);
+      const sub = lexer.tokenize(inner);
+      for (const e of sub.errors) errors.push({ offset: at + to + e.offset, length: e.length, message: e.message });
+      for (const t of sub.tokens) {
+        t.startOffset += at + to;
+        out.push(t);
+      }
+    }
+  }
+  return out ?? raw;
+}
+
+/**
+ * The literal pieces of a quoted label's image, as [start, end) pairs: `"a{`, `}-{`, `}"`,
+ * what lies between two pieces being an interpolation; or where the label is malformed.
+ */
+function quotedPieces(image: string): [number, number][] | { problem: string; at: number; length: number } {
+  const pieces: [number, number][] = [];
+  let from = 0;
+  let i = 1;
+  for (;;) {
+    while (i < image.length - 1 && image[i] !== '{' && image[i] !== '}') i++;
+    if (i === image.length - 1) break;
+    if (image[i] === '}') return { problem: "a '}' with no '{' before it: a quoted label holds text and {expressions}, not braces", at: i, length: 1 };
+    pieces.push([from, i + 1]);
+    const open = i;
+    i++;
+    while (i < image.length - 1 && image[i] !== '{' && image[i] !== '}') i++;
+    if (image[i] === '{') return { problem: "a label's {expression} cannot hold another '{'", at: i, length: 1 };
+    if (image[i] !== '}') return { problem: "this '{' is never closed: add '}' after its expression", at: open, length: 1 };
+    const inner = image.slice(open + 1, i);
+    const comment = inner.search(/\/\/|\/\*/);
+    if (comment >= 0) return { problem: "a label's {expression} holds no comments", at: open + 1 + comment, length: 2 };
+    from = i;
+    i++;
+  }
+  pieces.push([from, image.length]);
+  return pieces;
 }

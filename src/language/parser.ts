@@ -162,11 +162,28 @@ class CnnParser extends RecoveringParser {
     { recoveryValueFunc: this.recovered },
   );
 
+  /** A name, any keyword (`block:`) or a number (`0:`), or quoted, with `{expr}` interpolations (`"block{s}-{i}":`). */
   private label = this.RULE(
     'label',
     () => {
       const p = this.open(newLabel(), this.tree.buildNothing);
-      p.name = this.tok(p, this.CONSUME(T.Ident));
+      this.OR([
+        { ALT: () => (p.name = this.tok(p, this.CONSUME(T.LabelName))) },
+        // `0:`: torchvision's Sequential children are numbers.
+        { ALT: () => (p.name = this.tok(p, this.CONSUME(T.NumberLit))) },
+        { ALT: () => p.strings.push(this.tok(p, this.CONSUME(T.QuotedLabel))) },
+        {
+          ALT: () => {
+            p.strings.push(this.tok(p, this.CONSUME(T.StringStart)));
+            p.exprs.push(this.sub(p, this.SUBRULE(this.expr)));
+            this.MANY(() => {
+              p.strings.push(this.tok(p, this.CONSUME(T.StringMid)));
+              p.exprs.push(this.sub(p, this.SUBRULE2(this.expr)));
+            });
+            p.strings.push(this.tok(p, this.CONSUME(T.StringEnd)));
+          },
+        },
+      ]);
       this.tok(p, this.CONSUME(T.Colon));
       return this.close(p);
     },
@@ -223,6 +240,10 @@ class CnnParser extends RecoveringParser {
       const p = this.open(newCompound(), this.tree.buildRepeat);
       p.kw = this.tok(p, this.CONSUME(T.Repeat));
       p.exprs.push(this.sub(p, this.SUBRULE(this.expr)));
+      this.OPTION(() => {
+        this.tok(p, this.CONSUME(T.As));
+        p.index = this.tok(p, this.CONSUME(T.Ident));
+      });
       p.bodies.push(this.sub(p, this.SUBRULE(this.body)));
       return this.close(p);
     },
@@ -235,9 +256,13 @@ class CnnParser extends RecoveringParser {
       const p = this.open(newCompound(), this.tree.buildResidual);
       p.kw = this.tok(p, this.CONSUME(T.Residual));
       p.bodies.push(this.sub(p, this.SUBRULE(this.body)));
-      this.OPTION(() => {
-        p.second = this.tok(p, this.CONSUME(T.Shortcut));
-        p.bodies.push(this.sub(p, this.SUBRULE2(this.body)));
+      // `shortcut:` after the body labels the next statement.
+      this.OPTION({
+        GATE: () => this.LA(2).tokenType !== T.Colon,
+        DEF: () => {
+          p.second = this.tok(p, this.CONSUME(T.Shortcut));
+          p.bodies.push(this.sub(p, this.SUBRULE2(this.body)));
+        },
       });
       return this.close(p);
     },
@@ -293,12 +318,16 @@ class CnnParser extends RecoveringParser {
       p.kw = this.tok(p, this.CONSUME(T.If));
       p.exprs.push(this.sub(p, this.SUBRULE(this.expr)));
       p.bodies.push(this.sub(p, this.SUBRULE(this.body)));
-      this.OPTION(() => {
-        p.second = this.tok(p, this.CONSUME(T.Else));
-        this.OR([
-          { ALT: () => p.bodies.push(this.sub(p, this.SUBRULE2(this.body))) },
-          { ALT: () => (p.elseIf = this.sub(p, this.SUBRULE(this.ifStatement))) },
-        ]);
+      // `else:` after the body labels the next statement.
+      this.OPTION({
+        GATE: () => this.LA(2).tokenType !== T.Colon,
+        DEF: () => {
+          p.second = this.tok(p, this.CONSUME(T.Else));
+          this.OR([
+            { ALT: () => p.bodies.push(this.sub(p, this.SUBRULE2(this.body))) },
+            { ALT: () => (p.elseIf = this.sub(p, this.SUBRULE(this.ifStatement))) },
+          ]);
+        },
       });
       return this.close(p);
     },

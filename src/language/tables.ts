@@ -80,3 +80,9 @@ export const MAX_SYNTAX_ERRORS = 100;
 export function quoteToken(image: string): string {
   return image.length > 40 ? `'${image.slice(0, 32)}…' (${image.length} characters)` : `'${image}'`;
 }
+
+/** The text of a quoted label's piece (`"a{`, `}-{`, `}"` or `"abc"`) without its quote and braces. */
+export function quotedLiteral(image: string): string {
+  const last = image.charCodeAt(image.length - 1);
+  return image.slice(1, image.length > 1 && (last === 34 || last === 123) ? -1 : image.length);
+}

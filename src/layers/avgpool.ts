@@ -1,5 +1,5 @@
 /** `avgpool`: average pooling, as torch.nn.AvgPool2d (padding counts in the average). */
-import { POOL_ARGS, buildPoolWindow, describePool, poolField, poolFormulas, poolOps, poolShape, type PoolWindow } from './pool-window';
+import { POOL_ARGS, buildPoolWindow, describePool, poolField, poolFormulas, poolOps, poolShape, poolSuggestions, type PoolWindow } from './pool-window';
 import type { LayerDef } from './types';
 
 export interface AvgPoolAttrs extends PoolWindow {
@@ -26,4 +26,5 @@ export const avgpool: LayerDef<AvgPoolAttrs> = {
   fieldFromAttrs: true,
   formulas: poolFormulas,
   describe: (a) => describePool('avgpool', a),
+  suggest: poolSuggestions,
 };

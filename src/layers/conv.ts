@@ -1,4 +1,5 @@
 /** `conv C`: 2-D convolution, as torch.nn.Conv2d. */
+import { convSuggestions, largestCommonDivisorAtMost } from './conv-suggest';
 import { padArg, paddingOf, sameNeedsOddKernel } from './padding';
 import { ONE, ZERO, pairText, type LayerDef, type TensorSpec, type Pair } from './types';
 import { effectiveKernel, needSpatial, sizeFormulas, windowedShape } from './window';
@@ -15,11 +16,6 @@ export interface ConvAttrs {
 }
 
 const DOT = '·';
-
-function largestCommonDivisorAtMost(a: number, b: number, limit: number): number {
-  for (let g = Math.min(limit, a, b); g > 1; g--) if (a % g === 0 && b % g === 0) return g;
-  return 1;
-}
 
 export const conv: LayerDef<ConvAttrs> = {
   kind: 'conv',
@@ -95,5 +91,6 @@ export const conv: LayerDef<ConvAttrs> = {
     if (a.groups !== 1) parts.push(`g${a.groups}`);
     return parts.join(' ');
   },
+  suggest: convSuggestions,
   fusion: { foldsBatchNorm: true, takesResidual: true, takesActivation: true },
 };

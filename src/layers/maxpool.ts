@@ -1,5 +1,5 @@
 /** `maxpool`: max pooling, as torch.nn.MaxPool2d. */
-import { POOL_ARGS, buildPoolWindow, describePool, poolField, poolFormulas, poolOps, poolShape, type PoolWindow } from './pool-window';
+import { POOL_ARGS, buildPoolWindow, describePool, poolField, poolFormulas, poolOps, poolShape, poolSuggestions, type PoolWindow } from './pool-window';
 import type { LayerDef } from './types';
 
 export interface MaxPoolAttrs extends PoolWindow {
@@ -20,4 +20,5 @@ export const maxpool: LayerDef<MaxPoolAttrs> = {
   fieldFromAttrs: true,
   formulas: poolFormulas,
   describe: (a) => describePool('maxpool', a),
+  suggest: poolSuggestions,
 };

@@ -1,7 +1,8 @@
 /** What max and average pooling share: arguments, the padding rule, shapes, fields and formulas. */
 import { padArg, paddingOf, sameNeedsOddKernel } from './padding';
-import { ONE, ZERO, pairText, type ArgSpec, type BoundArgs, type FormulaContext, type Pair, type ReceptiveField, type Shape, type ShapeContext } from './types';
-import { needSpatial, sizeFormulas, windowedShape } from './window';
+import { ONE, ZERO, pairText, type ArgSpec, type BoundArgs, type FormulaContext, type Pair, type ReceptiveField, type Shape, type ShapeContext, type SuggestSite, type Suggestion } from './types';
+import { dropsRows, paddingWhere } from './suggest';
+import { needSpatial, sizeFormulas, windowOut, windowedShape } from './window';
 
 export interface PoolWindow {
   kernel: Pair;
@@ -46,4 +47,29 @@ export function describePool(kind: string, a: PoolWindow): string {
   if (a.padding[0] || a.padding[1]) parts.push(`p${pairText(a.padding)}`);
   if (a.ceil) parts.push('ceil');
   return parts.join(' ');
+}
+
+/**
+ * The stride-drop warning's two remedies, as it words them: `ceil=true` (one more window, which
+ * PyTorch keeps where it starts inside the input), and the least padding, within PyTorch's
+ * half-the-kernel limit, with which every row is seen. Both only where they leave nothing unseen.
+ */
+export function poolSuggestions(a: PoolWindow, site: SuggestSite): Suggestion[] {
+  const x = site.inputs[0];
+  if (!x || x.length !== 3 || !site.problems.some((p) => p.code === 'stride-drops')) return [];
+  const out: Suggestion[] = [];
+  if (!a.ceil && !dropsRows(x, a.kernel, a.stride, a.padding, ONE, true)) {
+    const [h, w] = poolOutput(x, a, true, a.padding);
+    out.push({ title: `Set ceil=true (output ${h}×${w}: every input row is seen)`, fixes: ['stride-drops'], preferred: true, edit: { set: [['ceil', 'true']] } });
+  }
+  const pad = [0, 1].map((i) => paddingWhere(x[i + 1], a.kernel[i], a.stride[i], 1, a.ceil, a.padding[i], Math.floor(a.kernel[i] / 2), (_o, dropped) => dropped === 0));
+  if (pad[0] !== undefined && pad[1] !== undefined && (pad[0] !== a.padding[0] || pad[1] !== a.padding[1])) {
+    const [h, w] = poolOutput(x, a, a.ceil, pad as number[]);
+    out.push({ title: `Set p=${pairText(pad as number[])} (output ${h}×${w}: every input row is seen)`, fixes: ['stride-drops'], preferred: out.length === 0, edit: { set: [['p', pairText(pad as number[])]] } });
+  }
+  return out;
+}
+
+function poolOutput(x: Shape, a: PoolWindow, ceil: boolean, p: readonly number[]): number[] {
+  return [0, 1].map((i) => windowOut(x[i + 1], a.kernel[i], a.stride[i], p[i], 1, ceil));
 }

@@ -1,4 +1,8 @@
-/** "Did you mean …?": the closest of a few known names to one that is not known. */
+/**
+ * Suggestions the registry makes: "did you mean …?" (the closest of a few known names to one
+ * that is not known), and the searches that the kinds' quick fixes share.
+ */
+import { droppedRowsOf, windowOut } from './window';
 
 /** Edit distance with adjacent transpositions (`rleu` is one edit from `relu`), case-insensitive. */
 export function editDistance(a: string, b: string): number {
@@ -34,4 +38,25 @@ export function closest(name: string, candidates: Iterable<string>): string | un
     }
   }
   return best !== undefined && bestD <= allowed ? best : undefined;
+}
+
+/**
+ * The smallest padding in `[from, to]` for which one dimension of a window layer gives what
+ * `ok` asks (its output size and the input rows it leaves unseen), or undefined: what the
+ * quick fixes of windowed layers (conv's padding, a pool's stride drop) search.
+ */
+export function paddingWhere(size: number, k: number, s: number, d: number, ceil: boolean, from: number, to: number, ok: (out: number, dropped: number) => boolean): number | undefined {
+  for (let p = from; p <= to; p++) {
+    const out = windowOut(size, k, s, p, d, ceil);
+    if (out >= 1 && ok(out, droppedRowsOf(size, k, s, p, d, out))) return p;
+  }
+  return undefined;
+}
+
+/** Whether a window leaves input rows unseen in either dimension. */
+export function dropsRows(x: readonly number[], kernel: readonly number[], stride: readonly number[], padding: readonly number[], dilation: readonly number[], ceil: boolean): boolean {
+  return [0, 1].some((i) => {
+    const out = windowOut(x[i + 1], kernel[i], stride[i], padding[i], dilation[i], ceil);
+    return out >= 1 && droppedRowsOf(x[i + 1], kernel[i], stride[i], padding[i], dilation[i], out) > 0;
+  });
 }

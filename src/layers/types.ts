@@ -109,6 +109,57 @@ export interface ShapeContext {
   readonly residual: boolean;
 }
 
+/**
+ * One layer statement as the editor sees it, for a kind's `suggest` hook: the figures of one
+ * expansion (the first one with a problem, else the first) and how the statement is written.
+ */
+export interface SuggestSite {
+  /** The inputs' shapes (a residual's: the body's output, then the shortcut's). */
+  inputs: readonly Shape[];
+  /** Null where the shape rule gave none (an empty output). */
+  output: Shape | null;
+  params: number;
+  macs: number;
+  /** What the analysis reported at this layer in that expansion. */
+  problems: readonly { code: DiagnosticCode; message: string }[];
+  /** An argument's source text as written (by name or position), else undefined. */
+  written(name: string): string | undefined;
+  /** Every expansion with a problem at this layer (this one first), or this one alone. */
+  each: readonly { inputs: readonly Shape[]; output: Shape | null }[];
+  /**
+   * A number as the statement's scope would write it: inside a block, an expression of its
+   * parameters with this value (one value per entry of `each`, or one for this expansion),
+   * one written as the argument `role` first: `c*4` rather than `256`; else the number.
+   */
+  express(values: number | readonly number[], role?: string): string;
+  /** `1,234,567` and `1.23M`, as the editor prints figures. */
+  grouped(n: number): string;
+  compact(n: number): string;
+  /** An `add` made by `residual`; `shortcut` says whether it has a shortcut with statements. */
+  readonly residual: boolean;
+  readonly shortcut: boolean;
+}
+
+/** What a suggestion changes; the editor turns it into text edits. */
+export type SuggestEdit =
+  /** Sets arguments of the statement, replacing them where written. */
+  | { set: [name: string, value: string][] }
+  /** Replaces the statement by these statements (a labelled one becomes a labelled group). */
+  | { replace: string[] }
+  /** Gives a `residual` with no shortcut (or an empty one) this shortcut body. */
+  | { shortcut: string[] }
+  /** Appends these statements to the branch of a merge that gives its input `branch`. */
+  | { append: [branch: number, statements: string[]] };
+
+/** A quick fix (it names the problems it fixes) or a rewrite the editor offers at a statement. */
+export interface Suggestion {
+  title: string;
+  /** The codes of the problems it fixes: a quick fix for those; absent, a refactoring. */
+  fixes?: DiagnosticCode[];
+  preferred?: boolean;
+  edit: SuggestEdit;
+}
+
 /** A layer's figures, for its hover formulas. */
 export interface FormulaContext {
   params: number;
@@ -190,6 +241,8 @@ export interface LayerDef<A extends { kind: string }> {
   fusion?: FusionTraits;
   /** Its output is a probability distribution over channels (softmax): no softmax is applied for a top-k. */
   probabilities?: true;
+  /** The editor's quick fixes and rewrites for one of its statements (src/server/actions.ts applies them). */
+  suggest?(a: A, site: SuggestSite): Suggestion[];
   /**
    * A kind whose output pixels do not each read an affine window of its input (upsampling,
    * transposed convolution): which input pixels each output pixel reads, per dimension (height,

@@ -1,18 +1,23 @@
 /**
- * Code actions: the foundation's fixes (diagnostic data), plus rewrites that read the
- * analysis: the padding that keeps the size, a `groups` value that divides, and the seed's
- * 5×5/7×7 → stacked 3×3 convolutions with the same receptive field.
+ * Code actions: the foundation's fixes (diagnostic data), plus what each layer kind suggests
+ * for one of its statements from the analysis (its `suggest` hook in src/layers/<kind>.ts: a
+ * conv's padding, a pool's stride drop, a residual's projection...). Nothing here knows a kind:
+ * it picks the expansion to read, gives the hook the statement as written, and turns the
+ * suggestions into edits.
  */
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range as LspRange, type TextEdit } from 'vscode-languageserver';
-import { windowOutput } from '../analysis/layer-math';
 import type { Diagnostic } from '../language/diagnostics';
-import { argSpec, layerSpec } from '../graph/layers';
-import type { GraphNode } from '../graph/types';
+import { argSpec, layerSpec } from '../layers';
 import type * as A from '../language/ast';
+import { labelSource } from '../language/ast';
 import type { Range } from '../language/range';
+import { layerDef } from '../layers';
+import type { SuggestSite, Suggestion } from '../layers/types';
 import { compact, grouped } from './format';
-import { isLayerCall, type DocModel, type Entry } from './model';
+import { isLayerCall, type DocModel, type Entry, type Instance } from './model';
 import { lspRange, toLspDiagnostic } from './convert';
+import { layerProblems, reportRange } from './problems';
+import { expresser } from './terms';
 
 function overlaps(r: Range, lo: number, hi: number): boolean {
   return r.start.offset <= hi && lo <= r.end.offset;
@@ -35,9 +40,9 @@ function findArg(stmt: A.CallStatement, name: string): A.Arg | undefined {
   return idx >= 0 ? given[idx] : undefined;
 }
 
-function setArg(model: DocModel, stmt: A.CallStatement, name: string, value: string): TextEdit {
-  const arg = stmt.args.find((a) => a.name && argSpec(layerSpec(stmt.keyword.text)!, a.name.text)?.name === name);
-  if (arg) return { range: lspRange(arg.range), newText: `${name}=${value}` };
+function setArg(stmt: A.CallStatement, name: string, value: string): TextEdit {
+  const arg = findArg(stmt, name);
+  if (arg) return { range: lspRange(arg.range), newText: arg.name ? `${arg.name.text}=${value}` : value };
   const end = stmt.range.end;
   return { range: lspRange({ start: end, end }), newText: ` ${name}=${value}` };
 }
@@ -57,111 +62,6 @@ interface Ctx {
 
 function lspFor(ctx: Ctx, ds: Diagnostic[]): LspDiagnostic[] {
   return ds.map((d) => ctx.lspDiagnostics.find((l) => same(d.range, l.range) && l.message === d.message) ?? toLspDiagnostic(d, ctx.uri));
-}
-
-function paddingAction(ctx: Ctx, stmt: A.CallStatement, node: GraphNode, input: number[], output: number[]): CodeAction | undefined {
-  const a = node.attrs;
-  if (a.kind !== 'conv' || input.length !== 3) return undefined;
-  const want = [Math.ceil(input[1] / a.stride[0]), Math.ceil(input[2] / a.stride[1])];
-  if (output[1] === want[0] && output[2] === want[1]) return undefined;
-  const inBlock = findArg(stmt, 'p');
-  const diags = ctx.diagnosticsAt(stmt.range, ['output-too-small', 'stride-drops', 'shape-mismatch', 'channel-mismatch', 'spatial-mismatch']);
-  let value: string;
-  const stride1 = a.stride[0] === 1 && a.stride[1] === 1;
-  const even = [0, 1].every((i) => (a.dilation[i] * (a.kernel[i] - 1)) % 2 === 0);
-  if (stride1 && even) value = 'same';
-  else {
-    const pad = [0, 1].map((i) => {
-      for (let p = 0; p <= a.kernel[i] * a.dilation[i]; p++) {
-        const w = windowOutput(input[i + 1], a.kernel[i], a.stride[i], p, a.dilation[i], false);
-        if (w.out === want[i] && w.droppedRows === 0) return p;
-      }
-      for (let p = 0; p <= a.kernel[i] * a.dilation[i]; p++) if (windowOutput(input[i + 1], a.kernel[i], a.stride[i], p, a.dilation[i], false).out === want[i]) return p;
-      return undefined;
-    });
-    if (pad[0] === undefined || pad[1] === undefined) return undefined;
-    if (pad[0] === a.padding[0] && pad[1] === a.padding[1]) return undefined;
-    value = pad[0] === pad[1] ? `${pad[0]}` : `${pad[0]}x${pad[1]}`;
-  }
-  void inBlock;
-  const keeps = `${want[0]}×${want[1]}`;
-  return {
-    title: value === 'same' ? `Set p=same (keeps ${keeps})` : `Set p=${value} (gives ${keeps} = ⌈input/stride⌉)`,
-    kind: diags.length ? CodeActionKind.QuickFix : CodeActionKind.RefactorRewrite,
-    diagnostics: diags.length ? lspFor(ctx, diags) : undefined,
-    isPreferred: diags.length > 0,
-    edit: { changes: { [ctx.uri]: [setArg(ctx.model, stmt, 'p', value)] } },
-  };
-}
-
-function groupsAction(ctx: Ctx, stmt: A.CallStatement): CodeAction[] {
-  const out: CodeAction[] = [];
-  for (const d of ctx.diagnosticsAt(stmt.range, ['groups'])) {
-    const m = /g=(\d+) would/.exec(d.message);
-    if (!m) continue;
-    out.push({
-      title: `Set g=${m[1]}${m[1] === '1' ? ' (a dense convolution)' : ''}`,
-      kind: CodeActionKind.QuickFix,
-      diagnostics: lspFor(ctx, [d]),
-      isPreferred: true,
-      edit: { changes: { [ctx.uri]: [setArg(ctx.model, stmt, 'g', m[1])] } },
-    });
-  }
-  return out;
-}
-
-function exprText(model: DocModel, e: A.Expr): string {
-  return model.text.slice(e.range.start.offset, e.range.end.offset);
-}
-
-/** The seed's argument: two 3×3 convs see 5×5, three see 7×7, with fewer weights and a ReLU between. */
-function stackAction(ctx: Ctx, stmt: A.CallStatement, node: GraphNode, input: number[], output: number[], params: number, macs: number): CodeAction | undefined {
-  const a = node.attrs;
-  if (a.kind !== 'conv' || input.length !== 3) return undefined;
-  const k = a.kernel[0];
-  if (a.kernel[1] !== k || (k !== 5 && k !== 7) || a.dilation[0] !== 1 || a.dilation[1] !== 1 || a.groups !== 1) return undefined;
-  if (a.stride[0] !== a.stride[1] || a.padding[0] !== a.padding[1]) return undefined;
-  const n = (k - 1) / 2;
-  const P = a.padding[0];
-  const pads = Array.from({ length: n }, (_, i) => Math.floor(P / n) + (i < P % n ? 1 : 0));
-  let h = input[1];
-  let w = input[2];
-  let cin = input[0];
-  let p2 = 0;
-  let m2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s = i === n - 1 ? a.stride[0] : 1;
-    h = windowOutput(h, 3, s, pads[i], 1, false).out;
-    w = windowOutput(w, 3, s, pads[i], 1, false).out;
-    if (h < 1 || w < 1) return undefined;
-    p2 += a.out * cin * 9 + (a.bias ? a.out : 0);
-    m2 += a.out * h * w * cin * 9;
-    cin = a.out;
-  }
-  if (h !== output[1] || w !== output[2]) return undefined;
-  const outArg = findArg(stmt, 'out');
-  if (!outArg) return undefined;
-  const biasArg = findArg(stmt, 'bias');
-  const extra = biasArg ? ` bias=${exprText(ctx.model, biasArg.value)}` : '';
-  const convs = pads.map((p, i) => {
-    const s = i === n - 1 && a.stride[0] > 1 ? ` s=${a.stride[0]}` : '';
-    return `conv ${exprText(ctx.model, outArg.value)} k=3${s}${p ? ` p=${p}` : ''}${extra}`;
-  });
-  const seq: string[] = [];
-  convs.forEach((c, i) => {
-    if (i) seq.push('relu');
-    seq.push(c);
-  });
-  const ind = indentOf(ctx.model, stmt.range);
-  const text = stmt.label
-    ? `${stmt.label.text}: {\n${seq.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}`
-    : seq.join(`\n${ind}`);
-  const pct = (a0: number, b0: number) => `${b0 <= a0 ? '−' : '+'}${Math.round((100 * Math.abs(a0 - b0)) / a0)}%`;
-  return {
-    title: `Replace the ${k}×${k} conv by ${n} stacked 3×3 convs (same ${k}×${k} receptive field): params ${grouped(params)} → ${grouped(p2)} (${pct(params, p2)}), MACs ${compact(macs)} → ${compact(m2)} (${pct(macs, m2)})`,
-    kind: CodeActionKind.RefactorRewrite,
-    edit: { changes: { [ctx.uri]: [{ range: lspRange(stmt.range), newText: text }] } },
-  };
 }
 
 export function codeActions(model: DocModel, uri: string, range: LspRange, lspDiagnostics: LspDiagnostic[], only?: string[]): CodeAction[] {
@@ -190,25 +90,130 @@ export function codeActions(model: DocModel, uri: string, range: LspRange, lspDi
       });
     }
   }
-  // 2. Rewrites of the layer statements in the range, from their first expansion.
-  const seen = new Set<Entry>();
+  // 2. What each kind suggests for its statements in the range.
   for (const e of model.entries) {
     const s = e.stmt;
-    if (!s || !isLayerCall(s) || s.keyword.text === 'input' || seen.has(e)) continue;
-    if (!overlaps(s.range, lo, hi)) continue;
-    seen.add(e);
-    actions.push(...groupsAction(ctx, s));
-    const inst = model.firstInstance(e);
-    const id = inst?.own[0];
-    if (id === undefined || !inst) continue;
-    const { node, info } = model.resolve(inst.network, id);
-    const input = info.inputShapes[0];
-    if (!input || !info.shape) continue;
-    const pad = paddingAction(ctx, s, node, input, info.shape);
-    if (pad) actions.push(pad);
-    const stack = stackAction(ctx, s, node, input, info.shape, info.params, info.macs);
-    if (stack) actions.push(stack);
+    if (!s || !suggestible(s)) continue;
+    // A composition's problems are reported at its keyword, not on every line of its body.
+    if (!overlaps(s.kind === 'call' ? s.range : s.keyword.range, lo, hi)) continue;
+    actions.push(...suggestionsAt(ctx, e, s));
   }
   if (only?.length) return actions.filter((a) => only.some((k) => a.kind === k || a.kind?.startsWith(`${k}.`)));
   return actions;
+}
+
+/** The layer a statement makes in one expansion: its own (a layer statement), or a composition's merge. */
+function layerOf(model: DocModel, s: A.Statement, inst: Instance): number | undefined {
+  if (s.kind === 'call') return inst.own[0];
+  const nodes = model.analysis.networks[inst.network].graph.nodes;
+  for (let i = inst.nodes.length - 1; i >= 0; i--) {
+    const n = nodes[inst.nodes[i]];
+    if (n.range.start.offset === s.range.start.offset && n.range.end.offset === s.range.end.offset && layerDef(n.attrs).merge) return n.id;
+  }
+  return undefined;
+}
+
+type Suggestible = A.CallStatement | A.ResidualStatement | A.MergeStatement;
+
+function suggestible(s: A.Statement): s is Suggestible {
+  return s.kind === 'residual' || 'branches' in s || isLayerCall(s);
+}
+
+/** The most expansions with a problem one fix is written for. */
+const MAX_EXPANSIONS = 64;
+
+interface Picked {
+  inst: Instance;
+  id: number;
+  problems: Diagnostic[];
+  /** Every expansion with a problem at the layer (the first is `inst`), or `inst` alone. */
+  each: { inst: Instance; id: number }[];
+}
+
+/** The expansions a fix is for: those with a problem at the statement's layer, else the first. */
+function pickInstances(model: DocModel, e: Entry, s: A.Statement): Picked | undefined {
+  let picked: Picked | undefined;
+  let fallback: Picked | undefined;
+  for (const inst of e.instances) {
+    const id = layerOf(model, s, inst);
+    if (id === undefined) continue;
+    const problems = model.analysis.diagnostics.length ? layerProblems(model, inst.network, id) : [];
+    if (problems.length) {
+      if (!picked) picked = { inst, id, problems, each: [] };
+      picked.each.push({ inst, id });
+      if (picked.each.length >= MAX_EXPANSIONS) break;
+    } else fallback ??= { inst, id, problems, each: [{ inst, id }] };
+    // Without diagnostics, the first expansion is all a rewrite reads.
+    if (!model.analysis.diagnostics.length) break;
+  }
+  return picked ?? fallback;
+}
+
+function suggestionsAt(ctx: Ctx, e: Entry, s: Suggestible): CodeAction[] {
+  const model = ctx.model;
+  const picked = pickInstances(model, e, s);
+  if (!picked) return [];
+  const { node, info } = model.resolve(picked.inst.network, picked.id);
+  const def = layerDef(node.attrs);
+  if (!def.suggest || info.inputShapes.some((x) => !x)) return [];
+  const site: SuggestSite = {
+    inputs: info.inputShapes as number[][],
+    output: info.shape,
+    params: info.params,
+    macs: info.macs,
+    problems: picked.problems,
+    written: (name) => {
+      if (s.kind !== 'call') return undefined;
+      const a = findArg(s, name);
+      return a && model.text.slice(a.value.range.start.offset, a.value.range.end.offset);
+    },
+    each: picked.each.map((x) => {
+      const l = model.analysis.networks[x.inst.network].layers[x.id];
+      return { inputs: l.inputShapes as number[][], output: l.shape };
+    }),
+    express: expresser(model, e, picked.each.map((x) => x.inst)),
+    grouped,
+    compact,
+    residual: !!node.residual,
+    shortcut: s.kind === 'residual' && !!s.shortcut?.body.statements.length,
+  };
+  const at = reportRange(node);
+  const out: CodeAction[] = [];
+  for (const sug of def.suggest(node.attrs as never, site)) {
+    const edits = editsOf(ctx, s, sug);
+    if (!edits) continue;
+    // The diagnostics it fixes, in every expansion: those at the layer with its codes.
+    const fixed = sug.fixes ? ctx.diagnosticsAt(at, sug.fixes).filter((d) => d.range.start.offset === at.start.offset && d.range.end.offset === at.end.offset) : [];
+    out.push({
+      title: sug.title,
+      kind: fixed.length ? CodeActionKind.QuickFix : CodeActionKind.RefactorRewrite,
+      diagnostics: fixed.length ? lspFor(ctx, fixed) : undefined,
+      isPreferred: fixed.length > 0 && sug.preferred ? true : undefined,
+      edit: { changes: { [ctx.uri]: edits } },
+    });
+  }
+  return out;
+}
+
+function editsOf(ctx: Ctx, s: Suggestible, sug: Suggestion): TextEdit[] | undefined {
+  const e = sug.edit;
+  if ('set' in e) return s.kind === 'call' ? e.set.map(([name, value]) => setArg(s, name, value)) : undefined;
+  if ('replace' in e) {
+    const ind = indentOf(ctx.model, s.range);
+    const text = s.label ? `${labelSource(s.label)}: {\n${e.replace.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}` : e.replace.join(`\n${ind}`);
+    return [{ range: lspRange(s.range), newText: text }];
+  }
+  if ('append' in e) {
+    const [j, lines] = e.append;
+    const branch = 'branches' in s ? s.branches[j] : undefined;
+    if (!branch) return undefined;
+    const last = branch.body.statements[branch.body.statements.length - 1];
+    if (!last) return [{ range: lspRange(branch.body.range), newText: `{ ${lines.join('; ')} }` }];
+    return [{ range: lspRange({ start: last.range.end, end: last.range.end }), newText: `; ${lines.join('; ')}` }];
+  }
+  if (s.kind !== 'residual') return undefined;
+  const body = `{ ${e.shortcut.join('; ')} }`;
+  if (s.shortcut) return [{ range: lspRange(s.shortcut.body.range), newText: body }];
+  const end = s.body.range.end;
+  return [{ range: lspRange({ start: end, end }), newText: ` shortcut ${body}` }];
 }

@@ -10,8 +10,9 @@ import {
   type ParameterInformation,
   type SignatureHelp,
 } from 'vscode-languageserver';
-import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../graph/layers';
+import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../layers';
 import type * as A from '../language/ast';
+import { childStatements, elseIf } from '../language/ast';
 import { TRIGGER_PARAMETER_HINTS } from '../protocol/lsp-ext';
 import type { ClientFeatures } from './client';
 import { signatureOf } from './hover';
@@ -26,11 +27,68 @@ const STATEMENT_KEYWORDS: [string, string, string][] = [
   ['if', 'if ${1:cond} {\n\t$0\n}', 'chosen when the block is expanded'],
 ];
 
-interface Context {
-  /** Text of the current statement before the cursor, label removed. */
-  stmt: string;
-  def: A.Definition | undefined;
-  /** Inside `add { }`/`concat { }` directly, where `branch` is expected. */
+/** What an open brace before the cursor opens, from the words before it. */
+type Scope = 'network' | 'block' | 'merge' | 'branch' | 'residual' | 'shortcut' | 'other';
+
+interface Where {
+  /** The open braces around the cursor, outermost first. */
+  scopes: { scope: Scope; head: string }[];
+  /** The scope closed last before the cursor with nothing but blanks (and the word typed) after it. */
+  justClosed?: Scope;
+}
+
+function scopeOf(head: string): Scope {
+  const word = /^[A-Za-z_]\w*/.exec(head)?.[0];
+  switch (word) {
+    case 'network':
+    case 'block':
+    case 'branch':
+    case 'residual':
+    case 'shortcut':
+      return word;
+    case 'add':
+    case 'concat':
+    case 'mul':
+      return 'merge';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * The braces open at the cursor, read from the text (which is usually not valid while one
+ * types, so the syntax tree may end early): comments skipped, each `{` classified by the
+ * statement head before it, a label removed.
+ */
+function whereIs(text: string, offset: number): Where {
+  const scopes: { scope: Scope; head: string }[] = [];
+  let headStart = 0;
+  let closed: Scope | undefined;
+  let closedAt = -1;
+  for (let i = 0; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 || nl >= offset ? offset : nl - 1;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 || end + 2 > offset ? offset : end + 1;
+      continue;
+    }
+    if (c === 123 /* { */) {
+      const head = text.slice(headStart, i).replace(/\/\/.*$/gm, '').trim().replace(/^[A-Za-z_]\w*\s*:(?!=)\s*/, '');
+      scopes.push({ scope: scopeOf(head), head });
+      headStart = i + 1;
+    } else if (c === 125 /* } */) {
+      closed = scopes.pop()?.scope;
+      closedAt = i;
+      headStart = i + 1;
+    } else if (c === 10 || c === 59 /* ; */) headStart = i + 1;
+  }
+  const justClosed = closedAt >= 0 && /^\s*[A-Za-z_]*$/.test(text.slice(closedAt + 1, offset)) ? closed : undefined;
+  return { scopes, justClosed };
 }
 
 function currentStatement(model: DocModel, offset: number): string {
@@ -48,12 +106,25 @@ function currentStatement(model: DocModel, offset: number): string {
   let s = text.slice(i + 1, offset);
   // Drop comments and the label.
   s = s.replace(/\/\/.*$/gm, '');
-  s = s.replace(/^\s*[A-Za-z_]\w*\s*:(?!=)\s*/, '');
+  s = s.replace(/^\s*(?:[A-Za-z_]\w*|\d+|"[^"\n]*")\s*:(?!=)\s*/, '');
   return s;
 }
 
-function paramsInScope(def: A.Definition | undefined): string[] {
-  return def?.kind === 'block' ? def.params.map((p) => p.name.text) : [];
+/** A block's parameters, and the indices of the `repeat N as i` whose body holds `offset`. */
+function paramsInScope(def: A.Definition | undefined, offset: number): string[] {
+  const names = def?.kind === 'block' ? def.params.map((p) => p.name.text) : [];
+  if (!def) return names;
+  const visit = (stmts: readonly A.Statement[]) => {
+    for (const s of stmts) {
+      if (offset < s.range.start.offset || offset > s.range.end.offset) continue;
+      if (s.kind === 'repeat' && s.index && offset > s.body.range.start.offset && !names.includes(s.index.text)) names.push(s.index.text);
+      visit(childStatements(s));
+      const alt = elseIf(s);
+      if (alt) visit([alt]);
+    }
+  };
+  visit(def.body.statements);
+  return names;
 }
 
 function layerDoc(spec: LayerSpec): string {
@@ -97,14 +168,22 @@ export function completions(model: DocModel, offset: number, client: ClientFeatu
 }
 
 function completionItems(model: DocModel, offset: number): CompletionItem[] {
-  const def = model.definitionAt(offset);
-  const inBody = def && offset > def.body.range.start.offset;
+  const where = whereIs(model.text, offset);
   const stmt = currentStatement(model, offset);
-  const params = paramsInScope(def);
+  // The block the cursor is in, by the text (its tree may end early while one types).
+  const outer = where.scopes[0];
+  const blockName = outer?.scope === 'block' ? /^block\s+([A-Za-z_]\w*)/.exec(outer.head)?.[1] : undefined;
+  const def = (blockName ? model.blocks.get(blockName) : undefined) ?? model.definitionAt(offset);
+  const params = paramsInScope(def, offset);
   const paramItems = (): CompletionItem[] =>
-    params.map((p) => ({ label: p, kind: CompletionItemKind.Variable, detail: `parameter of ${def!.name.text}`, sortText: `0${p}` }));
+    params.map((p) => ({
+      label: p,
+      kind: CompletionItemKind.Variable,
+      detail: def?.kind === 'block' && def.params.some((x) => x.name.text === p) ? `parameter of ${def.name.text}` : 'repeat index',
+      sortText: `0${p}`,
+    }));
 
-  if (!inBody) {
+  if (!where.scopes.length) {
     if (/^\s*\w*$/.test(stmt))
       return [
         { label: 'network', kind: CompletionItemKind.Keyword, insertText: 'network ${1:Net} {\n\tinput ${2:3x224x224}\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet },
@@ -112,10 +191,17 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
       ];
     return [];
   }
+  const inner = where.scopes[where.scopes.length - 1].scope;
 
-  // Statement start: layers, blocks, keywords.
+  // Statement start: layers, blocks, keywords; directly in a merge only its branches.
   if (/^\s*\w*$/.test(stmt)) {
+    const branch: CompletionItem = { label: 'branch', kind: CompletionItemKind.Keyword, detail: 'a branch of add, concat or mul', insertText: 'branch {\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet, sortText: '0branch' };
+    if (inner === 'merge') return [branch];
     const items: CompletionItem[] = [];
+    // Right after a residual's body: its shortcut.
+    if (where.justClosed === 'residual') {
+      items.push({ label: 'shortcut', kind: CompletionItemKind.Keyword, detail: 'the residual\'s projection: output = body(x) + shortcut(x)', insertText: 'shortcut {\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet, sortText: '0shortcut' });
+    }
     for (const spec of LAYERS) {
       for (const name of [spec.keyword, ...spec.aliases]) {
         items.push({
@@ -144,7 +230,6 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
     for (const [kw, snippet, doc] of STATEMENT_KEYWORDS) {
       items.push({ label: kw, kind: CompletionItemKind.Keyword, detail: doc, insertText: snippet, insertTextFormat: InsertTextFormat.Snippet, sortText: `3${kw}` });
     }
-    items.push({ label: 'branch', kind: CompletionItemKind.Keyword, detail: 'a branch of add or concat', insertText: 'branch {\n\t$0\n}', insertTextFormat: InsertTextFormat.Snippet, sortText: '4branch' });
     return items;
   }
 
@@ -186,8 +271,13 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
       return items;
     }
     const given = new Set([...argsText.matchAll(/([A-Za-z_]\w*)\s*=/g)].map((m) => argSpec(spec, m[1])?.name));
+    // Positional values already written (whole words before the one being typed) bind in order.
+    const words = argsText.split(/\s+/);
+    words.pop();
+    const byPosition = words.filter((w) => w && !w.includes('=')).length;
+    spec.args.filter((a) => a.positional).slice(0, byPosition).forEach((a) => given.add(a.name));
     const items: CompletionItem[] = spec.args
-      .filter((a) => !given.has(a.name) && !(a.positional && a.required && spec.args.indexOf(a) === 0))
+      .filter((a) => !given.has(a.name))
       .map((a) => ({
         label: `${a.name}=`,
         kind: CompletionItemKind.Property,

@@ -2,6 +2,9 @@ import { InlayHintKind, type InlayHint, type InlayHintLabelPart, type MarkupCont
 import { grouped, bytes, compact, compute, plural, rfShort, shapeText, pair } from './format';
 import type { ReceptiveField, Shape } from '../analysis/types';
 import type { BlockDef, Statement } from '../language/ast';
+import { labelSource } from '../language/ast';
+import type { Diagnostic } from '../language/diagnostics';
+import { doubtOf } from './problems';
 import { childStatements, isLayerCall, type DocModel, type Entry, type Instance } from './model';
 import type { Settings } from './settings';
 import { lspRange } from './convert';
@@ -164,12 +167,14 @@ function tooltip(model: DocModel, sums: Summary[], settings: Settings): string {
     const f = figures(model, s, forTooltip);
     const net = model.analysis.networks[s.inst.network];
     const stmt = s.entry.stmt!;
-    const what = stmt.label ? `${stmt.label.text}: ${stmt.keyword.text}` : stmt.keyword.text;
+    const what = stmt.label ? `${labelSource(stmt.label)}: ${stmt.keyword.text}` : stmt.keyword.text;
     const head = s.aggregate ? `**${what}** expands to ${plural(f.layers, 'layer')}` : f.layers > 1 ? `**${what}** (×${f.layers}, repeated)` : `**${what}**`;
     let text = `${head} → \`${shapeText(f.shape)}\`\n\nparams ${grouped(f.params)} · ${unit} ${grouped(two ? 2 * f.macs : f.macs)} · activations ${grouped(f.mem)} B (${bytes(f.mem)}, ${net.dtype})`;
     if (f.rf) text += ` · receptive field ${pair(f.rf.size)}, effective stride ${pair(f.rf.stride)}`;
     const note = blockNote(model, s.entry, s.inst);
     if (note) text += `\n\n_${note}_`;
+    const doubt = doubtful(model, s);
+    if (doubt) text = `⚠ _Unreliable: these figures depend on the error on line ${doubt.range.start.line + 1} (${doubt.message}); the analysis carried on past it with a guess._\n\n${text}`;
     out += i ? `\n\n\n\n${text}` : text;
   }
   if (shown < sums.length) out += `\n\n\n\n_…and ${grouped(sums.length - shown)} more statements on this line (the hint counts them all)._`;
@@ -181,6 +186,44 @@ export interface HintOptions {
   tooltips: boolean;
   /** Kept in each hint for `inlayHint/resolve`. */
   data?: unknown;
+}
+
+/** Whether a summary's figures depend on an error, and the first such error. */
+function doubtful(model: DocModel, s: Summary): Diagnostic | undefined {
+  const { cause } = doubtOf(model, s.inst.network);
+  if (!cause.length) return undefined;
+  if (s.output !== undefined && cause[s.output]) return cause[s.output];
+  const ids = s.aggregate ? s.inst.nodes : s.inst.own;
+  for (let i = 0; i < ids.length; i++) if (cause[ids[i]]) return cause[ids[i]];
+  return undefined;
+}
+
+/** The first error any statement of the line depends on. */
+function lineDoubt(model: DocModel, sums: readonly Summary[]): Diagnostic | undefined {
+  for (const s of sums) {
+    const d = doubtful(model, s);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+/**
+ * The pieces of a label in the order they matter, each whole or not at all: VS Code cuts a
+ * line's hints at `editor.inlayHints.maximumLength` (43 characters by default), mid-number, so
+ * the label stops before the first piece that would pass the limit; the tooltip has them all.
+ */
+function fit(pieces: InlayHintLabelPart[], max: number): InlayHintLabelPart[] {
+  if (max <= 0) return pieces;
+  const out: InlayHintLabelPart[] = [pieces[0]];
+  let used = pieces[0].value.length;
+  for (let i = 1; i < pieces.length; i++) {
+    const n = pieces[i].value.length;
+    // Stop rather than skip: the same figures drop first on every line.
+    if (used + n > max) break;
+    used += n;
+    out.push(pieces[i]);
+  }
+  return out;
 }
 
 /** The hint at the end of one line, or none. */
@@ -202,44 +245,63 @@ function lineHint(model: DocModel, line: number, settings: Settings, uri: string
   }
   const f = figures(model, last, forHint);
   const stmt = last.entry.stmt!;
-  const shape = opt.shape || aggregate ? `→ ${shapeText(f.shape)}` : undefined;
-  let extra = '';
-  const add = (x: string) => (extra = extra ? `${extra} · ${x}` : x);
-  if (opt.receptiveField && f.rf) add(rfShort(f.rf));
-  const c = compute(macs, settings);
-  if (aggregate) {
-    add(`Σ ${compact(params)} params`);
-    add(`${compact(c.value)} ${c.unit}`);
+  const doubt = lineDoubt(model, sums);
+  const pieces: InlayHintLabelPart[] = [];
+  const block = opt.shape || aggregate || doubt ? firstBlockCalled(model, stmt) : undefined;
+  if (doubt) {
+    // Past an error the figures are guesses: no shape, no numbers, and where the error is.
+    const at = doubt.range.start.line;
+    pieces.push(block ? { value: '→ ?', location: { uri, range: lspRange(block.name.range) } } : { value: '→ ?' });
+    pieces.push({
+      value: at === line ? ' (error on this line)' : ` (unreliable: error on line ${at + 1})`,
+      tooltip: md(`The figures here depend on the error on line ${at + 1}: ${doubt.message}`),
+      location: { uri, range: lspRange(doubt.range) },
+    });
   } else {
-    if (opt.macs && macs) add(`${compact(c.value)} ${c.unit}`);
-    if (opt.params && params) add(`${compact(params)} params`);
-  }
-  if (opt.memory && mem) add(bytes(mem));
-  if (shape === undefined && !extra) return undefined;
-  if (shape !== undefined && extra) extra = ` · ${extra}`;
-  const block = shape === undefined ? undefined : firstBlockCalled(model, stmt);
-  const site = last.entry.def.kind === 'block' ? last.inst.calls[last.inst.calls.length - 1] : undefined;
-  let label: string | InlayHintLabelPart[];
-  if (!block && !site) label = (shape ?? '') + extra;
-  else {
-    // Parts only where a part links somewhere: a plain label is a third of the bytes.
-    const parts: InlayHintLabelPart[] = [];
-    if (shape !== undefined) parts.push(block ? { value: shape, location: { uri, range: lspRange(block.name.range) } } : { value: shape });
-    if (extra) parts.push({ value: extra });
+    const extras: string[] = [];
+    if (opt.receptiveField && f.rf) extras.push(rfShort(f.rf));
+    const c = compute(macs, settings);
+    if (aggregate) {
+      extras.push(`Σ ${compact(params)} params`);
+      extras.push(`${compact(c.value)} ${c.unit}`);
+    } else {
+      if (opt.macs && macs) extras.push(`${compact(c.value)} ${c.unit}`);
+      if (opt.params && params) extras.push(`${compact(params)} params`);
+    }
+    if (opt.memory && mem) extras.push(bytes(mem));
+    const shape = opt.shape || aggregate ? `→ ${shapeText(f.shape)}` : undefined;
+    if (shape === undefined && !extras.length) return undefined;
+    if (shape !== undefined) pieces.push(block ? { value: shape, location: { uri, range: lspRange(block.name.range) } } : { value: shape });
+    // Inside a block, which call the figures are for comes next: without it they mislead.
+    const site = last.entry.def.kind === 'block' ? last.inst.calls[last.inst.calls.length - 1] : undefined;
     if (site) {
       const n = last.entry.instances.length;
-      parts.push({
+      pieces.push({
         value: n > 1 ? ` (1 of ${n})` : ' (call)',
         tooltip: md(`Figures for the first call, \`${callText(model, site.range)}\` at line ${site.range.start.line + 1}; click to go there.`),
         location: { uri, range: lspRange(site.range) },
       });
     }
-    label = parts;
+    for (const x of extras) pieces.push({ value: pieces.length ? ` · ${x}` : x });
   }
+  const parts = fit(pieces, opt.maxLength);
+  // Parts only where a part links somewhere or explains itself: a plain label is a third of the bytes.
+  const label: string | InlayHintLabelPart[] = parts.some((p) => p.location || p.tooltip) ? merged(parts) : parts.map((p) => p.value).join('');
   const hint: InlayHint = { position: { line: stmt.range.end.line, character: stmt.range.end.character }, label, kind: InlayHintKind.Type, paddingLeft: true };
   if (options.tooltips) hint.tooltip = md(tooltip(model, sums, settings));
   else if (options.data !== undefined) hint.data = options.data;
   return hint;
+}
+
+/** Plain neighbouring parts as one. */
+function merged(parts: InlayHintLabelPart[]): InlayHintLabelPart[] {
+  const out: InlayHintLabelPart[] = [];
+  for (const p of parts) {
+    const prev = out[out.length - 1];
+    if (prev && !prev.location && !prev.tooltip && !p.location && !p.tooltip) out[out.length - 1] = { value: prev.value + p.value };
+    else out.push(p);
+  }
+  return out;
 }
 
 /** The tooltip of the hint at the end of a line (`inlayHint/resolve`). */

@@ -5,12 +5,14 @@ import { argSpec, layerDef, layerSpec } from '../layers';
 import { ratioText } from '../layers/ratio';
 import type { GraphNode } from '../graph/types';
 import type * as A from '../language/ast';
+import { labelSource } from '../language/ast';
 import type { Range } from '../language/range';
 import { bytes, compact, compute, grouped, pair, plural, shapeText } from './format';
 import { blockNote, callText, instanceShapes, summarize } from './hints';
 import { isLayerCall, type DocModel, type Entry, type Instance } from './model';
 import { symbolAt } from './symbols';
 import type { Settings } from './settings';
+import { doubtOf } from './problems';
 
 const DOT = '·';
 
@@ -64,12 +66,13 @@ function layerHover(model: DocModel, entry: Entry, settings: Settings): string |
   const s = summarize(model, entry);
   const stmt = entry.stmt as A.CallStatement;
   const spec = layerSpec(stmt.keyword.text);
-  const head = `**${stmt.label ? `${stmt.label.text}: ` : ''}${stmt.keyword.text}**${spec ? ` — ${spec.doc}` : ''}`;
+  const head = `**${stmt.label ? `${labelSource(stmt.label)}: ` : ''}${stmt.keyword.text}**${spec ? ` — ${spec.doc}` : ''}`;
   if (!s || s.output === undefined) return `${head}\n\n_Not expanded: ${entry.def.kind === 'block' ? 'the block is never called' : 'an error before it stops the expansion'}._`;
   const { net, node, info } = model.resolve(s.inst.network, s.output);
   const out = [head, `path \`${node.path}\`${s.inst.own.length > 1 ? ` (repeated ${s.inst.own.length}×, figures for the first)` : ''}`];
   const note = blockNote(model, entry, s.inst);
   if (note) out.push(`_${note}_`);
+  out.push(...doubtLine(model, s.inst.network, [s.output]));
   out.push(...layerFormulas(net, node, info, settings));
   return out.join('\n\n');
 }
@@ -97,14 +100,15 @@ function statementHover(model: DocModel, entry: Entry, settings: Settings): stri
   const out: string[] = [];
   if (stmt.kind === 'call') {
     const b = model.blocks.get(stmt.keyword.text);
-    out.push(b ? `**${stmt.label ? `${stmt.label.text}: ` : ''}block call** \`${signatureOf(b, model.text)}\`` : `**${stmt.keyword.text}**`);
+    out.push(b ? `**${stmt.label ? `${labelSource(stmt.label)}: ` : ''}block call** \`${signatureOf(b, model.text)}\`` : `**${stmt.keyword.text}**`);
   } else {
-    out.push(`**${stmt.label ? `${stmt.label.text}: ` : ''}${stmt.kind}**`);
+    out.push(`**${stmt.label ? `${labelSource(stmt.label)}: ` : ''}${stmt.kind}**`);
   }
   if (!s) {
     out.push('_Not expanded._');
     return out.join('\n\n');
   }
+  out.push(...doubtLine(model, s.inst.network, [s.output, ...s.inst.nodes]));
   out.push(...totalsLines(model, s.inst, s.output, settings));
   if (s.output !== undefined) {
     const rf = model.analysis.networks[s.inst.network].layers[s.output].rf;
@@ -116,11 +120,20 @@ function statementHover(model: DocModel, entry: Entry, settings: Settings): stri
   return out.join('\n\n');
 }
 
+/** The warning a hover starts with where its figures depend on an error. */
+function doubtLine(model: DocModel, network: number, ids: readonly (number | undefined)[]): string[] {
+  const { cause } = doubtOf(model, network);
+  const d = ids.map((id) => (id === undefined ? undefined : cause[id])).find((x) => x);
+  return d ? [`⚠ _Unreliable: these figures depend on the error on line ${d.range.start.line + 1} (${d.message}); the analysis carried on past it with a guess._`] : [];
+}
+
 export function networkHover(model: DocModel, net: NetworkAnalysis, settings: Settings): string {
   const t = net.totals;
   const c = compute(t.macs, settings);
+  const first = doubtOf(model, model.analysis.networks.indexOf(net)).first;
   const lines = [
     `**network ${net.graph.network}** \`${shapeText(net.input)}\` → \`${shapeText(net.output)}\``,
+    ...(first ? [`⚠ _Not the network's totals: the error on line ${first.range.start.line + 1} (${first.message}) makes every figure after it a guess._`] : []),
     '```text\n' +
       [
         `params         ${grouped(t.params)} (${compact(t.params)}), buffers ${grouped(t.buffers)}`,

@@ -9,7 +9,7 @@ import type * as A from '../language/ast';
 import type { IncrementalParser } from '../language';
 import { LineIndex, type Range } from '../language/range';
 import type { CallSite, GraphNode } from '../graph/types';
-import { layerSpec } from '../graph/layers';
+import { layerSpec } from '../layers';
 
 export type StatementLike = A.Statement;
 

@@ -8,7 +8,7 @@
 import { LSPErrorCodes, ResponseError, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import { analyzeText } from '../analysis';
 import type { Diagnostic } from '../language/diagnostics';
-import { layerSpec } from '../graph/layers';
+import { layerSpec } from '../layers';
 import { KEYWORD_NAMES } from '../language/lexer';
 import type { Range } from '../language/range';
 import { lspRange } from './convert';

@@ -8,6 +8,11 @@ export interface Settings {
     macs: boolean;
     params: boolean;
     memory: boolean;
+    /**
+     * The longest label, in characters: VS Code cuts a line's hints at
+     * `editor.inlayHints.maximumLength` (43 by default); 0 for no limit.
+     */
+    maxLength: number;
   };
   /** `mac`: count multiply-accumulates (torchvision's "FLOPs"); `2xmac`: count multiplies and adds apart. */
   flops: 'mac' | '2xmac';
@@ -17,7 +22,7 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  inlayHints: { shape: true, receptiveField: false, macs: false, params: false, memory: false },
+  inlayHints: { shape: true, receptiveField: false, macs: false, params: false, memory: false, maxLength: 43 },
   flops: 'mac',
   memory: { dtype: 'float32' },
   debounceMs: 150,
@@ -27,6 +32,10 @@ const DTYPES: DType[] = ['float32', 'float16', 'bfloat16', 'int8'];
 
 function bool(v: unknown, d: boolean): boolean {
   return typeof v === 'boolean' ? v : d;
+}
+
+function count(v: unknown, d: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : d;
 }
 
 /** Accepts the nested form (`{inlayHints: {shape}}`) and dotted keys (`'inlayHints.shape'`). */
@@ -52,6 +61,7 @@ export function normalizeSettings(raw: unknown): Settings {
       macs: bool(get('inlayHints.macs'), d.inlayHints.macs),
       params: bool(get('inlayHints.params'), d.inlayHints.params),
       memory: bool(get('inlayHints.memory'), d.inlayHints.memory),
+      maxLength: count(get('inlayHints.maxLength'), d.inlayHints.maxLength),
     },
     flops: flops === '2xmac' || flops === '2×mac' ? '2xmac' : 'mac',
     memory: { dtype: DTYPES.includes(dtype as DType) ? (dtype as DType) : d.memory.dtype },

@@ -9,10 +9,12 @@ import {
   type FoldingRange,
   type SemanticTokensLegend,
 } from 'vscode-languageserver';
-import { layerSpec } from '../graph/layers';
+import { layerSpec } from '../layers';
 import * as A from '../language/ast';
+import type { NetworkAnalysis } from '../analysis';
 import type { Range } from '../language/range';
 import { shapeText } from './format';
+import { doubtOf } from './problems';
 import type { DocModel } from './model';
 import { summarize } from './hints';
 import { commentsOf } from './comments';
@@ -77,9 +79,11 @@ export function occurrences(model: DocModel): Occurrence[] {
     if (def.kind === 'network') out.push({ range: def.name.range, token: 'network', sym: { kind: 'network', name: def.name.text }, decl: true });
     else out.push({ range: def.name.range, token: 'block', sym: owner ? { kind: 'block', name: def.name.text } : undefined, decl: true });
     const params = new Set(def.kind === 'block' ? def.params.map((p) => p.name.text) : []);
+    /** Repeat indices in scope (`repeat N as i`), which hide parameters of their names. */
+    const bound: string[] = [];
     const refs = (e: A.Expr) =>
       walkExpr(e, (n) => {
-        if (owner && params.has(n.name)) out.push({ range: n.range, token: 'param', sym: { kind: 'param', block: owner, name: n.name }, decl: false });
+        if (owner && params.has(n.name) && !bound.includes(n.name)) out.push({ range: n.range, token: 'param', sym: { kind: 'param', block: owner, name: n.name }, decl: false });
       });
     if (def.kind === 'block') {
       for (const p of def.params) {
@@ -87,8 +91,11 @@ export function occurrences(model: DocModel): Occurrence[] {
         if (p.default) refs(p.default);
       }
     }
-    const label = (l: A.Name | undefined) => {
-      if (l) out.push({ range: l.range, token: 'label', sym: { kind: 'label', id: `${l.range.start.offset}`, name: l.text }, decl: true });
+    const label = (l: A.Label | undefined) => {
+      if (!l) return;
+      out.push({ range: l.range, token: 'label', sym: { kind: 'label', id: `${l.range.start.offset}`, name: l.text }, decl: true });
+      // Parameters interpolated in a quoted label (`"block{s}-{i}"`) are references too.
+      for (const q of l.quoted ?? []) if (typeof q !== 'string') refs(q);
     };
     const walk = (stmts: readonly A.Statement[]) => {
       for (const s of stmts) {
@@ -125,6 +132,11 @@ export function occurrences(model: DocModel): Occurrence[] {
           walk(s.then.statements);
           const alt = s.else?.body;
           if (alt) walk('kind' in alt ? [alt] : alt.statements);
+        } else if (s.kind === 'repeat' && s.index) {
+          out.push({ range: s.index.range, token: 'param', decl: true });
+          bound.push(s.index.text);
+          walk(A.childStatements(s));
+          bound.pop();
         } else walk(A.childStatements(s));
       }
     };
@@ -150,12 +162,20 @@ export function referencesOf(model: DocModel, sym: Sym): Occurrence[] {
 
 // ── outline ──────────────────────────────────────────────────────────────────
 
+/** A network's output shape, or `?` where it depends on an error. */
+function outputText(model: DocModel, net: NetworkAnalysis): string {
+  const i = model.analysis.networks.indexOf(net);
+  return net.graph.output >= 0 && doubtOf(model, i).cause[net.graph.output] ? '?' : shapeText(net.output);
+}
+
 export function documentSymbols(model: DocModel): DocumentSymbol[] {
   const detail = (s: A.Statement): string | undefined => {
     const e = model.entryAt(s.range);
     const sum = e ? summarize(model, e) : undefined;
     const shape = sum?.output === undefined ? undefined : model.analysis.networks[sum.inst.network].layers[sum.output].shape;
     const what = s.kind === 'call' ? s.keyword.text : s.kind;
+    // Past an error a shape is a guess: none is shown (see problems.ts).
+    if (sum?.output !== undefined && doubtOf(model, sum.inst.network).cause[sum.output]) return `${what} → ?`;
     return shape ? `${what} → ${shapeText(shape)}` : what;
   };
   const children = (stmts: readonly A.Statement[]): DocumentSymbol[] => {
@@ -181,7 +201,7 @@ export function documentSymbols(model: DocModel): DocumentSymbol[] {
       const net = d.kind === 'network' ? model.analysis.networks.find((n) => n.graph.range.start.offset === d.range.start.offset) : undefined;
       return {
         name: d.name.text,
-        detail: d.kind === 'network' ? (net ? `${shapeText(net.input)} → ${shapeText(net.output)}` : 'network') : `block(${d.params.map((p) => p.name.text).join(', ')})`,
+        detail: d.kind === 'network' ? (net ? `${shapeText(net.input)} → ${outputText(model, net)}` : 'network') : `block(${d.params.map((p) => p.name.text).join(', ')})`,
         kind: d.kind === 'network' ? SymbolKind.Class : SymbolKind.Function,
         range: lspRange(d.range),
         selectionRange: lspRange(d.name.range),

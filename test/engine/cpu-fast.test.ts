@@ -175,6 +175,21 @@ describe('fast CPU engine: the session', () => {
     await expect(s.run(x)).rejects.toThrow(/destroyed/);
   });
 
+  it('runs step by step (the panel times each step and may stop between them): the same output as run()', async () => {
+    const m = modelOf([input(3, 8), L(conv(4, 3, { p: 1 })), L(bn), L(relu), L(conv(4, 3, { s: 2, p: 1 })), L({ kind: 'gap' }), L({ kind: 'flatten' }), L({ kind: 'linear', out: 2, bias: true })]);
+    const s = await createFastCpuSession(m, 1);
+    const x = randomTensor([1, 3, 8, 8], rng(2)).data;
+    const whole = await s.run(x);
+    const paths = (await s.profile(x)).map((l) => l.path);
+    // (Buffers are shared: a pass in between would overwrite this one's; none runs here.)
+    const p = s.stepwise(x);
+    expect(p.steps.map((st) => st.path)).toEqual(paths);
+    for (let i = 0; i < p.steps.length; i++) p.run(i);
+    expect(Array.from(p.output())).toEqual(Array.from(whole));
+    s.destroy();
+    expect(() => s.stepwise(x)).toThrow(/destroyed/);
+  });
+
   it('shares activation memory between buffers whose lifetimes do not overlap', async () => {
     const layers: Layer[] = [input(16, 32)];
     for (let i = 0; i < 12; i++) layers.push(L(conv(16, 3, { p: 1 })), L(relu));

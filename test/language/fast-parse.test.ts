@@ -53,6 +53,16 @@ const SPEC = `network Tiny {
   r: repeat n * 2 - 1 { relu }
   se: mul { branch { } branch { gap; conv 4 k=1; sigmoid } }
   mul(mul=2) mul
+  block: { relu }
+  add: conv 4 k=1; branch: relu
+  "block1-0": relu; "0": tanh; _: relu; 0: relu; 12 : { 1: tanh }
+  r2: repeat 3 as i { "layer{i + 1}": conv 4 k=1; "a{i}-{(i * 2)}": relu; "{-i}": bn }
+  concat { _: branch { } branch: branch { relu } "b{1}": branch { } }
+  residual { relu }
+  shortcut: relu
+  if x { relu }
+  else: tanh
+  repeat as as as { }
 }
 block Down(c, s=2) { conv c k=3 s=s p=1; repeat 2 { relu } }
 block mul(mul) { conv mul k=1 }
@@ -99,7 +109,8 @@ describe('fast parser', () => {
       return s;
     };
     const arg = (d: number) => (rand() < 0.4 ? `${pick(NAMES)}${pick(['=', ' = ', '='])}${expr(d)}` : expr(d));
-    const label = () => (rand() < 0.15 ? `${pick(NAMES)}${pick([':', ' :', ': '])}` : '');
+    const LABELS = [...NAMES, 'block', 'add', 'branch', 'shortcut', 'else', 'true', 'repeat', '_', '"b1-0"', '"0"', '0', '17', '""', '"l{x}"', '"{x + 1}-{ (2) }y"', '"a{-x}"'];
+    const label = () => (rand() < 0.15 ? `${pick(LABELS)}${pick([':', ' :', ': '])}` : '');
     const body = (d: number): string => {
       const n = Math.floor(rand() * 4);
       return `{${sep()}${Array.from({ length: n }, () => statement(d + 1)).join(sep())}${sep()}}`;
@@ -114,7 +125,7 @@ describe('fast parser', () => {
         for (let i = 0; i < n; i++) s += `${rand() < 0.2 ? ',' : ''} ${arg(d)}`;
         return l + s;
       }
-      if (r < 0.62) return `${l}repeat ${expr(d)} ${body(d)}`;
+      if (r < 0.62) return `${l}repeat ${expr(d)} ${rand() < 0.3 ? `as ${pick(NAMES)} ` : ''}${body(d)}`;
       if (r < 0.7) return `${l}residual ${body(d)}${rand() < 0.6 ? `${pick([' ', '\n', '\n\n'])}shortcut ${body(d)}` : ''}`;
       if (r < 0.78) {
         const n = 1 + Math.floor(rand() * 3);
@@ -141,7 +152,7 @@ describe('fast parser', () => {
       }
       return defs.join(pick(['\n', '\n\n', ' ', ';\n']));
     };
-    const JUNK = ['#', '|', '&', '@', '(', ')', '{', '}', ',', '=', ':', '\n', ';', 'shortcut', 'else', 'branch', '.', '×', 'x', '3', '-', '/*', '//', ' ', 'é'];
+    const JUNK = ['#', '|', '&', '@', '(', ')', '{', '}', ',', '=', ':', '\n', ';', 'shortcut', 'else', 'branch', '.', '×', 'x', '3', '-', '/*', '//', ' ', 'é', '"', 'as', 'block'];
     let valid = 0;
     let invalid = 0;
     for (let n = 0; n < 600; n++) {

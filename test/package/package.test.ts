@@ -52,6 +52,7 @@ describe('the .vsix', () => {
       'extension/dist/server-browser.js',
       'extension/dist/webview/main.js',
       'extension/dist/webview/worker.js',
+      'extension/dist/webview/layout.js',
       'extension/webview/media/main.css',
       'extension/webview/media/samples/manifest.json',
       'extension/syntaxes/cnn.tmLanguage.json',
@@ -144,7 +145,7 @@ describe('the .vsix', () => {
     expect(requires(file('dist/extension.cjs').toString('utf8'))).toContain('vscode');
     // Browser bundles: nothing but vscode (the web extension host provides it); a bundled library's
     // guarded probe for Node's `util` is harmless there.
-    for (const f of ['dist/extension-browser.js', 'dist/server-browser.js', 'dist/webview/main.js', 'dist/webview/worker.js']) {
+    for (const f of ['dist/extension-browser.js', 'dist/server-browser.js', 'dist/webview/main.js', 'dist/webview/worker.js', 'dist/webview/layout.js']) {
       const code = file(f).toString('utf8');
       expect(requires(code).filter((m) => m !== 'vscode' && m !== 'util'), f).toEqual([]);
       expect(code, f).not.toContain('sourceMappingURL');

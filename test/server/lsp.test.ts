@@ -77,12 +77,17 @@ describe('inlay hints', () => {
   });
 
   it('adds receptive field, MACs, params and memory when the settings ask', async () => {
-    c.configuration = { inlayHints: { receptiveField: true, macs: true, params: true, memory: true }, flops: '2xmac' };
+    c.configuration = { inlayHints: { receptiveField: true, macs: true, params: true, memory: true, maxLength: 0 }, flops: '2xmac' };
     await c.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     await new Promise((r) => setTimeout(r, 200));
     const uri = await openDoc(example('alexnet.cnn'));
     const conv1 = (await hints(uri)).find((h) => h.position.line === 4)!;
     expect(label(conv1)).toBe('→ 64×56×56 · RF 11/4 · 146M FLOPs · 23.3K params · 784 KiB');
+    // Within VS Code's 43 characters by default: whole figures, the first ones.
+    c.configuration = { inlayHints: { receptiveField: true, macs: true, params: true, memory: true }, flops: '2xmac' };
+    await c.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(label((await hints(uri)).find((h) => h.position.line === 4)!)).toBe('→ 64×56×56 · RF 11/4 · 146M FLOPs');
     c.configuration = {};
     await c.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
     await new Promise((r) => setTimeout(r, 200));
@@ -212,6 +217,27 @@ describe('definition, references, rename', () => {
     expect(out).toContain('block Basic(c, stride=1, down=false)');
     expect(out).toContain('conv c k=3 s=stride p=1');
     await expect(c.request('textDocument/rename', { textDocument: { uri }, position: { line: 17, character: 7 }, newName: 'conv' })).rejects.toThrow(/layer/);
+  });
+});
+
+describe('labels that interpolate parameters', () => {
+  it("renames a parameter inside a quoted label, but not a repeat index that hides it; hovers show the label as written", async () => {
+    const src = 'network N {\n  input 3x8x8\n  S(2)\n}\nblock S(s, i=0) {\n  repeat 2 as i { "block{s}-{i}": conv 4 k=1 }\n  "x{i}": conv 4 k=1\n}\n';
+    const uri = await openDoc(src);
+    const edit = await c.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri }, position: { line: 4, character: 8 }, newName: 'stage' });
+    expect(applyEdits(src, edit.changes![uri])).toContain('block S(stage, i=0) {\n  repeat 2 as i { "block{stage}-{i}": conv 4 k=1 }');
+    const renamedI = await c.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri }, position: { line: 4, character: 11 }, newName: 'j' });
+    // The parameter i is used in the second label only; the repeat's own i stays.
+    expect(applyEdits(src, renamedI.changes![uri])).toContain('block S(s, j=0) {\n  repeat 2 as i { "block{s}-{i}": conv 4 k=1 }\n  "x{j}": conv 4 k=1');
+    expect(md(await hoverAt(uri, 5, 36))).toContain('**"block{s}-{i}": conv**');
+  });
+  it('offers a repeat index as a value inside its body only', async () => {
+    const src = 'network N {\n  input 3x8x8\n  repeat 2 as i { conv 4 k= }\n  conv 4 k= \n}\n';
+    const uri = await openDoc(src);
+    const inside = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 2, character: 26 } });
+    expect(inside.find((i) => i.label === 'i')?.detail).toBe('repeat index');
+    const outside = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 11 } });
+    expect(outside.map((i) => i.label)).not.toContain('i');
   });
 });
 

@@ -61,7 +61,7 @@ describe('documents', () => {
     expect((await hints(uri)).map(hintLabel)).toEqual(['→ 8×30×30', '→ 8×30×30']);
     const next = c.nextDiagnostics(uri, 1);
     await c.change(uri, 1, [{ text: SMALL.replace('conv 8', 'conv 16').replace('  relu\n', '  linear 10\n') }]);
-    expect((await hints(uri)).map(hintLabel)).toEqual(['→ 16×30×30', '→ 10']);
+    expect((await hints(uri)).map(hintLabel)).toEqual(['→ 16×30×30', '→ ? (error on this line)']);
     expect((await next).diagnostics.map((d) => d.code)).toEqual(['needs-flat']);
     // And back, still version 1: the first analysis's results again.
     await c.change(uri, 1, [{ text: SMALL }]);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, panelHtml } from '../../webview/src/html';
-import type { FromWebview, ToWebview } from '../../webview/src/protocol';
+import type { FromWebview, PickedFile, ToWebview } from '../../webview/src/protocol';
 
 export const ROOT = resolve(__dirname, '../..');
 const TYPES: Record<string, string> = {
@@ -41,7 +41,11 @@ const STUB = `
     };
   };
   window.__violations = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+  document.addEventListener('securitypolicyviolation', (e) => {
+    const v = e.violatedDirective + ' ' + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber;
+    window.__violations.push(v);
+    window.__reportViolation?.(v);
+  });
 })();`;
 
 export interface Harness {
@@ -53,6 +57,11 @@ export async function serve(): Promise<Harness> {
   let origin = '';
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Chromium asks a top-level page for one (a webview's frame never does): no 404 in the console.
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (url.pathname === '/' || url.pathname === '/index.html') {
       const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
       const nonce = makeNonce();
@@ -61,12 +70,13 @@ export async function serve(): Promise<Harness> {
         nonce,
         scriptUri: `${origin}/dist/webview/main.js`,
         workerUri: `${origin}/dist/webview/worker.js`,
+        layoutUri: `${origin}/dist/webview/layout.js`,
         styleUri: `${origin}/webview/media/main.css`,
         mediaUri: `${origin}/webview/media`,
         extraStyleUris: [`${origin}/test/webview/themes/${theme}.css`],
         headScripts: [STUB],
-        // Must never run: it lacks the nonce.
-        bodyExtra: '<script>window.__inlineRan = true;</script><img src="https://example.com/x.png" alt="">',
+        // Only on the CSP test's page (?probe=csp): must never run, it lacks the nonce.
+        bodyExtra: url.searchParams.has('probe') ? '<script>window.__inlineRan = true;</script><img src="https://example.com/x.png" alt="">' : '',
       });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(theme === 'light' ? html.replace('<body', '<body class="vscode-light"') : html.replace('<body', '<body class="vscode-dark"'));
@@ -96,18 +106,40 @@ export async function launch(webgpu: boolean): Promise<Browser> {
   });
 }
 
-export async function openPanel(browser: Browser, url: string, theme: 'light' | 'dark' = 'dark', viewport = { width: 1200, height: 900 }): Promise<Page> {
+const problemsOf = new WeakMap<Page, string[]>();
+let opened: Page[] = [];
+
+/**
+ * Opens the panel in a fresh page. Everything that would show as an error in the webview's
+ * developer tools is recorded for `problems`: console messages of type error (CSP refusals log
+ * there too), uncaught exceptions, and securitypolicyviolation events (reported to the test
+ * through a binding, so that they survive the page's closing).
+ */
+export async function openPanel(browser: Browser, url: string, theme: 'light' | 'dark' = 'dark', viewport = { width: 1200, height: 900 }, opts: { cspProbe?: boolean } = {}): Promise<Page> {
   const page = await browser.newPage({ viewport, colorScheme: theme });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  (page as Page & { __errors: string[] }).__errors = errors;
-  await page.goto(`${url}/?theme=${theme}`);
+  const list: string[] = [];
+  problemsOf.set(page, list);
+  if (!opts.cspProbe) opened.push(page);
+  page.on('pageerror', (e) => list.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') list.push(`console error: ${m.text()} (${m.location().url}:${m.location().lineNumber})`);
+  });
+  await page.exposeFunction('__reportViolation', (v: string) => list.push(`CSP violation: ${v}`));
+  await page.goto(`${url}/?theme=${theme}${opts.cspProbe ? '&probe=csp' : ''}`);
   await page.waitForFunction(() => (window as unknown as { __posted: FromWebview[] }).__posted.some((m) => m.type === 'ready'));
   return page;
 }
 
-export function pageErrors(page: Page): string[] {
-  return (page as Page & { __errors: string[] }).__errors;
+/** Console errors, uncaught exceptions and CSP violations of a page so far. */
+export function problems(page: Page): string[] {
+  return [...(problemsOf.get(page) ?? [])];
+}
+
+/** The pages opened since the last call (the CSP probe's excepted): each test checks its own. */
+export function takeOpened(): Page[] {
+  const out = opened;
+  opened = [];
+  return out;
 }
 
 export async function send(page: Page, m: ToWebview): Promise<void> {
@@ -122,9 +154,19 @@ export function example(path: string): string {
   return readFileSync(join(ROOT, 'examples', path), 'utf8');
 }
 
-export async function openDocument(page: Page, file: string, labels?: string[]): Promise<void> {
-  await send(page, { type: 'document', uri: `file:///work/examples/${file}`, fileName: `/work/examples/${file}`, text: example(file), version: 1, labels });
-  await page.waitForSelector('#graph svg .node');
+/**
+ * Sends an example as the active document, as the extension would: `labels` and `weights` are
+ * what it found beside the file; `untitled` sends it as the untitled copy "Open Example…" makes
+ * (which still knows its example, so what lies beside the example comes with it).
+ */
+export async function openDocument(page: Page, file: string, labels?: string[], opts: { weights?: PickedFile[]; untitled?: string } = {}): Promise<void> {
+  const uri = opts.untitled ? `untitled:${opts.untitled}` : `file:///work/examples/${file}`;
+  const fileName = opts.untitled ?? `/work/examples/${file}`;
+  const text = example(file);
+  await send(page, { type: 'document', uri, fileName, text, version: 1, labels, weights: opts.weights, example: opts.untitled ? file : undefined });
+  // This network's graph (drawn also while another tab shows).
+  const name = /^\s*network\s+(\w+)/m.exec(text)?.[1];
+  await page.waitForSelector(`#graph svg[aria-label="${name}: layer graph"] .node`, { state: 'attached' });
 }
 
 /** Switches the stand-in theme in place (VS Code swaps its variables the same way). */
@@ -134,9 +176,8 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
     link.href = link.href.replace(/(light|dark)\.css$/, `${t}.css`);
   }, theme);
   await page.waitForFunction((t) => getComputedStyle(document.body).backgroundColor === (t === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)'), theme);
-  // Then the body class, as VS Code does: the toolkit re-reads the variables when it changes.
+  // Then the body class, as VS Code does.
   await page.evaluate((t) => (document.body.className = `vscode-${t}`), theme);
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('vscode-panel-view') ?? document.body).color === getComputedStyle(document.body).color);
   // Chromium can leave inherited colours of a subtree stale after a stylesheet swap: restyle everything.
   await page.evaluate(() => {
     const app = document.getElementById('app')!;
@@ -147,7 +188,7 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   await page.emulateMedia({ colorScheme: theme });
 }
 
-/** Sets a toolkit drop-down's value as a user's pick would. */
+/** Sets a drop-down's (or an input's) value as a user's pick would. */
 export async function choose(page: Page, id: string, value: string): Promise<void> {
   await page.evaluate(
     ([id, value]) => {

@@ -9,8 +9,9 @@ import type { Range } from '../../src/language/range';
 import { layerDef } from '../../src/layers';
 import { h } from './dom';
 import { EngineLink } from './engine-link';
-import { type BlockInstance, blockInstances } from './model';
-import { defaultState, type FromWebview, type PanelState, type PickedFile } from './protocol';
+import { LayoutClient } from './layout/client';
+import { type BlockInstance, blockInstances, nameNodes } from './model';
+import { type FromWebview, type PanelState, type PickedFile, restoreState } from './protocol';
 import * as ui from './ui/toolkit';
 
 export interface VsCodeApi {
@@ -40,6 +41,7 @@ export class App {
   /** Layers under the editor's cursor. */
   highlight = new Set<number>();
   readonly engine: EngineLink;
+  readonly layout: LayoutClient;
   readonly messages = h('div', 'messages');
   private marks: Mark[] = [];
   private readonly views: TabView[] = [];
@@ -48,12 +50,14 @@ export class App {
     private readonly vscode: VsCodeApi,
     readonly media: string,
     worker: string,
+    layoutWorker: string,
     private readonly onProbe: () => void,
   ) {
-    this.state = { ...defaultState(), ...((vscode.getState() as Partial<PanelState> | undefined) ?? {}) };
+    this.state = restoreState(vscode.getState() as Partial<PanelState> | undefined);
     this.messages.id = 'messages';
     this.messages.setAttribute('role', 'alert');
     this.engine = new EngineLink(worker, (m) => this.showMessage(m), () => this.onProbe());
+    this.layout = new LayoutClient(layoutWorker);
   }
 
   save(): void {
@@ -90,6 +94,7 @@ export class App {
     if (!s.network || !names.includes(s.network)) s.network = names[0];
     this.net = this.analysis.networks.find((n) => n.graph.network === s.network);
     this.blocks = this.net ? blockInstances(this.net.graph.nodes) : [];
+    if (this.net) nameNodes(this.net.graph.nodes);
   }
 
   networkNames(): string[] {
@@ -148,14 +153,52 @@ export class App {
     }
   }
 
-  /** The weights picked for the current network, if any (else seeded). */
-  weights(): PickedFile | undefined {
-    return this.state.weights[this.weightsKey()];
-  }
-
-  weightsKey(): string {
+  /** The key of what belongs to the current network: its file and name. */
+  netKey(): string {
     return `${this.state.uri}#${this.net?.graph.network}`;
   }
+
+  /** The weights file beside the document for the current network (named after it, else after the file). */
+  besideWeights(): PickedFile | undefined {
+    const beside = this.state.beside ?? [];
+    const stem = (f: PickedFile) => f.name.replace(/\.safetensors$/i, '').toLowerCase();
+    const file = (this.state.example ?? this.state.fileName ?? '').split(/[\\/]/).pop()!.replace(/\.cnn$/, '').toLowerCase();
+    const net = this.net?.graph.network.toLowerCase();
+    return beside.find((f) => stem(f) === net) ?? beside.find((f) => stem(f) === file);
+  }
+
+  /**
+   * The weights Run and Benchmark use for the current network: the user's choice in the picker
+   * where it still exists; else the file beside the document, else the one last picked, else seeded.
+   */
+  weightsChoice(): { source: 'beside' | 'picked' | 'seeded'; file?: PickedFile } {
+    const key = this.netKey();
+    const beside = this.besideWeights();
+    const picked = this.state.weights[key];
+    const chosen = this.state.weightsChoice[key];
+    if (chosen === 'seeded') return { source: 'seeded' };
+    if (chosen === 'beside' && beside) return { source: 'beside', file: beside };
+    if (chosen === 'picked' && picked) return { source: 'picked', file: picked };
+    if (beside) return { source: 'beside', file: beside };
+    if (picked) return { source: 'picked', file: picked };
+    return { source: 'seeded' };
+  }
+
+  /** The weights file in use for the current network, if any (else seeded). */
+  weights(): PickedFile | undefined {
+    return this.weightsChoice().file;
+  }
+
+  /** Where Run runs for the current network: the user's choice, else WebGPU on a hardware adapter, else the CPU engine. */
+  backend(): 'webgpu' | 'cpu' {
+    const chosen = this.state.backends[this.netKey()];
+    if (chosen === 'webgpu' && this.engine.gpuUsable()) return 'webgpu';
+    if (chosen === 'cpu') return 'cpu';
+    return this.engine.probe?.status === 'ok' ? 'webgpu' : 'cpu';
+  }
+
+  /** Shows a layer's receptive field on the input (the Run tab's field view); main.ts wires it. */
+  showField: (id: number) => void = () => {};
 
   /** Makes the current network the engine's. */
   loadEngine() {

@@ -9,9 +9,10 @@ export interface PageOptions {
   cspSource: string;
   /** A fresh random value per page load; only scripts carrying it run. */
   nonce: string;
-  /** dist/webview/main.js, dist/webview/worker.js, dist/webview/main.css as webview URIs. */
+  /** dist/webview/main.js, dist/webview/worker.js (the engine), dist/webview/layout.js (the graph's layout), main.css as webview URIs. */
   scriptUri: string;
   workerUri: string;
+  layoutUri: string;
   styleUri: string;
   /** webview/media (sample images and their manifest) as a webview URI, without a trailing slash. */
   mediaUri: string;
@@ -33,8 +34,8 @@ export function makeNonce(random: (n: number) => Uint8Array = (n) => crypto.getR
  * `default-src 'none'`; scripts by nonce only (no 'unsafe-eval', no 'unsafe-inline'; WebAssembly may
  * compile, 'wasm-unsafe-eval', for the CPU engine's kernels, which the page itself embeds); styles,
  * images, fonts and fetches only from the extension's own resources (images and weights the
- * user picked are added to localResourceRoots, so they come from there too); the engine worker
- * from a blob: made of the fetched worker bundle (VS Code serves resources from another origin,
+ * user picked are added to localResourceRoots, so they come from there too); the engine and layout
+ * workers from blob: URLs made of their fetched bundles (VS Code serves resources from another origin,
  * and a worker must be same-origin).
  */
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
@@ -66,7 +67,7 @@ export function panelHtml(o: PageOptions): string {
     <title>CNN Network</title>
     ${head}
   </head>
-  <body data-media="${esc(o.mediaUri)}" data-worker="${esc(o.workerUri)}">
+  <body data-media="${esc(o.mediaUri)}" data-worker="${esc(o.workerUri)}" data-layout="${esc(o.layoutUri)}">
     <div id="app"><p class="loading">Loading the network view…</p></div>
     <script nonce="${o.nonce}" src="${esc(o.scriptUri)}"></script>
     ${o.bodyExtra ?? ''}

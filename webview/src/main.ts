@@ -15,8 +15,6 @@ import * as ui from './ui/toolkit';
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-ui.registerToolkit();
-
 const header = h('header', 'bar');
 const fileLabel = h('span', 'file', 'No .cnn file yet: open one and run “CNN: Show Network Graph”.');
 const engineBadge = h('span', 'engine', 'engine: starting…');
@@ -26,7 +24,7 @@ gpuBanner.id = 'gpu-banner';
 gpuBanner.hidden = true;
 gpuBanner.setAttribute('role', 'status');
 
-const app = new App(acquireVsCodeApi(), document.body.dataset.media ?? '', document.body.dataset.worker ?? '', () => showProbe());
+const app = new App(acquireVsCodeApi(), document.body.dataset.media ?? '', document.body.dataset.worker ?? '', document.body.dataset.layout ?? '', () => showProbe());
 
 const netPicker = ui.dropdown([], undefined, (v) => {
   app.state.network = v;
@@ -61,6 +59,11 @@ window.addEventListener('unhandledrejection', (e) => app.showMessage(`Unexpected
 const networkTab = new NetworkTab(app, networkView);
 const runTab = new RunTab(app, runView);
 const benchTab = new BenchTab(app, benchView);
+app.showField = (id) => {
+  ui.selectTab(tabs, 'run');
+  app.state.tab = 'run';
+  runTab.showFieldOf(id);
+};
 app.addView(networkTab);
 app.addView(runTab);
 app.addView(benchTab);
@@ -89,9 +92,8 @@ function showProbe(): void {
   } else if (probe.status !== 'ok') {
     gpuBanner.textContent = `No WebGPU: ${probe.reason} Runs and benchmarks use the CPU engine ${where} instead.`;
   }
-  const s = app.state;
-  if (!s.backend || (s.backend === 'webgpu' && !app.engine.gpuUsable())) s.backend = probe.status === 'ok' ? 'webgpu' : 'cpu';
   runTab.syncBackend();
+  benchTab.syncBackend();
   engineBadge.textContent = app.engine.gpuUsable() ? `WebGPU adapter: ${probe.adapter}` : 'CPU engine (no WebGPU)';
   engineBadge.title = `engine ${where}`;
 }
@@ -103,11 +105,14 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   switch (m.type) {
     case 'document': {
       const sameFile = m.uri === s.uri;
-      if (sameFile && m.text === s.text && app.net) return;
+      const sameBeside = JSON.stringify([m.weights ?? [], m.labels ?? []]) === JSON.stringify([s.beside ?? [], s.labels ?? []]);
+      if (sameFile && m.text === s.text && sameBeside && app.net) return;
       s.uri = m.uri;
       s.fileName = m.fileName;
       s.text = m.text;
       s.labels = m.labels;
+      s.beside = m.weights;
+      s.example = m.example;
       if (!sameFile) app.reset();
       refresh();
       break;
@@ -118,19 +123,16 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       app.markAll(true);
       break;
     case 'image':
-      s.image = m.file;
-      app.save();
-      runTab.imagePicked();
       if (m.run) {
         ui.selectTab(tabs, 'run');
         s.tab = 'run';
-        void runTab.run();
       }
+      runTab.imagePicked(m.file);
       break;
     case 'weights':
       s.weights[`${s.uri}#${m.network}`] = m.file;
       app.save();
-      runTab.weightsPicked();
+      if (m.network === app.net?.graph.network) runTab.weightsPicked();
       break;
     case 'command':
       if (m.network && m.network !== s.network && app.analysis?.networks.some((n) => n.graph.network === m.network)) {

@@ -1,6 +1,7 @@
 /** The analysis as the panel shows it: layer descriptions, block instances, stages, formatting. */
 import type { LayerInfo, NetworkAnalysis } from '../../src/analysis';
 import { formatShape } from '../../src/analysis/layer-math';
+import { displayNames } from '../../src/analysis/display-names';
 import { bytes, grouped, metric } from '../../src/analysis/format';
 import type { CallSite, GraphNode } from '../../src/graph/types';
 import { defOfKind, describeLayer, givesProbabilities, layerDef, type LayerAttrs, type LayerKind } from '../../src/layers';
@@ -19,9 +20,17 @@ export function family(kind: LayerKind): string {
   return defOfKind(kind).family;
 }
 
-/** The layer's name in tables: its path (the input and unlabelled merges keep theirs). */
+const names = new WeakMap<GraphNode, string>();
+
+/** Names the graph's layers for `layerName` (src/analysis/display-names.ts: `layer1.0 › conv 2`). */
+export function nameNodes(nodes: readonly GraphNode[]): void {
+  if (nodes.length && names.has(nodes[nodes.length - 1])) return;
+  displayNames(nodes).forEach((name, i) => names.set(nodes[i], name));
+}
+
+/** The layer's name everywhere in the panel; its path (the parameter names' prefix) until `nameNodes` ran. */
 export function layerName(n: GraphNode): string {
-  return n.path || n.attrs.kind;
+  return names.get(n) ?? (n.path || n.attrs.kind);
 }
 
 export function rfText(info: LayerInfo): string {

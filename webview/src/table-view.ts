@@ -28,6 +28,8 @@ export const COLUMNS: Column[] = [
 export interface TableHandlers {
   select(id: number): void;
   sort(key: string): void;
+  /** The RF cell was clicked: draw that layer's receptive field on the input. */
+  field?(id: number): void;
 }
 
 export interface TableView {
@@ -72,6 +74,14 @@ export function renderTable(net: NetworkAnalysis, sort: { key: string; dir: 1 | 
       const td = tr.insertCell();
       td.textContent = c.show(n, l);
       if (c.numeric) td.className = 'num';
+      if (c.key === 'rf' && l.rf && l.shape?.length === 3 && h.field) {
+        td.classList.add('rf-cell');
+        td.title = 'Click: this receptive field drawn on the input (Run tab)';
+        td.addEventListener('click', (e) => {
+          e.stopPropagation();
+          h.field!(n.id);
+        });
+      }
     }
     tr.addEventListener('click', () => h.select(n.id));
     tr.addEventListener('keydown', (e) => e.key === 'Enter' && h.select(n.id));

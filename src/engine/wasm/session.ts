@@ -40,6 +40,12 @@ export interface FastCpuSession extends InferenceSession {
   readNode(id: number): Float32Array;
   /** Bytes of linear memory the session holds. */
   readonly memoryBytes: number;
+  /**
+   * One forward pass step by step, for a caller that acts between steps (the panel times each,
+   * yields to its event loop so that a Cancel gets through, and may stop): writes the input, then
+   * `run(i)` runs step i (steps in order), `output()` reads the result.
+   */
+  stepwise(input: Float32Array): { steps: readonly { path: string; nodes: number[] }[]; run(i: number): void; output(): Float32Array };
 }
 
 interface PlannedStep {
@@ -132,7 +138,8 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
       }
     } else {
       // A conv weight: staged in the (still unused) arena, then packed into place.
-      const groups = (head.attrs as { groups: number }).groups;
+      // A pointwise linear runs as a 1×1 convolution, of one group.
+      const groups = (head.attrs as { groups?: number }).groups ?? 1;
       const scaleAt = arenaAt + align(w.data.byteLength);
       f32.set(w.data, arenaAt / 4);
       if (w.scale) f32.set(w.scale, scaleAt / 4);
@@ -231,6 +238,18 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
         times.push({ path: p.path, nodes: p.nodes, ms: performance.now() - t0 });
       }
       return times;
+    },
+    stepwise(input) {
+      alive();
+      load(input);
+      return {
+        steps: planned,
+        run: (i) => {
+          alive();
+          planned[i].run();
+        },
+        output: () => read(outNode),
+      };
     },
     hasOutput: (id) => readable.has(id),
     readNode(id) {

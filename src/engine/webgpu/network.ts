@@ -16,6 +16,8 @@ export interface WebGpuNetworkOptions extends PlanOptions {
   maxWeightBindingBytes?: number;
   /** Convolution kernels: see ConvAlgorithm ('auto' by default). */
   convAlgorithm?: ConvAlgorithm;
+  /** Told as creation goes: weights uploaded (steps done of all), then shader pipelines compiled (of the distinct ones). */
+  onProgress?: (stage: 'weights' | 'shaders', done: number, total: number) => void;
 }
 
 export interface LayerTiming {
@@ -168,7 +170,12 @@ export class WebGpuNetwork {
     });
     this.owned.push(this.outputStaging);
 
-    const kernels = prepared.map((p) => ({ step: p.step, kernels: this.stepKernels(p) }));
+    const progress = this.opts.onProgress;
+    const kernels = prepared.map((p, i) => {
+      const k = { step: p.step, kernels: this.stepKernels(p) };
+      progress?.('weights', i + 1, prepared.length);
+      return k;
+    });
     // Kernels with the same code share a pipeline, within this network and with earlier ones on the device.
     let pipelines = pipelineCache.get(this.device);
     if (!pipelines) pipelineCache.set(this.device, (pipelines = new Map()));
@@ -181,7 +188,14 @@ export class WebGpuNetwork {
       }
     }
     const ready = new Map<string, GPUComputePipeline>();
-    for (const { kernels: ks } of kernels) for (const k of ks) if (!ready.has(k.code)) ready.set(k.code, await pipelines.get(k.code)!);
+    const distinct = new Set(kernels.flatMap(({ kernels: ks }) => ks.map((k) => k.code))).size;
+    for (const { kernels: ks } of kernels) {
+      for (const k of ks) {
+        if (ready.has(k.code)) continue;
+        ready.set(k.code, await pipelines.get(k.code)!);
+        progress?.('shaders', ready.size, distinct);
+      }
+    }
     this.compiled = kernels.map(({ step, kernels: ks }) => ({
       step,
       dispatches: ks.map((k) => {

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../diagnostics';
 import type * as A from '../ast';
 import * as T from '../lexer';
 import type { LineIndex, Position, Range } from '../range';
-import { EXPR_DEPTH_MESSAGE, MAX_EXPR_DEPTH, PRECEDENCE } from '../tables';
+import { EXPR_DEPTH_MESSAGE, MAX_EXPR_DEPTH, PRECEDENCE, quotedLiteral } from '../tables';
 import {
   isBinary,
   isGroup,
@@ -16,6 +16,7 @@ import {
   type ExprParts,
   type FileParts,
   type GroupParts,
+  type LabelParts,
   type ParamParts,
   type Parts,
   type StatementParts,
@@ -131,13 +132,39 @@ export class TreeBuilder {
   }
 
   buildStatement(p: StatementParts): void {
-    const label = p.label ? this.name(p.label.name, this.origin()) : undefined;
+    const label = this.labelOf(p.label);
     const stmt = p.inner ? p.inner.v : this.callFrom(p);
     if (!stmt) return;
-    stmt.label = label?.text ? label : undefined;
+    stmt.label = label;
     // A call's parts are this rule's own, and so is its range already.
     if (p.inner) stmt.range = this.spanRange(p, stmt.range);
     p.v = stmt;
+  }
+
+  /** A label as read; undefined where recovery left none (or an empty name). */
+  private labelOf(p: LabelParts | undefined): A.Label | undefined {
+    if (!p) return undefined;
+    if (p.name) {
+      const name = this.name(p.name, this.origin());
+      return name.text ? name : undefined;
+    }
+    const strings = p.strings.filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset));
+    if (!strings.length) return undefined;
+    const start = strings[0].startOffset;
+    const lastTok = strings[strings.length - 1];
+    const end = lastTok.endOffset! + 1;
+    const closed = lastTok.tokenType === T.QuotedLabel || lastTok.tokenType === T.StringEnd;
+    const range = { start: this.pos(start), end: this.pos(end) };
+    const quoted: (string | A.Expr)[] = [];
+    strings.forEach((t, i) => {
+      const literal = quotedLiteral(t.image);
+      if (literal) quoted.push(literal);
+      if (i < strings.length - 1 || !closed) {
+        const e = p.exprs[i];
+        if (e) quoted.push(this.exprOf(e, range));
+      }
+    });
+    return { text: this.lines.text.slice(start + 1, closed ? end - 1 : end), range, quoted };
   }
 
   private callFrom(p: StatementParts): A.CallStatement | undefined {
@@ -163,6 +190,7 @@ export class TreeBuilder {
       kind: 'repeat',
       keyword,
       count: this.exprOf(p.exprs[0], keyword.range),
+      index: p.index && !p.index.isInsertedInRecovery ? this.name(p.index, keyword.range) : undefined,
       body: this.bodyOf(p.bodies[0], keyword.range),
       range: this.spanRange(p, keyword.range),
     };
@@ -197,10 +225,9 @@ export class TreeBuilder {
 
   buildBranch(p: BranchParts): void {
     const keyword = this.name(p.kw, this.origin());
-    const label = p.label ? this.name(p.label.name, keyword.range) : undefined;
     p.v = {
       keyword,
-      label: label?.text ? label : undefined,
+      label: this.labelOf(p.label),
       body: this.bodyOf(p.body, keyword.range),
       range: this.spanRange(p, keyword.range),
     };
@@ -363,7 +390,8 @@ export class TreeBuilder {
     if (type === T.Dims) return { kind: 'dims', values: tok.image.split(/[xX×]/).map(Number), text: tok.image, range: this.tokenRange(tok, this.origin()) };
     if (type === T.True) return { kind: 'bool', value: true, range: this.tokenRange(tok, this.origin()) };
     if (type === T.False) return { kind: 'bool', value: false, range: this.tokenRange(tok, this.origin()) };
-    if (type === T.Ident || type === T.Mul) return { kind: 'name', name: tok.image, range: this.tokenRange(tok, this.origin()) };
+    if (type === T.Ident || type === T.Mul || type === T.As) return { kind: 'name', name: tok.image, range: this.tokenRange(tok, this.origin()) };
     return undefined;
   }
 }
+

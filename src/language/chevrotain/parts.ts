@@ -36,7 +36,12 @@ export interface BodyParts extends Parts<A.Body> {
   statements: Parts<A.Statement | undefined>[];
 }
 export interface LabelParts extends Parts<undefined> {
+  /** A name or keyword. */
   name?: IToken;
+  /** A quoted label's pieces: one QuotedLabel, or StringStart, StringMid..., StringEnd. */
+  strings: IToken[];
+  /** The interpolations between those pieces. */
+  exprs: ExprParts[];
 }
 export interface StatementParts extends Parts<A.Statement | undefined> {
   label?: LabelParts;
@@ -51,6 +56,8 @@ export interface CompoundParts extends Parts<A.Statement> {
   bodies: Parts<A.Body>[];
   /** `shortcut` or `else`. */
   second?: IToken;
+  /** A repeat's index, after `as`. */
+  index?: IToken;
   lb?: IToken;
   rb?: IToken;
   branches: Parts<A.BranchDef>[];
@@ -93,7 +100,7 @@ export type Build = (p: never) => void;
 const NONE = undefined;
 export const newFile = (): FileParts => ({ s: NaN, e: NaN, v: NONE, defs: [] });
 export const newEnd = (): Parts<undefined> => ({ s: NaN, e: NaN, v: NONE });
-export const newLabel = (): LabelParts => ({ s: NaN, e: NaN, v: NONE, name: NONE });
+export const newLabel = (): LabelParts => ({ s: NaN, e: NaN, v: NONE, name: NONE, strings: [], exprs: [] });
 export const newDefinition = (): DefinitionParts => ({ s: NaN, e: NaN, v: NONE, kw: NONE, name: NONE, lp: NONE, rp: NONE, params: [], body: NONE });
 export const newParam = (): ParamParts => ({ s: NaN, e: NaN, v: NONE, name: NONE, eq: NONE, expr: NONE });
 export const newBody = (): BodyParts => ({ s: NaN, e: NaN, v: NONE, lb: NONE, statements: [] });
@@ -106,6 +113,7 @@ export const newCompound = (): CompoundParts => ({
   exprs: [],
   bodies: [],
   second: NONE,
+  index: NONE,
   lb: NONE,
   rb: NONE,
   branches: [],

@@ -1,6 +1,6 @@
 import type * as A from '../ast';
 import type { Position, Range } from '../range';
-import { BINARY_OPS, MAX_BLOCK_DEPTH, MAX_EXPR_DEPTH, PRECEDENCE } from '../tables';
+import { BINARY_OPS, MAX_BLOCK_DEPTH, MAX_EXPR_DEPTH, PRECEDENCE, quotedLiteral } from '../tables';
 import { takeOver, type Reuse } from './reuse';
 import {
   ADD,
@@ -17,9 +17,11 @@ import {
   EOF,
   EQUALS,
   FALSE,
+  FIRST_KEYWORD,
   IDENT,
   IF,
   intern,
+  LAST_KEYWORD,
   LBRACE,
   LPAREN,
   MULTIPLICATIVE,
@@ -35,6 +37,10 @@ import {
   type Scanned,
   SEMI,
   SHORTCUT,
+  STR_END,
+  STR_MID,
+  STR_START,
+  STRING,
   TRUE,
 } from './scanner';
 
@@ -116,14 +122,42 @@ class Parser {
     return { text: this.image(t), range: this.rangeOf(t) };
   }
 
+  /** A label starts here: a name, keyword or number before ':', or a quote (whose ':' must follow). */
   private labelAhead(): boolean {
-    return this.kinds[this.t] === IDENT && this.kinds[this.t + 1] === COLON;
+    const k = this.kinds[this.t];
+    if (k === STRING || k === STR_START) return true;
+    return (k === IDENT || k === NUMBER || (k >= FIRST_KEYWORD && k <= LAST_KEYWORD)) && this.kinds[this.t + 1] === COLON;
   }
 
-  private label(): A.Name {
-    const name = this.name(IDENT);
+  private label(): A.Label {
+    const k = this.kind();
+    const label = k === STRING || k === STR_START ? this.quoted() : this.name(k);
     this.expect(COLON);
-    return name;
+    return label;
+  }
+
+  /** `"text"`, or `"text{expr}text..."` from its pieces and their expressions. */
+  private quoted(): A.Label {
+    const t0 = this.t;
+    const start = this.startOf(t0);
+    const quoted: (string | A.Expr)[] = [];
+    const literal = (t: number) => {
+      const text = quotedLiteral(this.text.slice(this.starts[t], this.ends[t]));
+      if (text) quoted.push(text);
+    };
+    literal(this.t++);
+    if (this.kinds[t0] === STR_START) {
+      for (;;) {
+        quoted.push(this.expr());
+        const k = this.kind();
+        if (k !== STR_MID && k !== STR_END) throw BAIL;
+        literal(this.t++);
+        if (k === STR_END) break;
+      }
+    }
+    const end = this.endOf(this.t - 1);
+    this.last = end;
+    return { text: this.text.slice(this.starts[t0] + 1, this.ends[this.t - 1] - 1), range: { start, end }, quoted };
   }
 
   // ----- definitions -----
@@ -205,10 +239,15 @@ class Parser {
         case AUX:
         case IF:
         case LBRACE:
+        case STRING:
+        case STR_START:
           statements.push((this.reuse && this.taken()) || this.statement());
           continue;
         default:
-          throw BAIL;
+          // Any other keyword starts a statement as its label (`block:`).
+          if (!this.labelAhead()) throw BAIL;
+          statements.push((this.reuse && this.taken()) || this.statement());
+          continue;
       }
     }
   }
@@ -230,14 +269,20 @@ class Parser {
       case REPEAT: {
         const keyword = this.name(REPEAT);
         const count = this.expr();
+        let index: A.Name | undefined;
+        // `as` after the count, which no expression goes on with, always binds an index.
+        if (this.kind() === IDENT && this.isWord(this.t, 'as')) {
+          this.t++;
+          index = this.name(IDENT);
+        }
         const body = this.body();
-        return { kind: 'repeat', keyword, count, body, range: this.span(label, keyword), label };
+        return { kind: 'repeat', keyword, count, index, body, range: this.span(label, keyword), label };
       }
       case RESIDUAL: {
         const keyword = this.name(RESIDUAL);
         const body = this.body();
         let shortcut: A.ResidualStatement['shortcut'];
-        if (this.kind() === SHORTCUT) {
+        if (this.kind() === SHORTCUT && this.kinds[this.t + 1] !== COLON) {
           const sc = this.name(SHORTCUT);
           shortcut = { keyword: sc, body: this.body() };
         }
@@ -267,11 +312,16 @@ class Parser {
       }
       case IDENT:
         // `mul` is a keyword only before its brace, so names called mul stay names.
-        if (this.kinds[t + 1] === LBRACE && this.text.startsWith('mul', this.starts[t]) && this.ends[t] - this.starts[t] === 3) return this.merge('mul', IDENT, label);
+        if (this.kinds[t + 1] === LBRACE && this.isWord(t, 'mul')) return this.merge('mul', IDENT, label);
         return this.call(label);
       default:
         throw BAIL;
     }
+  }
+
+  /** Whether token `t` is exactly the (contextual keyword) `word`. */
+  private isWord(t: number, word: string): boolean {
+    return this.ends[t] - this.starts[t] === word.length && this.text.startsWith(word, this.starts[t]);
   }
 
   /** `add`, `concat` or `mul` with its branches, the keyword token being of kind `token`. */
@@ -290,6 +340,8 @@ class Parser {
           break;
         case IDENT:
         case BRANCH:
+        case STRING:
+        case STR_START:
           branches.push(this.branch());
           break;
         case RBRACE:
@@ -297,7 +349,8 @@ class Parser {
           this.last = rb;
           break;
         default:
-          throw BAIL;
+          if (!this.labelAhead()) throw BAIL;
+          branches.push(this.branch());
       }
     }
     this.depth--;
@@ -322,7 +375,7 @@ class Parser {
     const condition = this.expr();
     const then = this.body();
     let elsePart: A.IfStatement['else'];
-    if (this.kind() === ELSE) {
+    if (this.kind() === ELSE && this.kinds[this.t + 1] !== COLON) {
       const elseKw = this.name(ELSE);
       const k = this.kind();
       if (k === LBRACE) elsePart = { keyword: elseKw, body: this.body() };

@@ -135,6 +135,12 @@ function exprPositions(e: A.Expr, f: (p: Position) => void): void {
   }
 }
 
+function labelPositions(l: A.Label | undefined, f: (p: Position) => void): void {
+  if (!l) return;
+  rangePositions(l.range, f);
+  if (l.quoted) for (const q of l.quoted) if (typeof q !== 'string') exprPositions(q, f);
+}
+
 function bodyPositions(b: A.Body, f: (p: Position) => void): void {
   rangePositions(b.range, f);
   for (const s of b.statements) eachPosition(s, f);
@@ -144,7 +150,7 @@ function bodyPositions(b: A.Body, f: (p: Position) => void): void {
 function eachPosition(s: A.Statement, f: (p: Position) => void): void {
   rangePositions(s.range, f);
   rangePositions(s.keyword.range, f);
-  if (s.label) rangePositions(s.label.range, f);
+  labelPositions(s.label, f);
   // What a statement holds besides its bodies; the bodies follow, by the one tree walk.
   switch (s.kind) {
     case 'call':
@@ -157,6 +163,7 @@ function eachPosition(s: A.Statement, f: (p: Position) => void): void {
       return;
     case 'repeat':
       exprPositions(s.count, f);
+      if (s.index) rangePositions(s.index.range, f);
       break;
     case 'residual':
       if (s.shortcut) rangePositions(s.shortcut.keyword.range, f);
@@ -167,7 +174,7 @@ function eachPosition(s: A.Statement, f: (p: Position) => void): void {
       for (const b of s.branches) {
         rangePositions(b.range, f);
         rangePositions(b.keyword.range, f);
-        if (b.label) rangePositions(b.label.range, f);
+        labelPositions(b.label, f);
       }
       break;
     case 'if':

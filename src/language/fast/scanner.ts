@@ -28,8 +28,14 @@ export const MULTIPLICATIVE = 15;
 export const NUMBER = 16;
 export const DIMS = 17;
 export const IDENT = 18;
+/** A quoted label without braces, `"block1-0"`; with interpolations, its pieces `"a{`, `}-{`, `}"`. */
+export const STRING = 19;
+export const STR_START = 20;
+export const STR_MID = 21;
+export const STR_END = 22;
 /** Keywords follow, in the order of tables.ts's KEYWORD_LIST. */
-const FIRST_KEYWORD = 19;
+export const FIRST_KEYWORD = 23;
+export const LAST_KEYWORD = FIRST_KEYWORD + KEYWORD_LIST.length - 1;
 
 export function keywordKind(word: Keyword): number {
   return FIRST_KEYWORD + KEYWORD_LIST.indexOf(word);
@@ -124,8 +130,12 @@ export function scan(text: string): Scanned | undefined {
   let line = 0;
   let lineStart = 0;
   let depth = 0;
+  /** Inside a quoted label's `{ }`: the offset of its closing quote, else -1. */
+  let quoteEnd = -1;
   let i = 0;
   while (i < len) {
+    // An interpolation runs into its label's closing quote: the lexer reports that.
+    if (quoteEnd >= 0 && i >= quoteEnd) return undefined;
     const c = text.charCodeAt(i);
     // Whitespace: [ \t\f]+
     if (c === 32 || c === 9 || c === 12) {
@@ -152,6 +162,8 @@ export function scan(text: string): Scanned | undefined {
     }
     if (c === 47 /* / */) {
       const d = text.charCodeAt(i + 1);
+      // The lexer refuses comments inside a label's { }.
+      if (quoteEnd >= 0 && (d === 42 || d === 47)) return undefined;
       if (d === 42 /* * */) {
         const close = text.indexOf('*/', i + 2);
         if (close < 0) return undefined; // an unclosed comment: the lexer reports it
@@ -184,15 +196,52 @@ export function scan(text: string): Scanned | undefined {
         i++;
         break;
       case 123:
+        if (quoteEnd >= 0) return undefined;
         kind = LBRACE;
         depth = 0;
         i++;
         break;
-      case 125:
-        kind = RBRACE;
-        depth = 0;
-        i++;
+      case 125: {
+        if (quoteEnd < 0) {
+          kind = RBRACE;
+          depth = 0;
+          i++;
+          break;
+        }
+        // The end of an interpolation: the label's text goes on to the next '{' or the quote.
+        const k = braceOrEnd(text, i + 1, quoteEnd);
+        if (k < 0) return undefined;
+        if (k < quoteEnd) {
+          kind = STR_MID;
+          i = k + 1;
+        } else {
+          kind = STR_END;
+          i = quoteEnd + 1;
+          quoteEnd = -1;
+        }
         break;
+      }
+      case 34: {
+        // A quoted label ends on its line, as the lexer's pattern does.
+        let j = i + 1;
+        while (j < len) {
+          const e = text.charCodeAt(j);
+          if (e === 34 || e === 10 || e === 13) break;
+          j++;
+        }
+        if (j >= len || text.charCodeAt(j) !== 34) return undefined;
+        const k = braceOrEnd(text, i + 1, j);
+        if (k < 0) return undefined;
+        if (k === j) {
+          kind = STRING;
+          i = j + 1;
+        } else {
+          kind = STR_START;
+          i = k + 1;
+          quoteEnd = j;
+        }
+        break;
+      }
       case 40:
         kind = LPAREN;
         if (++depth > MAX_EXPR_DEPTH) return undefined;
@@ -309,6 +358,19 @@ export function scan(text: string): Scanned | undefined {
   lineStarts[n] = lineStart;
   buffers.n = n;
   return buffers;
+}
+
+/**
+ * The first `{` at or after `from` and before `end` (a quoted label's closing quote), or `end`
+ * where there is none; -1 at a `}` first, which the lexer reports.
+ */
+function braceOrEnd(text: string, from: number, end: number): number {
+  for (let k = from; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 123) return k;
+    if (c === 125) return -1;
+  }
+  return end;
 }
 
 /** `(?:[eE][+-]?\d+)?` after a number's digits. */

@@ -4,11 +4,13 @@
  * worker cannot start.
  */
 import { EngineCore } from './core';
-import type { EngineRequest, Progress, WorkerIn, WorkerOut } from './messages';
+import type { BenchDecision, EngineRequest, Progress, WorkerIn, WorkerOut } from './messages';
 
 export interface Pending<T> {
   promise: Promise<T>;
   cancel(): void;
+  /** Answers the question a progress report asked (`Progress.ask`). */
+  answer(d: BenchDecision): void;
 }
 
 interface Waiter {
@@ -51,6 +53,8 @@ export class EngineClient {
   request<T>(req: EngineRequest, progress?: (p: Progress) => void): Pending<T> {
     const id = this.next++;
     let cancelled = false;
+    /** The page engine's open question, if any. */
+    let asking: ((d: BenchDecision) => void) | undefined;
     const promise = new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, progress });
       if (this.worker) {
@@ -62,6 +66,11 @@ export class EngineClient {
             progress: (p) => this.receive({ id, progress: p }),
             cancelled: () => cancelled,
             deviceLost: (message) => this.receive({ event: 'device-lost', message }),
+            ask: (q) =>
+              new Promise<BenchDecision>((r) => {
+                asking = r;
+                this.receive({ id, progress: { done: 0, total: 0, label: 'waiting for your answer', ask: q } });
+              }),
           })
           .then(
             (result) => this.receive({ id, ok: true, result }),
@@ -73,7 +82,14 @@ export class EngineClient {
       promise,
       cancel: () => {
         cancelled = true;
+        asking?.({ go: 'cancel' });
+        asking = undefined;
         this.worker?.postMessage({ cancel: id } satisfies WorkerIn);
+      },
+      answer: (decision) => {
+        asking?.(decision);
+        asking = undefined;
+        this.worker?.postMessage({ answer: id, decision } satisfies WorkerIn);
       },
     };
   }

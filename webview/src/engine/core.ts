@@ -11,7 +11,7 @@ import { tensor, type Tensor } from '../../../src/engine/tensor';
 import { WebGpuNetwork } from '../../../src/engine/webgpu/network';
 import { initWeights } from '../../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../../src/engine/weights/load';
-import type { BackendKind, BenchBackendResult, BenchResult, EngineRequest, FeatureResult, GpuProbe, Progress, RunResult } from './messages';
+import type { BackendKind, BenchBackendResult, BenchDecision, BenchEstimate, BenchResult, EngineRequest, FeatureResult, GpuProbe, Progress, RunResult } from './messages';
 
 const CPU_NAME = 'CPU: WebAssembly SIMD';
 const CPU_REFERENCE_NAME = 'CPU: JavaScript reference engine';
@@ -28,11 +28,34 @@ export interface CoreHooks {
   progress(p: Progress): void;
   cancelled(): boolean;
   deviceLost(message: string): void;
+  /** Asks the panel whether to go on after a backend's first pass (a Cancel meanwhile answers 'cancel'). */
+  ask(q: BenchEstimate): Promise<BenchDecision>;
 }
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|warp/i;
 
 const pause = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/**
+ * A CPU pass gives the event loop a turn this often, so that a Cancel (a message) is seen within
+ * about this time plus one layer; the turns themselves are not timed.
+ */
+const YIELD_MS = 100;
+
+/** The clock's finest step: performance.now() is coarsened (100 µs in Chromium) where a page is not cross-origin isolated, as webviews are not. */
+function clockStep(): number {
+  let best = Infinity;
+  let last = performance.now();
+  const end = last + 5;
+  for (;;) {
+    const t = performance.now();
+    if (t !== last) {
+      best = Math.min(best, t - last);
+      last = t;
+    }
+    if (t > end) return best;
+  }
+}
 
 export class EngineCore {
   private gpu?: { device: GPUDevice; adapter: string; probe: GpuProbe };
@@ -63,7 +86,7 @@ export class EngineCore {
       case 'features':
         return this.features(req.node);
       case 'bench':
-        return this.bench(req.backends, req.iterations, req.warmup, hooks);
+        return this.bench(req, hooks);
     }
   }
 
@@ -115,7 +138,7 @@ export class EngineCore {
 
   private async device(hooks?: CoreHooks): Promise<{ device: GPUDevice; adapter: string }> {
     if (!this.gpu) {
-      const noop: CoreHooks = { progress() {}, cancelled: () => false, deviceLost() {} };
+      const noop: CoreHooks = { progress() {}, cancelled: () => false, deviceLost() {}, ask: async () => ({ go: 'continue' }) };
       const p = await this.probe(hooks ?? noop);
       if (!this.gpu) throw new Error(`WebGPU is not available: ${p.reason ?? p.status}`);
     }
@@ -210,42 +233,135 @@ export class EngineCore {
     }
   }
 
-  async bench(backends: BackendKind[], iterations: number, warmup: number, hooks: CoreHooks): Promise<BenchResult> {
+  /**
+   * Timed forward passes on each backend in turn. Each backend reports its setup as steps (the
+   * CPU engine's compile and weight packing; WebGPU's device, weight upload and shader
+   * compilation), then runs one pass and, if the rest would take longer than `askAboveMs`, asks
+   * the panel whether to go on, with fewer runs, or stop. CPU passes run step by step, timing
+   * each step and yielding every YIELD_MS so that a Cancel lands within about that; WebGPU stops
+   * at the next pass. The CPU's per-layer times are means over every timed pass (the clock's
+   * step over the passes is their resolution); WebGPU's come from one profiled pass.
+   */
+  async bench(req: { backends: BackendKind[]; iterations: number; warmup: number; askAboveMs: number }, hooks: CoreHooks): Promise<BenchResult> {
     const model = this.need();
     const input = this.last?.input ?? deterministicInput(model);
-    const total = backends.length * (iterations + warmup + 1);
+    const clock = clockStep();
+    // Progress in passes: each backend's setup counts as one, and WebGPU's profiled pass.
+    const total = req.backends.reduce((n, b) => n + 1 + (req.warmup === 0 ? req.iterations : req.warmup + req.iterations) + (b === 'webgpu' ? 1 : 0), 0);
     let done = 0;
     const results: BenchBackendResult[] = [];
-    for (const backend of backends) {
+    for (const backend of req.backends) {
+      if (hooks.cancelled()) return { results, cancelled: true };
+      const name = backend === 'cpu' ? 'CPU' : 'WebGPU';
+      const tell = (label: string, at = done) => hooks.progress({ done: at, total, label: `${name}: ${label}` });
       let session: InferenceSession;
+      let fast: FastCpuSession | undefined;
       let owned = true;
       if (backend === 'cpu') {
-        const fast = await this.cpuSession(model, this.cpu?.keepAll ?? false);
+        tell('compiling the WebAssembly kernels and packing the weights…');
+        await pause();
+        const mine = await this.cpuSession(model, this.cpu?.keepAll ?? false);
         // A session that keeps every node's output is unfused: time a fused one (the CLI's).
-        if (fast && !fast.keepAll) {
-          session = fast.session;
+        if (mine && !mine.keepAll) {
+          fast = mine.session;
           owned = false;
-        } else session = fast ? await createFastCpuSession(model, 1, { adapter: CPU_NAME }) : createCpuSession(model, 1, CPU_REFERENCE_NAME);
+        } else if (mine) fast = await createFastCpuSession(model, 1, { adapter: CPU_NAME });
+        session = fast ?? createCpuSession(model, 1, CPU_REFERENCE_NAME);
       } else {
+        tell('requesting the GPU device…');
         const { device, adapter } = await this.device(hooks);
-        session = await createWebGpuSession(device, adapter, model, 1);
+        tell('uploading the weights…');
+        const at = done;
+        session = await createWebGpuSession(device, adapter, model, 1, {
+          onProgress: (stage, d, n) =>
+            stage === 'weights' ? tell(`uploading the weights: layer ${d} of ${n}`, at + (0.5 * d) / n) : tell(`compiling shaders: ${d} of ${n}`, at + 0.5 + (0.5 * d) / n),
+        });
       }
+      done += 1;
       try {
-        const times: number[] = [];
-        for (let i = 0; i < warmup + iterations; i++) {
-          if (hooks.cancelled()) return { results, cancelled: true };
-          const t0 = performance.now();
-          await session.run(input);
-          const ms = performance.now() - t0;
-          if (i >= warmup) times.push(ms);
-          hooks.progress({ done: ++done, total, label: `${backend === 'cpu' ? 'CPU' : 'WebGPU'}: ${i < warmup ? 'warm-up' : 'run'} ${i < warmup ? i + 1 : i - warmup + 1}/${i < warmup ? warmup : iterations}` });
-          await pause();
+        const steps = fast ? fast.stepwise(input).steps : [];
+        const acc = new Float64Array(steps.length);
+        /** One pass; its time, or undefined where a Cancel stopped it. */
+        const pass = async (timed: boolean): Promise<number | undefined> => {
+          if (!fast) {
+            if (hooks.cancelled()) return undefined;
+            const t0 = performance.now();
+            await session.run(input);
+            return performance.now() - t0;
+          }
+          let ms = 0;
+          let seg = performance.now();
+          const p = fast.stepwise(input);
+          for (let i = 0; i < p.steps.length; i++) {
+            const t0 = performance.now();
+            p.run(i);
+            const t1 = performance.now();
+            if (timed) acc[i] += t1 - t0;
+            if (t1 - seg > YIELD_MS) {
+              ms += t1 - seg;
+              await pause();
+              if (hooks.cancelled()) return undefined;
+              seg = performance.now();
+            }
+          }
+          p.output();
+          return ms + performance.now() - seg;
+        };
+        // The first pass carries one-time costs: a warm-up, unless there are none (then it is run 1).
+        const firstTimed = req.warmup === 0;
+        tell('first pass…');
+        const first = await pass(firstTimed);
+        if (first === undefined) return { results, cancelled: true };
+        done += 1;
+        const times: number[] = firstTimed ? [first] : [];
+        let warmLeft = firstTimed ? 0 : req.warmup - 1;
+        let runsLeft = req.iterations - times.length;
+        const estimateMs = first * (warmLeft + runsLeft);
+        if (estimateMs > req.askAboveMs) {
+          const d = await hooks.ask({ backend, firstPassMs: first, warmupLeft: warmLeft, iterations: req.iterations, estimateMs });
+          if (d.go === 'cancel') return { results, cancelled: true };
+          if (d.go === 'fewer') {
+            // The passes dropped count as done, so that the bar still ends at its total.
+            done += warmLeft - d.warmupLeft + runsLeft - Math.max(0, d.iterations - times.length);
+            warmLeft = d.warmupLeft;
+            runsLeft = Math.max(0, d.iterations - times.length);
+          }
         }
-        if (hooks.cancelled()) return { results, cancelled: true };
-        const layers = await session.profile(input);
-        hooks.progress({ done: ++done, total, label: `${backend === 'cpu' ? 'CPU' : 'WebGPU'}: per-layer profile` });
-        const method = backend === 'cpu' ? (session.adapter === CPU_REFERENCE_NAME ? 'wall time per layer' : 'wall time per fused step') : session.adapter && this.gpu?.device.features.has('timestamp-query') ? 'GPU timestamps per step' : 'wall time per step (fences)';
-        results.push({ backend, adapter: session.adapter, times, layers, method });
+        const warmups = (firstTimed ? 0 : 1) + warmLeft;
+        const runs = times.length + runsLeft;
+        let stopped = false;
+        for (let k = 0; k < warmLeft + runsLeft && !stopped; k++) {
+          const warm = k < warmLeft;
+          tell(warm ? `warm-up ${warmups - warmLeft + k + 1} of ${warmups}` : `run ${times.length + 1} of ${runs}`);
+          const ms = await pass(!warm);
+          if (ms === undefined) stopped = true;
+          else {
+            if (!warm) times.push(ms);
+            done += 1;
+            await pause();
+            stopped = hooks.cancelled();
+          }
+        }
+        const base = { backend, adapter: session.adapter, times, clockMs: clock, warmups, ...(stopped ? { partial: true } : {}) };
+        if (fast) {
+          if (times.length) {
+            const layers = steps.map((st, i) => ({ path: st.path, nodes: st.nodes, ms: acc[i] / times.length }));
+            results.push({ ...base, layers, layerPasses: times.length, method: `wall time per fused step, the mean of ${times.length} pass${times.length > 1 ? 'es' : ''}` });
+          }
+          if (stopped) return { results, cancelled: true };
+        } else {
+          if (stopped) {
+            if (times.length) results.push({ ...base, layers: [], layerPasses: 0, method: 'not profiled (cancelled)' });
+            return { results, cancelled: true };
+          }
+          tell('profiling the layers…');
+          const layers = await session.profile(input);
+          done += 1;
+          const method =
+            backend === 'cpu' ? 'wall time per layer, one pass' : this.gpu?.device.features.has('timestamp-query') ? 'GPU timestamps per step, one pass' : 'wall time per step (fences), one pass';
+          results.push({ ...base, layers, layerPasses: 1, method, clockMs: backend === 'webgpu' && /timestamps/.test(method) ? 1e-6 : clock });
+        }
+        tell('done', done);
         await pause();
       } finally {
         if (owned) session.destroy();

@@ -27,7 +27,8 @@ export type EngineRequest =
   | { op: 'run'; backend: BackendKind; pixels: RgbaPixels; channels: number; height: number; width: number }
   /** A node's output from the last run. */
   | { op: 'features'; node: number }
-  | { op: 'bench'; backends: BackendKind[]; iterations: number; warmup: number };
+  /** Timed passes per backend; past `askAboveMs` of estimated time after the first pass, the panel is asked whether to go on. */
+  | { op: 'bench'; backends: BackendKind[]; iterations: number; warmup: number; askAboveMs: number };
 
 export interface RunResult {
   backend: BackendKind;
@@ -49,10 +50,18 @@ export interface BenchBackendResult {
   adapter: string;
   /** Wall time of each timed forward pass (input upload to output read back), ms. */
   times: number[];
-  /** One profiled pass per layer (or fused step, on WebGPU). */
+  /** Per layer (or fused step): the mean over `layerPasses` passes. */
   layers: LayerTime[];
   /** How the per-layer times were taken. */
   method: string;
+  /** Passes the per-layer times are means of. */
+  layerPasses: number;
+  /** The finest step of the clock the times come from, ms (performance.now() is coarsened where the page is not cross-origin isolated). */
+  clockMs: number;
+  /** Warm-ups run, the first pass included. */
+  warmups: number;
+  /** Cancelled before its runs were done: `times` has those that were. */
+  partial?: boolean;
 }
 
 export interface BenchResult {
@@ -60,14 +69,30 @@ export interface BenchResult {
   cancelled: boolean;
 }
 
+/** After a backend's first pass: what the rest would take. */
+export interface BenchEstimate {
+  backend: BackendKind;
+  /** The first pass, ms (it includes one-time costs: a high estimate). */
+  firstPassMs: number;
+  /** Warm-ups and runs still to go. */
+  warmupLeft: number;
+  iterations: number;
+  estimateMs: number;
+}
+
+export type BenchDecision = { go: 'continue' } | { go: 'fewer'; warmupLeft: number; iterations: number } | { go: 'cancel' };
+
 export interface Progress {
+  /** Of `total`, in passes; a backend's setup counts as one. */
   done: number;
   total: number;
   label: string;
+  /** Set when the worker waits for the panel's decision (answered with WorkerIn `answer`). */
+  ask?: BenchEstimate;
 }
 
 /** Panel → worker. */
-export type WorkerIn = { id: number; req: EngineRequest } | { cancel: number };
+export type WorkerIn = { id: number; req: EngineRequest } | { cancel: number } | { answer: number; decision: BenchDecision };
 
 /** Worker → panel. */
 export type WorkerOut =

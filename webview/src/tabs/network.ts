@@ -2,7 +2,7 @@
 import type { App, TabView } from '../app';
 import { barChart, type BarRow, type BarSeries, lineChart } from '../charts';
 import { h } from '../dom';
-import { renderGraph } from '../graph-view';
+import { drawGraph, graphModel, TextMeasure } from '../graph-view';
 import { bytes, formatShape, grouped, layerName, metric, stageOf } from '../model';
 import { renderTable } from '../table-view';
 import * as ui from '../ui/toolkit';
@@ -13,6 +13,10 @@ export class NetworkTab implements TabView {
   private readonly tableBox = h('div', 'table-box');
   private readonly chartBox = h('div', 'chart-box');
   private readonly diagBox = h('div', 'diagnostics');
+  /** Counts graph requests: a layout that comes back after a newer request is dropped. */
+  private graphGen = 0;
+  /** The network whose graph the box shows (another network's is cleared at once, not left until the new layout arrives). */
+  private graphOf = '';
 
   constructor(
     private readonly app: App,
@@ -81,6 +85,8 @@ export class NetworkTab implements TabView {
     app.clearMarks();
     if (!net || !analysis) {
       this.summary.textContent = analysis ? 'This file defines no network.' : 'Waiting for a .cnn document…';
+      this.graphGen++;
+      this.graphOf = '';
       this.graphBox.replaceChildren();
       this.tableBox.replaceChildren();
       this.chartBox.replaceChildren();
@@ -97,24 +103,10 @@ export class NetworkTab implements TabView {
         return p;
       }),
     );
-    try {
-      const g = renderGraph(net, app.blocks, this.collapsedSet(), {
-        selectNode: (id) => app.select(id),
-        selectBlock: (b) => app.reveal(b.call),
-        toggle: (key) => {
-          const s = this.collapsedSet();
-          if (s.has(key)) s.delete(key);
-          else s.add(key);
-          this.setCollapsed(s);
-        },
-      });
-      this.graphBox.replaceChildren(g.svg);
-      app.addMark(g.mark);
-    } catch (e) {
-      this.graphBox.replaceChildren(h('p', 'error', `The graph could not be drawn: ${(e as Error).message}`));
-    }
+    this.drawGraph();
     const table = renderTable(net, state.sort, {
       select: (id) => app.select(id),
+      field: (id) => app.showField(id),
       sort: (key) => {
         state.sort = key === 'order' ? undefined : { key, dir: state.sort?.key === key ? ((-state.sort.dir) as 1 | -1) : 1 };
         app.save();
@@ -125,6 +117,47 @@ export class NetworkTab implements TabView {
     app.addMark(table.mark);
     this.renderCharts();
     app.markAll(false);
+  }
+
+  /** Lays the graph out in the layout worker and draws it when the layout comes back (if still wanted). */
+  private drawGraph(): void {
+    const app = this.app;
+    const net = app.net!;
+    const gen = ++this.graphGen;
+    const owner = `${app.state.uri}#${net.graph.network}`;
+    if (owner !== this.graphOf) {
+      this.graphOf = owner;
+      this.graphBox.replaceChildren(h('p', 'note', 'Laying out the graph…'));
+    }
+    const fail = (e: unknown) => {
+      if (gen === this.graphGen) this.graphBox.replaceChildren(h('p', 'error', `The graph could not be drawn: ${(e as Error).message}`));
+    };
+    try {
+      const measure = new TextMeasure();
+      const model = graphModel(net, app.blocks, this.collapsedSet(), measure);
+      app.layout.layout(model.input).then((out) => {
+        if (gen !== this.graphGen) return;
+        try {
+          const g = drawGraph(net, model, out, {
+            selectNode: (id) => app.select(id),
+            selectBlock: (b) => app.reveal(b.call),
+            toggle: (key) => {
+              const s = this.collapsedSet();
+              if (s.has(key)) s.delete(key);
+              else s.add(key);
+              this.setCollapsed(s);
+            },
+          }, measure);
+          this.graphBox.replaceChildren(g.svg);
+          app.addMark(g.mark);
+          app.markAll(false);
+        } catch (e) {
+          fail(e);
+        }
+      }, fail);
+    } catch (e) {
+      fail(e);
+    }
   }
 
   private renderCharts(): void {
