@@ -27,12 +27,17 @@ export function isIdentifier(s: string): boolean {
 
 const isNumber = (s: string) => /^\d+$/.test(s);
 
+/** A label may be a keyword too (`block: { ... }`, docs/naming.md), but not the anonymous `_`. */
+function isLabel(s: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && s !== '_';
+}
+
 /** A path segment as a label can say it: an identifier (invalid characters become `_`), or a number. */
 function sayable(seg: string): string {
-  if (isNumber(seg) || isIdentifier(seg)) return seg;
+  if (isNumber(seg) || isLabel(seg)) return seg;
   let s = seg.replace(/[^A-Za-z0-9_]/g, '_');
   if (!/^[A-Za-z_]/.test(s)) s = `_${s}`;
-  return RESERVED_WORDS.has(s) ? `${s}_` : s;
+  return s === '_' ? '__' : s;
 }
 
 function cleanPath(path: string): string {
@@ -124,7 +129,7 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
     const out: Out[] = [];
     const labels = new Set<string>();
     const label = (want: string | undefined): string | undefined => {
-      if (!want || !isIdentifier(want) || labels.has(want) || taken.has(join(prefix, want))) return undefined;
+      if (!want || !isLabel(want) || labels.has(want) || taken.has(join(prefix, want))) return undefined;
       labels.add(want);
       taken.add(join(prefix, want));
       return want;
@@ -173,7 +178,7 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
       branches: s.branches.map((b, j) => {
         const p = bp[j];
         const seg = p !== undefined && p !== prefix && under(p, prefix) ? p.slice(prefix ? prefix.length + 1 : 0).split('.')[0] : undefined;
-        const ok = seg !== undefined && isIdentifier(seg) && !branchLabels.has(seg) && !taken.has(join(prefix, seg));
+        const ok = seg !== undefined && isLabel(seg) && !branchLabels.has(seg) && !taken.has(join(prefix, seg));
         if (ok) {
           branchLabels.add(seg);
           taken.add(join(prefix, seg));
