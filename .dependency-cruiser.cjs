@@ -1,7 +1,7 @@
 /**
  * The house rules for imports (docs/architecture.md): no circles, and layers that point one way
  * along the pipeline text → language → layers → graph → analysis → (server | cli | export |
- * webview), graph → engine. `npm test` runs this (test/architecture.test.ts).
+ * import | webview), graph → engine. `npm test` runs this (test/architecture.test.ts).
  */
 const core = '^src/(language|layers|graph|analysis|engine)/';
 
@@ -20,7 +20,21 @@ module.exports = {
       severity: 'error',
       comment: 'the pipeline core imports nothing from its users',
       from: { path: core },
-      to: { path: '^src/(server|cli|extension|export|protocol)/|^webview/' },
+      to: { path: '^src/(server|cli|extension|export|import|protocol)/|^webview/' },
+    },
+    {
+      name: 'import-runs-anywhere',
+      severity: 'error',
+      comment: 'the importer runs in the web extension host too: no Node APIs, no vscode; the caller reads and writes the files',
+      from: { path: '^src/import/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'import-writes-text',
+      severity: 'error',
+      comment: 'the importer writes .cnn text and reads it back through the analysis, as any file is read; it builds no syntax trees of its own',
+      from: { path: '^src/import/' },
+      to: { path: '^src/(language|graph|server|cli|extension|export|protocol)/|^webview/|^vscode$|node_modules/@types/vscode' },
     },
     { name: 'language-is-first', severity: 'error', from: { path: '^src/language/' }, to: { path: '^src/(layers|graph|analysis|engine)/' } },
     { name: 'layers-below-graph', severity: 'error', from: { path: '^src/layers/' }, to: { path: '^src/(graph|analysis|engine)/' } },

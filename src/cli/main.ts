@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 import { analyzeCommand, checkCommand, paramsCommand } from './commands/analyze';
 import { benchCommand } from './commands/bench';
 import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
 import { gradCommand } from './commands/grad';
 import { trainCommand } from './commands/train';
 import { runCommand } from './commands/run';
@@ -26,6 +27,7 @@ export const commands: Record<string, Command> = {
   run: runCommand,
   bench: benchCommand,
   export: exportCommand,
+  import: importCommand,
   grad: gradCommand,
   train: trainCommand,
 };

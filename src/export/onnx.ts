@@ -193,7 +193,8 @@ const ONNX_OPS = {
     e.emit('Pow', [shifted, scalar('beta', a.beta)], denom, undefined, '/pow', shape);
     e.emit('Div', [e.x, denom], e.y, undefined, '/divide');
   },
-  dropout: (_a, e) => e.emit('Identity', [e.x], e.y),
+  // Dropout with its ratio, an identity at inference (training_mode defaults to false), so that an import gives back `dropout P`.
+  dropout: (a, e) => e.emit('Dropout', [e.x, e.floatConst(`${e.node.path}.ratio`, [], Float32Array.of(a.p))], e.y),
   flatten: (_a, e) => e.emit('Flatten', [e.x], e.y, { axis: int(1) }),
   add: (_a, e) => e.emit(e.inputs.length === 2 ? 'Add' : 'Sum', e.inputs, e.y),
   // Mul broadcasts as numpy does: a [N, C, 1, 1] gate against [N, C, H, W].

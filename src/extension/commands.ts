@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { BaseLanguageClient, LanguageClientOptions } from 'vscode-languageclient';
 import { registerExampleCommands } from './examples';
 import { registerExportCommands } from './export';
+import { registerImportCommands } from './import';
 import { AnalysisTableRequest, VSCODE_CLIENT_COMMANDS, type AnalysisTableResult, type InitializationOptions } from '../protocol/lsp-ext';
 import { targetDocument } from './target';
 
@@ -55,4 +56,5 @@ export function registerCommands(context: vscode.ExtensionContext, client: BaseL
   reg('cnn.showAnalysis', (uri, network) => showTable(client, uri, network));
   registerExampleCommands(context);
   registerExportCommands(context);
+  registerImportCommands(context);
 }

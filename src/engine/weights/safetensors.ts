@@ -13,6 +13,8 @@ export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 
 const DTYPE_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1, U16: 2, U32: 4, U64: 8 };
 const FLOATS = new Set(['F64', 'F32', 'F16', 'BF16']);
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** The reference implementation refuses headers above 100 MB; a larger length means a corrupt or foreign file. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -119,8 +121,9 @@ export function toFloat32(e: SafetensorsEntry): Float32Array {
   const out = new Float32Array(n);
   switch (e.dtype) {
     case 'F32':
-      // The data may sit at any byte offset in the file, so copy rather than alias.
-      for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      // The data may sit at any byte offset in the file, so copy rather than alias: as bytes where the machine is little-endian too.
+      if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(e.bytes);
+      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
       break;
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
@@ -168,7 +171,9 @@ export function writeSafetensors(tensors: readonly NamedTensor[], metadata?: Rec
   out.set(json, 8);
   let at = 8 + json.byteLength;
   for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i], true);
+    // The format is little-endian, as the machine mostly is: then the bytes are copied as they are.
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i], true);
     at += 4 * t.data.length;
   }
   return out;
