@@ -58,6 +58,11 @@ describe('conv2dFast and conv2dBackwardFast equal the reference', () => {
     expectClose(gf.dw, gw.dw, 1e-5, 'dw');
     if (bias) expectClose(gf.db!, gw.db!, 1e-5, 'db');
     else expect(gf.db).toBeUndefined();
+    // One sample per chunk: the scratch bound a large input takes; dW summed over the chunks.
+    expectClose(conv2dFast(x, w, b, p, 1).data, want.data, 1e-5, 'y by chunks');
+    const gc = conv2dBackwardFast(x, w, dy, p, bias, 1);
+    expectClose(gc.dx.data, gw.dx.data, 1e-5, 'dx by chunks');
+    expectClose(gc.dw, gw.dw, 1e-5, 'dw by chunks');
   });
 });
 
