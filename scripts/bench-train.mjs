@@ -3,7 +3,10 @@
 // few runs; prints the median samples per second of wall time and of this process's CPU time
 // (on a busy machine the CPU time is the steadier figure). One thread.
 //
-//   node scripts/bench-train.mjs [--batch 32] [--runs 5] [--warmup 1] [--file F.cnn] [--kernels fast|reference] [--json]
+//   node scripts/bench-train.mjs [--batch 32] [--runs 5] [--warmup 1] [--file F.cnn] [--kernels fast|reference|both] [--json]
+//
+// --kernels both alternates the fast training path and the CPU reference (the oracle) run by run,
+// so that load from other processes hits both alike, and prints the speed-up.
 import { readFileSync } from 'node:fs';
 import { tsImport } from 'tsx/esm/api';
 
@@ -34,27 +37,36 @@ const x = tensor([batch, ...inShape]);
 for (let i = 0; i < x.data.length; i++) x.data[i] = rand();
 const y = Float32Array.from({ length: batch }, () => Math.floor(rand() * classes));
 
-const wall = [];
-const cpu = [];
+const which = kernels === 'both' ? ['fast', 'reference'] : [kernels];
+const wall = Object.fromEntries(which.map((k) => [k, []]));
+const cpu = Object.fromEntries(which.map((k) => [k, []]));
 for (let r = 0; r < warmup + runs; r++) {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  lossAndGradients(net.graph, weights, net.tensors, x, y, { mode: 'train', loss: { kind: 'cross-entropy' }, seed: 0, step: r, kernels });
-  const c = process.cpuUsage(c0);
-  const ms = performance.now() - t0;
-  if (r >= warmup) {
-    wall.push(ms);
-    cpu.push((c.user + c.system) / 1000);
+  for (const k of which) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    lossAndGradients(net.graph, weights, net.tensors, x, y, { mode: 'train', loss: { kind: 'cross-entropy' }, seed: 0, step: r, kernels: k });
+    const c = process.cpuUsage(c0);
+    const ms = performance.now() - t0;
+    if (r >= warmup) {
+      wall[k].push(ms);
+      cpu[k].push((c.user + c.system) / 1000);
+    }
   }
 }
 const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-const result = {
+const results = which.map((k) => ({
   network: net.graph.network,
   batch,
-  kernels,
-  msPerBatch: median(wall),
-  samplesPerSecond: (batch * 1000) / median(wall),
-  cpuSamplesPerSecond: (batch * 1000) / median(cpu),
-};
-if (json) console.log(JSON.stringify(result));
-else console.log(`${result.network} batch ${batch} (${kernels}): ${result.msPerBatch.toFixed(0)} ms/batch, ${result.samplesPerSecond.toFixed(1)} samples/s wall, ${result.cpuSamplesPerSecond.toFixed(1)} samples/s CPU`);
+  kernels: k,
+  msPerBatch: median(wall[k]),
+  samplesPerSecond: (batch * 1000) / median(wall[k]),
+  cpuSamplesPerSecond: (batch * 1000) / median(cpu[k]),
+}));
+for (const r of results) {
+  if (json) console.log(JSON.stringify(r));
+  else console.log(`${r.network} batch ${batch} (${r.kernels}): ${r.msPerBatch.toFixed(0)} ms/batch, ${r.samplesPerSecond.toFixed(1)} samples/s wall, ${r.cpuSamplesPerSecond.toFixed(1)} samples/s CPU`);
+}
+if (results.length === 2 && !json) {
+  const [f, ref] = results;
+  console.log(`speed-up: ${(f.samplesPerSecond / ref.samplesPerSecond).toFixed(1)}x wall, ${(f.cpuSamplesPerSecond / ref.cpuSamplesPerSecond).toFixed(1)}x CPU`);
+}
