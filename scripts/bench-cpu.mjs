@@ -33,14 +33,15 @@ const NETWORKS = [
   { key: 'vgg16', file: 'examples/vgg16.cnn' },
   { key: 'googlenet', file: 'examples/googlenet.cnn' },
   { key: 'fashion-mnist', file: 'examples/fashion-mnist/fashion.cnn', weights: 'examples/fashion-mnist/fashion.safetensors' },
-  { key: 'mobilenetv2-like', text: mobilenetV2('relu6') },
+  { key: 'mobilenet_v2', file: 'examples/mobilenet_v2.cnn' },
+  { key: 'efficientnet_b0', file: 'examples/efficientnet_b0.cnn' },
   // The same network with other activations, to weigh their epilogues against ReLU6 and ReLU: run only when --only names them.
   ...['relu', 'hardswish', 'silu', 'gelu'].map((act) => ({ key: `mobilenetv2-${act}`, text: mobilenetV2(act), onlyWhenNamed: true })),
 ];
 
 /**
- * torchvision's MobileNetV2 (3,504,872 parameters, 300.77 M MACs) with `act` after every
- * expansion and depthwise conv, until the examples have their own file.
+ * torchvision's MobileNetV2 (3,504,872 parameters, 300.77 M MACs; examples/mobilenet_v2.cnn
+ * with ReLU6) with `act` after every expansion and depthwise conv instead.
  */
 function mobilenetV2(act) {
   return `network MobileNetV2_${act} {

@@ -41,6 +41,8 @@ export const NETWORKS: RaceNetwork[] = [
   { key: 'resnext50', label: 'ResNeXt-50 32x4d', file: 'examples/resnext50_32x4d.cnn' },
   { key: 'vgg16', label: 'VGG-16', file: 'examples/vgg16.cnn' },
   { key: 'googlenet', label: 'GoogLeNet', file: 'examples/googlenet.cnn' },
+  { key: 'mobilenet_v2', label: 'MobileNetV2', file: 'examples/mobilenet_v2.cnn' },
+  { key: 'efficientnet_b0', label: 'EfficientNet-B0', file: 'examples/efficientnet_b0.cnn' },
   { key: 'fashion', label: 'Fashion-MNIST', file: 'examples/fashion-mnist/fashion.cnn', weights: 'examples/fashion-mnist/fashion.safetensors', fixedSize: true },
 ];
 
@@ -71,7 +73,7 @@ const ALL = NETWORKS.map((n) => n.key);
  * WebGPU is SwiftShader: there a GPU row costs a minute or more before the first timed pass
  * (ORT compiles its shaders in the first run, ~40-55 s a network) and ResNet-50, ResNeXt-50 and
  * VGG-16 take 3-40 s a pass each side, so the WebGPU side races three networks by default
- * (`--gpu-networks all` for every one: about 25 minutes there) and the CPU side all six.
+ * (`--gpu-networks all` for every one: about 25 minutes there) and the CPU side all eight.
  */
 export const DEFAULTS: RaceOptions = {
   gpuNetworks: ['resnet18', 'googlenet', 'fashion'],

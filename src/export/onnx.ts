@@ -16,7 +16,7 @@
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
-import { dispatch, type KindTable, type LayerAttrs, type TensorRole } from '../layers';
+import { dispatch, isPointwise, type KindTable, type LayerAttrs, type TensorRole } from '../layers';
 import { nearestIndex } from '../layers/resampling';
 import { transposedOut } from '../layers/convtranspose';
 import { resizeDims } from '../layers/upsample';
@@ -128,7 +128,14 @@ const ONNX_OPS = {
       dilations: ints(...a.dilation),
       group: int(a.groups),
     }),
-  linear: (a, e) => e.emit('Gemm', a.bias ? [e.x, e.param('weight'), e.param('bias')] : [e.x, e.param('weight')], e.y, { transB: int(1) }),
+  linear(a, e) {
+    if (!isPointwise(a, e.inShape)) return e.emit('Gemm', a.bias ? [e.x, e.param('weight'), e.param('bias')] : [e.x, e.param('weight')], e.y, { transB: int(1) });
+    // At every position: a 1×1 Conv, its initializer kept N×C (the state_dict's shape) and reshaped.
+    const path = e.node.path;
+    const weight = e.fresh(`${path}/weight`);
+    e.emit('Reshape', [e.param('weight'), e.int64Const(`${path}.weight_shape`, [a.out, e.inShape[0], 1, 1])], weight, undefined, '/weight');
+    e.emit('Conv', a.bias ? [e.x, weight, e.param('bias')] : [e.x, weight], e.y, { kernel_shape: ints(1, 1) });
+  },
   bn: (a, e) => e.emit('BatchNormalization', [e.x, e.param('weight'), e.param('bias'), e.param('running_mean'), e.param('running_var')], e.y, { epsilon: float(a.eps) }),
   relu: (_a, e) => e.emit('Relu', [e.x], e.y),
   sigmoid: (_a, e) => e.emit('Sigmoid', [e.x], e.y),

@@ -9,7 +9,7 @@
  */
 import type { NetworkAnalysis } from '../analysis';
 import type { GraphNode } from '../graph/types';
-import { dispatch, type KindTable, type LayerAttrs } from '../layers';
+import { dispatch, isPointwise, type KindTable, type LayerAttrs } from '../layers';
 import { ExportError, knownShapes } from './common';
 
 export interface PytorchExportOptions {
@@ -37,7 +37,7 @@ const MODULE_ATTRIBUTES = new Set(
 /** Names the generated file defines at top level; a network class may not take one. */
 const FILE_NAMES = new Set([
   ...['Scope', 'BatchNorm1d', 'BatchNorm2d', 'load_safetensors', 'save_safetensors', 'load_weights', 'save_weights', 'INPUT_SHAPE', 'OUTPUT_SHAPES', 'json', 'struct', 'sys', 'torch', 'nn'],
-  ...['LayerNorm2d', 'ChannelShuffle', 'ChannelSlice'],
+  ...['LayerNorm2d', 'ChannelShuffle', 'ChannelSlice', 'PointwiseLinear'],
 ]);
 
 const isIdentifier = (s: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !PY_KEYWORDS.has(s);
@@ -105,7 +105,10 @@ const PYTORCH_MODULES = {
     if (!a.bias) args.push('bias=False');
     return mod(`nn.Conv2d(${args.join(', ')})`);
   },
-  linear: (a, inShape) => mod(`nn.Linear(${inShape.reduce((x, y) => x * y, 1)}, ${a.out}${a.bias ? '' : ', bias=False'})`),
+  linear: (a, inShape) =>
+    isPointwise(a, inShape)
+      ? mod(`PointwiseLinear(${inShape[0]}, ${a.out}${a.bias ? '' : ', bias=False'})`, 'PointwiseLinear')
+      : mod(`nn.Linear(${inShape.reduce((x, y) => x * y, 1)}, ${a.out}${a.bias ? '' : ', bias=False'})`),
   bn: (a, inShape) => mod(`BatchNorm${inShape.length === 3 ? '2d' : '1d'}(${inShape[0]}${a.eps === 1e-5 ? '' : `, eps=${num(a.eps)}`})`),
   relu: () => mod('nn.ReLU()'),
   sigmoid: () => mod('nn.Sigmoid()'),
@@ -155,7 +158,7 @@ const PYTORCH_MODULES = {
 } satisfies KindTable<PytorchEntry>;
 
 /** Classes and helpers the generated file defines only where a layer needs them. */
-type PreludeClass = 'LayerNorm2d' | 'ChannelShuffle' | 'ChannelSlice' | '_attach_parameter';
+type PreludeClass = 'LayerNorm2d' | 'ChannelShuffle' | 'ChannelSlice' | 'PointwiseLinear' | '_attach_parameter';
 
 const PRELUDE_CLASSES: Record<PreludeClass, string> = {
   LayerNorm2d: String.raw`
@@ -163,6 +166,15 @@ const PRELUDE_CLASSES: Record<PreludeClass, string> = {
 class LayerNorm2d(nn.LayerNorm):
     """torchvision's LayerNorm2d (ConvNeXt): nn.LayerNorm over the channels at each position of an
     [N, C, H, W] tensor, so that its state_dict (weight, bias) loads here."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+`,
+  PointwiseLinear: String.raw`
+
+class PointwiseLinear(nn.Linear):
+    """nn.Linear over the channels at each position of an [N, C, H, W] tensor, as torchvision's ConvNeXt
+    applies it between its Permutes, so that its state_dict (weight [out, C], bias) loads here."""
 
     def forward(self, x):
         return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)

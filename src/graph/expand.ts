@@ -556,27 +556,35 @@ class Expander {
   }
 }
 
-/** Labels are checked once per written sequence, however often expansion visits it. */
-function checkAllLabels(body: A.Body, out: Diagnostic[]): void {
-  checkLabels(body.statements, out);
+/**
+ * Labels are checked once per written sequence, however often expansion visits it. Returns
+ * whether any is `_`, quoted or a number: only such labels can put two layers at one path
+ * where no sequence repeats a label, so only their files pay for `checkModulePaths`.
+ */
+function checkAllLabels(body: A.Body, out: Diagnostic[]): boolean {
+  let mayClash = checkLabels(body.statements, out);
   for (const s of body.statements) {
     if (s.kind === 'call') continue;
-    if (s.kind === 'add' || s.kind === 'concat' || s.kind === 'mul') checkLabels(s.branches, out);
-    for (const b of childBodies(s)) checkAllLabels(b, out);
+    if (s.kind === 'add' || s.kind === 'concat' || s.kind === 'mul') mayClash = checkLabels(s.branches, out) || mayClash;
+    for (const b of childBodies(s)) mayClash = checkAllLabels(b, out) || mayClash;
     const alt = elseIf(s);
-    if (alt) checkAllLabels({ statements: [alt], range: alt.range }, out);
+    if (alt) mayClash = checkAllLabels({ statements: [alt], range: alt.range }, out) || mayClash;
   }
+  return mayClash;
 }
 
 /**
  * Labels of one sequence: each well formed, and unique (`x:` and `"x":` are one name; two
  * interpolated labels are compared as written, their values only once expanded, by the analysis).
  */
-function checkLabels(items: readonly { label?: A.Label }[], out: Diagnostic[]): void {
+function checkLabels(items: readonly { label?: A.Label }[], out: Diagnostic[]): boolean {
   let seen: Map<string, A.Label> | undefined;
+  let mayClash = false;
   for (let i = 0; i < items.length; i++) {
     const label = items[i].label;
-    if (!label || isAnonymous(label)) continue;
+    if (!label) continue;
+    if (label.quoted || isAnonymous(label) || /^[0-9]/.test(label.text)) mayClash = true;
+    if (isAnonymous(label)) continue;
     const fixed = staticLabel(label);
     // A brace in a label without interpolations is a malformed one, which the lexer reported.
     const problem = fixed === undefined || /[{}]/.test(fixed) ? undefined : segmentProblem(fixed);
@@ -597,6 +605,7 @@ function checkLabels(items: readonly { label?: A.Label }[], out: Diagnostic[]): 
       });
     } else seen.set(key, label);
   }
+  return mayClash;
 }
 
 /**
@@ -703,11 +712,12 @@ function bindBlockArgs(call: A.CallStatement, block: A.BlockDef, env: Env, out: 
 }
 
 /** AST-level checks that need no expansion: duplicate definitions and parameters. */
-function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): Map<string, A.BlockDef> {
+function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): { blocks: Map<string, A.BlockDef>; labelsMayClash: boolean } {
   const blocks = new Map<string, A.BlockDef>();
   const names = new Map<string, A.Definition>();
+  let labelsMayClash = false;
   for (const def of file.definitions) {
-    checkAllLabels(def.body, out);
+    labelsMayClash = checkAllLabels(def.body, out) || labelsMayClash;
     const name = def.name.text;
     if (!name) continue;
     if (def.kind === 'block' && layerSpec(name)) {
@@ -747,7 +757,7 @@ function checkDefinitions(file: A.CnnFile, out: Diagnostic[]): Map<string, A.Blo
       }
     }
   }
-  return blocks;
+  return { blocks, labelsMayClash };
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {
@@ -760,7 +770,8 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
   });
 }
 
-export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[], cache?: ExpansionCache): Graph {
+/** `checkPaths`: whether the file has labels that can put two layers at one path (see checkAllLabels). */
+export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.BlockDef>, out: Diagnostic[], cache?: ExpansionCache, checkPaths = true): Graph {
   const ex = new Expander(blocks, out, cache);
   let output: Flow = null;
   try {
@@ -788,7 +799,7 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
     });
   }
   // A label used twice in a sequence is reported already, and gives two layers one path.
-  if (!out.some((d) => d.code === 'duplicate-label')) checkModulePaths(ex.nodes, out);
+  if (checkPaths && !out.some((d) => d.code === 'duplicate-label')) checkModulePaths(ex.nodes, out);
   const graph: Graph = {
     network: net.name.text,
     range: net.range,
@@ -807,10 +818,10 @@ export function expandNetwork(net: A.NetworkDef, blocks: ReadonlyMap<string, A.B
  */
 export function expandFile(file: A.CnnFile, cache?: ExpansionCache): ExpandResult {
   const diagnostics: Diagnostic[] = [];
-  const blocks = checkDefinitions(file, diagnostics);
+  const { blocks, labelsMayClash } = checkDefinitions(file, diagnostics);
   const graphs: Graph[] = [];
   for (const def of file.definitions) {
-    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics, cache));
+    if (def.kind === 'network') graphs.push(expandNetwork(def, blocks, diagnostics, cache, labelsMayClash));
   }
   return { graphs, diagnostics: dedupe(diagnostics) };
 }

@@ -39,6 +39,11 @@ export interface Label extends Name {
   quoted?: (string | Expr)[];
 }
 
+/** A label as written, without its colon: `conv1`, `"block{s}-{i}"`. */
+export function labelSource(label: Label): string {
+  return label.quoted ? `"${label.text}"` : label.text;
+}
+
 /** `_:`, the anonymous label; a quoted `"_"` is a name like any other. */
 export function isAnonymous(label: Label | undefined): boolean {
   return label !== undefined && label.quoted === undefined && label.text === '_';

@@ -166,4 +166,5 @@ export function givesProbabilities(attrs: LayerAttrs): boolean {
 }
 
 export { closest, editDistance } from './suggest';
+export { isPointwise, pointwiseConv } from './linear';
 export * from './types';

@@ -9,6 +9,7 @@ import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type
 import type { Diagnostic } from '../language/diagnostics';
 import { argSpec, layerSpec } from '../layers';
 import type * as A from '../language/ast';
+import { labelSource } from '../language/ast';
 import type { Range } from '../language/range';
 import { layerDef } from '../layers';
 import type { SuggestSite, Suggestion } from '../layers/types';
@@ -199,7 +200,7 @@ function editsOf(ctx: Ctx, s: Suggestible, sug: Suggestion): TextEdit[] | undefi
   if ('set' in e) return s.kind === 'call' ? e.set.map(([name, value]) => setArg(s, name, value)) : undefined;
   if ('replace' in e) {
     const ind = indentOf(ctx.model, s.range);
-    const text = s.label ? `${s.label.text}: {\n${e.replace.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}` : e.replace.join(`\n${ind}`);
+    const text = s.label ? `${labelSource(s.label)}: {\n${e.replace.map((l) => `${ind}  ${l}`).join('\n')}\n${ind}}` : e.replace.join(`\n${ind}`);
     return [{ range: lspRange(s.range), newText: text }];
   }
   if ('append' in e) {

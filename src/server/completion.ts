@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver';
 import { LAYERS, argSpec, layerSpec, type LayerSpec } from '../layers';
 import type * as A from '../language/ast';
+import { childStatements, elseIf } from '../language/ast';
 import { TRIGGER_PARAMETER_HINTS } from '../protocol/lsp-ext';
 import type { ClientFeatures } from './client';
 import { signatureOf } from './hover';
@@ -105,12 +106,25 @@ function currentStatement(model: DocModel, offset: number): string {
   let s = text.slice(i + 1, offset);
   // Drop comments and the label.
   s = s.replace(/\/\/.*$/gm, '');
-  s = s.replace(/^\s*[A-Za-z_]\w*\s*:(?!=)\s*/, '');
+  s = s.replace(/^\s*(?:[A-Za-z_]\w*|\d+|"[^"\n]*")\s*:(?!=)\s*/, '');
   return s;
 }
 
-function paramsInScope(def: A.Definition | undefined): string[] {
-  return def?.kind === 'block' ? def.params.map((p) => p.name.text) : [];
+/** A block's parameters, and the indices of the `repeat N as i` whose body holds `offset`. */
+function paramsInScope(def: A.Definition | undefined, offset: number): string[] {
+  const names = def?.kind === 'block' ? def.params.map((p) => p.name.text) : [];
+  if (!def) return names;
+  const visit = (stmts: readonly A.Statement[]) => {
+    for (const s of stmts) {
+      if (offset < s.range.start.offset || offset > s.range.end.offset) continue;
+      if (s.kind === 'repeat' && s.index && offset > s.body.range.start.offset && !names.includes(s.index.text)) names.push(s.index.text);
+      visit(childStatements(s));
+      const alt = elseIf(s);
+      if (alt) visit([alt]);
+    }
+  };
+  visit(def.body.statements);
+  return names;
 }
 
 function layerDoc(spec: LayerSpec): string {
@@ -160,9 +174,14 @@ function completionItems(model: DocModel, offset: number): CompletionItem[] {
   const outer = where.scopes[0];
   const blockName = outer?.scope === 'block' ? /^block\s+([A-Za-z_]\w*)/.exec(outer.head)?.[1] : undefined;
   const def = (blockName ? model.blocks.get(blockName) : undefined) ?? model.definitionAt(offset);
-  const params = paramsInScope(def);
+  const params = paramsInScope(def, offset);
   const paramItems = (): CompletionItem[] =>
-    params.map((p) => ({ label: p, kind: CompletionItemKind.Variable, detail: `parameter of ${def!.name.text}`, sortText: `0${p}` }));
+    params.map((p) => ({
+      label: p,
+      kind: CompletionItemKind.Variable,
+      detail: def?.kind === 'block' && def.params.some((x) => x.name.text === p) ? `parameter of ${def.name.text}` : 'repeat index',
+      sortText: `0${p}`,
+    }));
 
   if (!where.scopes.length) {
     if (/^\s*\w*$/.test(stmt))

@@ -2,6 +2,7 @@ import { InlayHintKind, type InlayHint, type InlayHintLabelPart, type MarkupCont
 import { grouped, bytes, compact, compute, plural, rfShort, shapeText, pair } from './format';
 import type { ReceptiveField, Shape } from '../analysis/types';
 import type { BlockDef, Statement } from '../language/ast';
+import { labelSource } from '../language/ast';
 import type { Diagnostic } from '../language/diagnostics';
 import { doubtOf } from './problems';
 import { childStatements, isLayerCall, type DocModel, type Entry, type Instance } from './model';
@@ -166,7 +167,7 @@ function tooltip(model: DocModel, sums: Summary[], settings: Settings): string {
     const f = figures(model, s, forTooltip);
     const net = model.analysis.networks[s.inst.network];
     const stmt = s.entry.stmt!;
-    const what = stmt.label ? `${stmt.label.text}: ${stmt.keyword.text}` : stmt.keyword.text;
+    const what = stmt.label ? `${labelSource(stmt.label)}: ${stmt.keyword.text}` : stmt.keyword.text;
     const head = s.aggregate ? `**${what}** expands to ${plural(f.layers, 'layer')}` : f.layers > 1 ? `**${what}** (×${f.layers}, repeated)` : `**${what}**`;
     let text = `${head} → \`${shapeText(f.shape)}\`\n\nparams ${grouped(f.params)} · ${unit} ${grouped(two ? 2 * f.macs : f.macs)} · activations ${grouped(f.mem)} B (${bytes(f.mem)}, ${net.dtype})`;
     if (f.rf) text += ` · receptive field ${pair(f.rf.size)}, effective stride ${pair(f.rf.stride)}`;

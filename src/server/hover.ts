@@ -5,6 +5,7 @@ import { argSpec, layerDef, layerSpec } from '../layers';
 import { ratioText } from '../layers/ratio';
 import type { GraphNode } from '../graph/types';
 import type * as A from '../language/ast';
+import { labelSource } from '../language/ast';
 import type { Range } from '../language/range';
 import { bytes, compact, compute, grouped, pair, plural, shapeText } from './format';
 import { blockNote, callText, instanceShapes, summarize } from './hints';
@@ -65,7 +66,7 @@ function layerHover(model: DocModel, entry: Entry, settings: Settings): string |
   const s = summarize(model, entry);
   const stmt = entry.stmt as A.CallStatement;
   const spec = layerSpec(stmt.keyword.text);
-  const head = `**${stmt.label ? `${stmt.label.text}: ` : ''}${stmt.keyword.text}**${spec ? ` — ${spec.doc}` : ''}`;
+  const head = `**${stmt.label ? `${labelSource(stmt.label)}: ` : ''}${stmt.keyword.text}**${spec ? ` — ${spec.doc}` : ''}`;
   if (!s || s.output === undefined) return `${head}\n\n_Not expanded: ${entry.def.kind === 'block' ? 'the block is never called' : 'an error before it stops the expansion'}._`;
   const { net, node, info } = model.resolve(s.inst.network, s.output);
   const out = [head, `path \`${node.path}\`${s.inst.own.length > 1 ? ` (repeated ${s.inst.own.length}×, figures for the first)` : ''}`];
@@ -99,9 +100,9 @@ function statementHover(model: DocModel, entry: Entry, settings: Settings): stri
   const out: string[] = [];
   if (stmt.kind === 'call') {
     const b = model.blocks.get(stmt.keyword.text);
-    out.push(b ? `**${stmt.label ? `${stmt.label.text}: ` : ''}block call** \`${signatureOf(b, model.text)}\`` : `**${stmt.keyword.text}**`);
+    out.push(b ? `**${stmt.label ? `${labelSource(stmt.label)}: ` : ''}block call** \`${signatureOf(b, model.text)}\`` : `**${stmt.keyword.text}**`);
   } else {
-    out.push(`**${stmt.label ? `${stmt.label.text}: ` : ''}${stmt.kind}**`);
+    out.push(`**${stmt.label ? `${labelSource(stmt.label)}: ` : ''}${stmt.kind}**`);
   }
   if (!s) {
     out.push('_Not expanded._');

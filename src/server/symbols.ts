@@ -79,9 +79,11 @@ export function occurrences(model: DocModel): Occurrence[] {
     if (def.kind === 'network') out.push({ range: def.name.range, token: 'network', sym: { kind: 'network', name: def.name.text }, decl: true });
     else out.push({ range: def.name.range, token: 'block', sym: owner ? { kind: 'block', name: def.name.text } : undefined, decl: true });
     const params = new Set(def.kind === 'block' ? def.params.map((p) => p.name.text) : []);
+    /** Repeat indices in scope (`repeat N as i`), which hide parameters of their names. */
+    const bound: string[] = [];
     const refs = (e: A.Expr) =>
       walkExpr(e, (n) => {
-        if (owner && params.has(n.name)) out.push({ range: n.range, token: 'param', sym: { kind: 'param', block: owner, name: n.name }, decl: false });
+        if (owner && params.has(n.name) && !bound.includes(n.name)) out.push({ range: n.range, token: 'param', sym: { kind: 'param', block: owner, name: n.name }, decl: false });
       });
     if (def.kind === 'block') {
       for (const p of def.params) {
@@ -89,8 +91,11 @@ export function occurrences(model: DocModel): Occurrence[] {
         if (p.default) refs(p.default);
       }
     }
-    const label = (l: A.Name | undefined) => {
-      if (l) out.push({ range: l.range, token: 'label', sym: { kind: 'label', id: `${l.range.start.offset}`, name: l.text }, decl: true });
+    const label = (l: A.Label | undefined) => {
+      if (!l) return;
+      out.push({ range: l.range, token: 'label', sym: { kind: 'label', id: `${l.range.start.offset}`, name: l.text }, decl: true });
+      // Parameters interpolated in a quoted label (`"block{s}-{i}"`) are references too.
+      for (const q of l.quoted ?? []) if (typeof q !== 'string') refs(q);
     };
     const walk = (stmts: readonly A.Statement[]) => {
       for (const s of stmts) {
@@ -127,6 +132,11 @@ export function occurrences(model: DocModel): Occurrence[] {
           walk(s.then.statements);
           const alt = s.else?.body;
           if (alt) walk('kind' in alt ? [alt] : alt.statements);
+        } else if (s.kind === 'repeat' && s.index) {
+          out.push({ range: s.index.range, token: 'param', decl: true });
+          bound.push(s.index.text);
+          walk(A.childStatements(s));
+          bound.pop();
         } else walk(A.childStatements(s));
       }
     };

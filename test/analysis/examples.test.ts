@@ -41,7 +41,7 @@ describe("the lecture's AlexNet at 227", () => {
   const n = only(analyzeText(example('alexnet.cnn')));
 
   it('conv1: 64×56×56, 23,296 params, 72,855,552 MACs, 784 KB', () => {
-    const { info } = layer(n, 'conv1');
+    const { info } = layer(n, 'features.0'); // conv1
     expect(info.shape).toEqual([64, 56, 56]);
     expect(info.params).toBe(23_296);
     expect(info.macs).toBe(72_855_552);
@@ -49,7 +49,7 @@ describe("the lecture's AlexNet at 227", () => {
   });
 
   it('pool5 sees 195 pixels with an effective stride of 32', () => {
-    expect(layer(n, 'pool5').info.rf).toMatchObject({ size: [195, 195], stride: [32, 32] });
+    expect(layer(n, 'features.12').info.rf).toMatchObject({ size: [195, 195], stride: [32, 32] });
   });
 
   it('has depth 8 and no errors', () => {

@@ -17,7 +17,7 @@ describe('cnn analyze', () => {
   it('prints the table with grouped numbers and labelled MACs and FLOPs', async () => {
     const r = await cli('analyze', ex('alexnet.cnn'));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/conv1\s+conv\s+64×56×56\s+23,296\s+72,855,552\s+784 KiB\s+11 \/ 4/);
+    expect(r.out).toMatch(/features\.0\s+conv\s+64×56×56\s+23,296\s+72,855,552\s+784 KiB\s+11 \/ 4/);
     expect(r.out).toMatch(/MACs \(multiply-accumulates\)\s+716,767,232/);
     expect(r.out).toMatch(/FLOPs \(= 2 × MACs\)\s+1,433,534,464/);
     expect(r.out).toMatch(/Parameters\s+61,100,840/);
@@ -34,7 +34,7 @@ describe('cnn analyze', () => {
     expect(n.totals).toMatchObject({ params: 61100840, macs: 714188480, depth: 8 });
     expect(typeof n.totals.activationBytes).toBe('number');
     expect(n.totals.peakActivationBytes).toBeGreaterThan(0);
-    const conv1 = n.layers.find((l: { path: string }) => l.path === 'conv1');
+    const conv1 = n.layers.find((l: { path: string }) => l.path === 'features.0');
     expect(conv1).toMatchObject({ kind: 'conv', line: 5, output: [64, 55, 55], params: 23296, activationBytes: 64 * 55 * 55 * 4 });
     expect(conv1.rf).toEqual({ size: [11, 11], stride: [4, 4], padding: [2, 2] });
     expect(j.diagnostics).toEqual([]); // at 224 every pool divides evenly
@@ -79,7 +79,7 @@ describe('cnn check', () => {
   it('exits 0 with warnings only', async () => {
     const r = await cli('check', ex('alexnet.cnn'));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/alexnet\.cnn:7:3: warning: /);
+    expect(r.out).toMatch(/alexnet\.cnn:7:5: warning: /);
   });
 
   it('reports a missing file as an error line', async () => {

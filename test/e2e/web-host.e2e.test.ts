@@ -95,7 +95,7 @@ function webHostTests(s: Session, name: string): void {
   }, 120_000);
 
   it('hovers a layer with the formula and its numbers', async () => {
-    await goTo(s.page, 5, 13); // conv1
+    await goTo(s.page, 5, 7); // conv1
     await hoverText(s.page, /⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
     await shot(s.page, `${name}-hover`);
     await s.page.keyboard.press('Escape');

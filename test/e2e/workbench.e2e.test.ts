@@ -77,7 +77,7 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
   }, 120_000);
 
   it('hovers a layer with the formula and its numbers', async () => {
-    await goTo(page, 5, 13); // conv1
+    await goTo(page, 5, 7); // conv1
     await hoverText(page, /⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
     await shot(page, 'hover');
     const box = await page.locator('.monaco-hover:not(.hidden)').first().boundingBox();

@@ -3,7 +3,8 @@
  * keywords, numbers, quoted and interpolated labels, `repeat N as i` and `_:`, `cnn params` lists
  * exactly the exported module's state_dict keys and shapes, in order, and the module computes what
  * our CPU reference does; torchvision's own EfficientNet-B0 `features[1]` loads by name, strictly,
- * into the export of a network that spells its names, and gives the same output.
+ * into the export of a network that spells its names, and gives the same output; so does
+ * convnext_tiny().features[1][0], whose Linear layers are `linear pointwise=true`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,20 @@ block MBConv1(c, out) {
     2: { conv out k=1 bias=false; bn }
   }
 }
+
+// torchvision's convnext_tiny().features[1][0]: a CNBlock, whose Linear layers act at every
+// position (block.3, block.5: weights [384, 96], not a 1x1 conv's [384, 96, 1, 1]) and whose
+// Permutes (block.1, block.6) the language has no need of, hence the numbers.
+network ConvNeXtBlock {
+  input 96x6x6
+  features: { 1: { 0: CNBlock(96) } }
+}
+block CNBlock(c) {
+  residual {
+    block: { 0: conv c k=7 p=3 g=c; 2: layernorm eps=1e-6; 3: linear (4 * c) pointwise=true; 4: gelu; 5: linear c pointwise=true }
+    layer_scale: scale 1e-6
+  }
+}
 `;
 
 function network(name: string): NetworkAnalysis {
@@ -120,6 +135,20 @@ describe('torchvision names in the PyTorch export', () => {
     expect(net.tensors.map((t) => t.name)).toEqual(res.keys);
     expect(net.tensors.map((t) => t.shape)).toEqual(res.shapes);
     expect(res.keys).toContain('features.1.0.block.1.fc1.weight');
+    expect(res.maxDiff).toBeLessThan(1e-4);
+  });
+
+  it.skipIf(!python)("loads torchvision's convnext_tiny().features[1][0] (pointwise linears) by name, strictly, with the same output", () => {
+    const net = network('ConvNeXtBlock');
+    const file = join(mkdtempSync(join(tmpdir(), 'cnn-tv-')), 'part.py');
+    writeFileSync(file, exportPytorch(net));
+    const job = { module: file, class: pythonClassName(net.graph.network), model: 'convnext_tiny', part: 'features.1.0' };
+    const r = spawnSync(python!, [join(__dirname, 'torchvision_names.py')], { input: JSON.stringify(job), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { keys: string[]; shapes: number[][]; maxDiff: number };
+    expect(net.tensors.map((t) => t.name)).toEqual(res.keys);
+    expect(net.tensors.map((t) => t.shape)).toEqual(res.shapes);
+    expect(res.shapes[res.keys.indexOf('features.1.0.block.3.weight')]).toEqual([384, 96]);
     expect(res.maxDiff).toBeLessThan(1e-4);
   });
 

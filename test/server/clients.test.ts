@@ -129,7 +129,7 @@ describe('capabilities as declared', () => {
     expect(part.every((h) => (h.tooltip as { value: string }).value.includes('params 584'))).toBe(true);
     const text = await startClient({ editor: 'plain', capabilities: { textDocument: { hover: { contentFormat: ['plaintext'] }, completion: { completionItem: { documentationFormat: ['plaintext'] } } } } });
     const u = await openIn(text, example('alexnet.cnn'));
-    const h = await text.request<Hover>('textDocument/hover', { textDocument: { uri: u }, position: { line: 4, character: 12 } });
+    const h = await text.request<Hover>('textDocument/hover', { textDocument: { uri: u }, position: { line: 4, character: 6 } }); // conv1
     expect(h.contents).toMatchObject({ kind: 'plaintext' });
     expect((h.contents as { value: string }).value).toContain('params = 64·3·11·11 + 64 = 23,296');
     const items = await text.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: u }, position: { line: 4, character: 2 } });

@@ -54,7 +54,7 @@ describe('inlay hints', () => {
     const hs = await hints(uri);
     const conv1 = hs.find((h) => h.position.line === 4)!;
     expect(label(conv1)).toBe('→ 64×56×56');
-    expect(conv1.position.character).toBe('  conv1: conv 64 k=11 s=4 p=2'.length);
+    expect(conv1.position.character).toBe('    conv 64 k=11 s=4 p=2'.length);
     expect(hs.find((h) => h.position.line === 2)).toBeUndefined(); // the input line
     expect(hs.map(label)).toContain('→ 9216');
     // VS Code resolves tooltips when they are hovered: the hints themselves carry none.
@@ -148,7 +148,7 @@ describe('incremental analysis', () => {
 describe('hover', () => {
   it('substitutes the layer numbers into the seed formulas', async () => {
     const uri = await openDoc(example('alexnet.cnn'));
-    const h = md(await hoverAt(uri, 4, 12));
+    const h = md(await hoverAt(uri, 4, 6)); // conv1
     expect(h).toContain("H' = W' = ⌊(227 + 2·2 − 11)/4⌋ + 1 = 56");
     expect(h).toContain('params = 64·3·11·11 + 64 = 23,296');
     expect(h).toContain('MACs = (64·56·56)·(3·11·11) = 72,855,552');
@@ -217,6 +217,27 @@ describe('definition, references, rename', () => {
     expect(out).toContain('block Basic(c, stride=1, down=false)');
     expect(out).toContain('conv c k=3 s=stride p=1');
     await expect(c.request('textDocument/rename', { textDocument: { uri }, position: { line: 17, character: 7 }, newName: 'conv' })).rejects.toThrow(/layer/);
+  });
+});
+
+describe('labels that interpolate parameters', () => {
+  it("renames a parameter inside a quoted label, but not a repeat index that hides it; hovers show the label as written", async () => {
+    const src = 'network N {\n  input 3x8x8\n  S(2)\n}\nblock S(s, i=0) {\n  repeat 2 as i { "block{s}-{i}": conv 4 k=1 }\n  "x{i}": conv 4 k=1\n}\n';
+    const uri = await openDoc(src);
+    const edit = await c.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri }, position: { line: 4, character: 8 }, newName: 'stage' });
+    expect(applyEdits(src, edit.changes![uri])).toContain('block S(stage, i=0) {\n  repeat 2 as i { "block{stage}-{i}": conv 4 k=1 }');
+    const renamedI = await c.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri }, position: { line: 4, character: 11 }, newName: 'j' });
+    // The parameter i is used in the second label only; the repeat's own i stays.
+    expect(applyEdits(src, renamedI.changes![uri])).toContain('block S(s, j=0) {\n  repeat 2 as i { "block{s}-{i}": conv 4 k=1 }\n  "x{j}": conv 4 k=1');
+    expect(md(await hoverAt(uri, 5, 36))).toContain('**"block{s}-{i}": conv**');
+  });
+  it('offers a repeat index as a value inside its body only', async () => {
+    const src = 'network N {\n  input 3x8x8\n  repeat 2 as i { conv 4 k= }\n  conv 4 k= \n}\n';
+    const uri = await openDoc(src);
+    const inside = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 2, character: 26 } });
+    expect(inside.find((i) => i.label === 'i')?.detail).toBe('repeat index');
+    const outside = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 11 } });
+    expect(outside.map((i) => i.label)).not.toContain('i');
   });
 });
 

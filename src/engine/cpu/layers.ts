@@ -3,7 +3,7 @@
  * oracle of the other engines. The table is complete by type: a new kind fails to compile here
  * until it has its kernel.
  */
-import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
+import { activationEntry, dispatch, isPointwise, pointwiseConv, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { channelScale, channelShuffle, channelSlice } from './channels';
@@ -56,7 +56,11 @@ export const CPU_KERNELS = {
   input: (_a, [x]) => x,
   dropout: (_a, [x]) => x,
   conv: (a, [x], w) => conv2d(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a),
-  linear: (a, [x], w) => linear(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a.out),
+  linear: (a, [x], w) =>
+    // At every position: the 1×1 convolution with the same N×C weight.
+    isPointwise(a, x.shape.slice(1))
+      ? conv2d(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, pointwiseConv(a))
+      : linear(x, need(w, 'weight', a), a.bias ? need(w, 'bias', a) : undefined, a.out),
   bn: (a, [x], w) =>
     batchNorm(x, {
       weight: need(w, 'weight', a),

@@ -138,7 +138,8 @@ export async function createFastCpuSession(model: Model, batch: number, opts: Fa
       }
     } else {
       // A conv weight: staged in the (still unused) arena, then packed into place.
-      const groups = (head.attrs as { groups: number }).groups;
+      // A pointwise linear runs as a 1×1 convolution, of one group.
+      const groups = (head.attrs as { groups?: number }).groups ?? 1;
       const scaleAt = arenaAt + align(w.data.byteLength);
       f32.set(w.data, arenaAt / 4);
       if (w.scale) f32.set(w.scale, scaleAt / 4);

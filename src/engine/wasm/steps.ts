@@ -6,7 +6,7 @@
  * (complete by type): native in kernels.c, or the reference's function applied after the step.
  */
 import type { Graph, GraphNode } from '../../graph/types';
-import { activationEntry, type ActivationAttrs, type ActivationTable, type AttrsOf, type LayerAttrs, type LayerKind } from '../../layers';
+import { activationEntry, isPointwise, pointwiseConv, type ActivationAttrs, type ActivationTable, type AttrsOf, type LayerAttrs, type LayerKind } from '../../layers';
 import { activationFn, runLayerCpu } from '../cpu/layers';
 import { batchNormScaleShift } from '../fold';
 import { bnParams, needWeight, type LayerWeights } from '../params';
@@ -208,12 +208,15 @@ export const WASM_KERNELS: WasmTable = {
   },
   linear: {
     prepare(a, load) {
+      // At every position: the conv kernels, with the same N×C weight as a 1×1 convolution's.
+      if (isPointwise(a, load.shapes[load.head.inputs[0]])) return WASM_KERNELS.conv!.prepare!(pointwiseConv(a), load);
       const data = needWeight(load.weights.get(load.head.id), 'weight', load.head);
       const { bias, scale } = foldedBias(a, load);
       return { tensors: { bias }, weight: { data, floats: data.length, scale }, scratch: 0 };
     },
     build(a, b) {
       const x = b.head.inputs[0];
+      if (isPointwise(a, b.shapes[x])) return WASM_KERNELS.conv!.build(pointwiseConv(a), b);
       writeFields(b.i32, b.f32, b.desc, LINEAR_FIELDS, {
         batch: b.batch, in: b.per(x), out: a.out, x: b.dense(x), y: b.out.at, y_bstride: b.out.bstride, wt: b.tensorAt.weight, bias: b.tensorAt.bias, act: b.epilogue.act, slope: b.epilogue.slope,
       });

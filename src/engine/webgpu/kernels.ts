@@ -5,7 +5,7 @@
  * producer's kernel applies to each value it writes.
  */
 import type { Graph, GraphNode } from '../../graph/types';
-import { activationEntry, dispatch, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
+import { activationEntry, dispatch, isPointwise, pointwiseConv, type ActivationAttrs, type ActivationTable, type KindTable, type LayerAttrs } from '../../layers';
 import { batchNormScaleShift, foldBatchNorm } from '../fold';
 import { bnParams, needWeight, type LayerWeights } from '../params';
 import type { Place, Step } from '../plan';
@@ -146,7 +146,9 @@ export const GPU_KERNELS = {
       },
     };
   },
-  linear(a, load) {
+  linear(a, load): GpuStep {
+    // At every position: the conv kernels, with the same N×C weight as a 1×1 convolution's.
+    if (isPointwise(a, load.shapes[load.head.inputs[0]])) return GPU_KERNELS.conv(pointwiseConv(a), load);
     const tensors = foldedWeights(load, a.out, a.bias);
     const inN = load.shapes[load.head.inputs[0]][0];
     const rowsPerChunk = Math.max(1, Math.floor(load.maxChunkBytes / (inN * 4)));

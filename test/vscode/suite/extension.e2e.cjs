@@ -39,7 +39,7 @@ test('shows the output shape as an inlay hint', async () => {
 
 test('hovers with the substituted formulas', async () => {
   const doc = await openExample('alexnet.cnn');
-  const hovers = await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(4, 12));
+  const hovers = await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(4, 6));
   const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
   assert.match(text, /⌊\(227 \+ 2·2 − 11\)\/4⌋ \+ 1 = 56/);
 });
