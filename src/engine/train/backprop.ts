@@ -9,6 +9,7 @@ import { givesProbabilities } from '../../layers';
 import { passLayerCpu, type LayerPass, type PassMode } from '../cpu/backward';
 import { gatherLayerWeights, type LayerWeights } from '../params';
 import { tensor, type Tensor } from '../tensor';
+import { passLayerFast, type TrainKernels } from './fast-pass';
 import { crossEntropy, meanSquaredError, type LossSpec, type LossValue } from './loss';
 
 export type { LossSpec } from './loss';
@@ -21,6 +22,8 @@ export interface PassOptions {
   /** Dropout masks are drawn from (seed, layer path, step). */
   seed?: number;
   step?: number;
+  /** 'fast' (default): batched matrix-product kernels where they exist; 'reference': the CPU reference alone, the oracle. */
+  kernels?: TrainKernels;
 }
 
 export const DEFAULT_AUX_WEIGHT = 0.3;
@@ -83,11 +86,12 @@ export function lossAndGradients(
   opts: PassOptions,
 ): PassResult {
   const byNode = gatherLayerWeights(tensors, weights);
+  const passLayer = opts.kernels === 'reference' ? passLayerCpu : passLayerFast;
   const passes: LayerPass[] = [];
   const values: Tensor[] = [];
   for (const node of graph.nodes) {
     const ins = node.inputs.map((i) => values[i]);
-    const pass = node.attrs.kind === 'input' ? { output: input, backward: () => ({ dx: [], grads: {} }) } : passLayerCpu(node.attrs, ins, byNode.get(node.id) ?? {}, { mode: opts.mode, path: node.path, seed: opts.seed ?? 0, step: opts.step ?? 0 });
+    const pass = node.attrs.kind === 'input' ? { output: input, backward: () => ({ dx: [], grads: {} }) } : passLayer(node.attrs, ins, byNode.get(node.id) ?? {}, { mode: opts.mode, path: node.path, seed: opts.seed ?? 0, step: opts.step ?? 0 });
     passes.push(pass);
     values.push(pass.output);
   }
