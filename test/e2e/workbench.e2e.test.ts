@@ -276,9 +276,12 @@ describeE2E(`VS Code workbench (code-server ${VERSION}) with the packaged extens
     const view = panel(page);
     await runCommand(page, 'CNN: Benchmark');
     const progress = view.locator('#bench-progress');
-    await progress.waitFor({ state: 'visible', timeout: 30_000 });
-    await shot(page, 'benchmark-progress');
-    await view.locator('#bench-result table.bench tbody tr').first().waitFor({ timeout: 120_000 });
+    const resultRows = view.locator('#bench-result table.bench tbody tr');
+    // Fashion-MNIST's 23 CPU passes take tens of milliseconds: the progress may come and go
+    // between two polls, so either it or the result is what shows first.
+    await expect.poll(async () => (await progress.isVisible()) || (await resultRows.count()) > 0, { timeout: 30_000 }).toBe(true);
+    if (await progress.isVisible()) await shot(page, 'benchmark-progress');
+    await resultRows.first().waitFor({ timeout: 120_000 });
     const rows = await view.locator('#bench-result table.bench tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
     // SwiftShader is a software adapter: the CPU engine by default, as Run.
     expect(rows.map((r) => r[0])).toEqual(['CPU']);
