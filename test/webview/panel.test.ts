@@ -222,9 +222,10 @@ describe('network panel in chromium', () => {
     const page = await openPanel(browser, server.url);
     await openDocument(page, 'alexnet.cnn');
     const alex = analyzeText(example('alexnet.cnn')).networks[0];
-    const relu2 = alex.graph.nodes.find((n) => n.path === '4')!; // the second relu, statement 4
-    expect(await page.locator(`#table tr[data-node="${relu2.id}"] td`).nth(1).textContent()).toBe('relu 2');
-    expect(await page.locator(`#graph svg .node[data-node="${relu2.id}"] > title`).textContent()).toMatch(/^relu 2 \(4\): relu →/);
+    // torchvision's numbering: the second relu is statement 4 of `features`.
+    const relu2 = alex.graph.nodes.find((n) => n.path === 'features.4')!;
+    expect(await page.locator(`#table tr[data-node="${relu2.id}"] td`).nth(1).textContent()).toBe('features › relu 2');
+    expect(await page.locator(`#graph svg .node[data-node="${relu2.id}"] > title`).textContent()).toMatch(/^features › relu 2 \(features\.4\): relu →/);
     await openDocument(page, 'resnet18.cnn');
     const res = analyzeText(example('resnet18.cnn')).networks[0];
     await tab(page, 'run');
