@@ -12,11 +12,22 @@ const names = (text: string) => {
 
 describe('display names', () => {
   it('an unlabelled layer is its kind and its place among that kind in its parent, from 1', () => {
-    // AlexNet: conv1, relu (path "1"), pool1, conv2, relu ("4"), ...
-    const n = names(example('alexnet.cnn'));
+    // The lecture's AlexNet, labelled in part: conv1, relu (path "1"), pool1, conv2, relu ("4"), ...
+    const n = names(`network AlexNet {
+  input 3x227x227
+  conv1: conv 64 k=11 s=4 p=2
+  relu
+  pool1: maxpool k=3 s=2
+  conv2: conv 192 k=5 p=2
+  relu
+  maxpool k=3 s=2
+  adaptiveavgpool 6x6
+}
+`);
     expect(n['1']).toBe('relu 1');
     expect(n['4']).toBe('relu 2');
-    expect(n['13']).toBe('adaptiveavgpool 1');
+    expect(n['5']).toBe('maxpool 1');
+    expect(n['6']).toBe('adaptiveavgpool 1');
     expect(n.conv1).toBe('conv1');
     expect(n.input).toBe('input');
   });
