@@ -1,27 +1,10 @@
 /** Number and figure formatting for hints, hovers and lenses. */
 import type { ReceptiveField, Shape } from '../analysis/types';
-import { bytes, grouped as localeGrouped } from '../analysis/format';
+import { bytes, grouped } from '../analysis/format';
 import { ratioText } from '../layers/ratio';
 import type { Settings } from './settings';
 
-export { bytes };
-
-/**
- * `1,234,567`: the CLI's `grouped` (`toLocaleString('en-US')` of the rounded number), written
- * out for the integers hints and hovers print: the locale call costs a microsecond or more each,
- * and a whole-file request for 10,000 layers makes 40,000 of them.
- */
-export function grouped(n: number): string {
-  const r = Math.round(n);
-  if (!Number.isSafeInteger(r)) return localeGrouped(n);
-  if (r === 0) return Object.is(r, -0) ? '-0' : '0';
-  const digits = String(r < 0 ? -r : r);
-  let out = '';
-  let i = digits.length % 3 || 3;
-  out = digits.slice(0, i);
-  for (; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
-  return r < 0 ? `-${out}` : out;
-}
+export { bytes, grouped };
 
 export function shapeText(s: Shape | null | undefined): string {
   return s ? s.join('×') : '?';
