@@ -204,5 +204,6 @@ describeE2E(`CNN: Import ONNX Model… in code-server ${VERSION}`, () => {
     await expect.poll(() => read('viewer/clothes.cnn').equals(imported), { timeout: 30_000 }).toBe(true);
     expect(files('viewer')).toEqual(['clothes.cnn', 'clothes.onnx', 'clothes.safetensors']);
     await importedEditorShown('viewer', 'clothes');
+    await waitText(page, (t) => !t.includes('// edited'), 'the editor on the replaced file');
   }, 120_000);
 });
