@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, FrameLocator, Locator, Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { ROOT } from '../helpers';
 
@@ -212,7 +212,7 @@ export async function shotOf(p: Page, name: string, parts: Locator[], max: { wid
 export async function openWorkbench(server: CodeServer, b: Browser): Promise<{ ctx: BrowserContext; page: Page }> {
   const ctx = await b.newContext({ viewport: { width: 1500, height: 950 } });
   const p = await ctx.newPage();
-  await p.goto(`${server.url}/?folder=${encodeURIComponent(server.ws)}`);
+  await p.goto(`${server.url}/?folder=${encodeURIComponent(server.ws)}`, { timeout: 60_000 }); // slow on a loaded machine
   await p.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   await p.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
   return { ctx, page: p };
@@ -293,4 +293,50 @@ export async function hoverText(p: Page, pattern: RegExp): Promise<string> {
 /** The network panel's document: the webview's inner frame. */
 export function panel(p: Page): FrameLocator {
   return p.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/**
+ * The webview document that holds `selector`, whichever of the open webviews (a custom editor,
+ * the network panel) it is: with two of them, `panel()`'s first iframe may be the other one.
+ */
+export async function webviewWith(p: Page, selector: string, ms = 30_000): Promise<Frame> {
+  const end = Date.now() + ms;
+  for (;;) {
+    for (const f of p.frames()) if (f !== p.mainFrame() && (await f.$(selector).catch(() => null))) return f;
+    if (Date.now() > end) throw new Error(`no webview shows ${selector} after ${ms / 1000} s`);
+    await sleep(250);
+  }
+}
+
+/**
+ * Accepts VS Code's simple file dialog (files.simpleDialog.enable) on `path`, typed as a user
+ * would, with its OK button `okLabel` (or Enter when the button is not shown).
+ */
+export async function acceptSimpleDialog(p: Page, path: string, okLabel: string): Promise<void> {
+  // A command's first run may activate its extension first: allow for that on a loaded machine.
+  const input = p.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 60_000 });
+  try {
+    // It rewrites the box while it loads its start folder: let it settle there first.
+    await expect.poll(() => input.inputValue(), { timeout: 10_000 }).toMatch(/\/$/);
+    await sleep(500);
+    await input.fill(path);
+    const name = path.split('/').pop()!;
+    await p.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+    await sleep(500);
+    expect(await input.inputValue()).toBe(path);
+    const ok = p.locator('.quick-input-widget .monaco-button', { hasText: okLabel }).first();
+    if (await ok.isVisible()) await ok.click();
+    else await p.keyboard.press('Enter');
+    await p.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  } finally {
+    if (await p.locator('.quick-input-widget').isVisible()) await p.keyboard.press('Escape');
+  }
+}
+
+/** The modal dialog (VS Code draws it in the page) once it says `text`; its buttons by label. */
+export async function modalDialog(p: Page, text: string | RegExp): Promise<{ message: string; button(label: string): Locator }> {
+  const box = p.locator('.monaco-dialog-box', { hasText: text }).first();
+  await box.waitFor({ timeout: 30_000 });
+  return { message: norm(await box.innerText()), button: (label) => box.locator('.dialog-buttons .monaco-button', { hasText: label }).first() };
 }
