@@ -18,6 +18,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
 import { effectiveReceptiveField, noiseInputs, type ErfResult } from '../../src/engine/train/erf';
+import { runErf } from '../../webview/src/engine/erf-job';
+import type { Progress } from '../../webview/src/engine/messages';
 import { initWeights } from '../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../src/engine/weights/load';
 import { brightBox, fieldGeometry, fmt, fmtValue, heatColour } from '../../webview/src/rf-view';
@@ -115,6 +117,38 @@ describe('the heat map scale', () => {
     expect(brightBox(m, 4, 5, 0.1)).toEqual({ y0: 1, y1: 3, x0: 2, x1: 4 });
     expect(brightBox(m, 4, 5, 0.01)).toEqual({ y0: 1, y1: 4, x0: 0, x1: 4 });
     expect(brightBox(new Float32Array(20), 4, 5, 0.1)).toBeNull();
+  });
+});
+
+describe("the engine worker's effective receptive field job", () => {
+  const net = analyzeText('network J {\n  input 2x9x8\n  c1: conv 3 k=3 p=1\n  relu\n  c2: conv 2 k=3 s=2\n  flatten\n  fc: linear 3\n}\n').networks[0];
+  const model = { graph: net.graph, shapes: net.layers.map((l) => l.shape!), tensors: net.tensors, weights: initWeights(net.tensors, 0) };
+  const c2 = net.graph.nodes.find((n) => n.path === 'c2')!.id;
+  const hooks = (cancelAfter = Infinity) => {
+    const seen: Progress[] = [];
+    return { seen, progress: (p: Progress) => seen.push(p), cancelled: () => seen.length > cancelAfter };
+  };
+
+  it("averages over seeded noise, one input at a time with progress: the engine's map", async () => {
+    const h = hooks();
+    const r = await runErf(model, 'k1', undefined, { op: 'erf', node: c2, source: 'noise', count: 3, seed: 5 }, h);
+    const want = effectiveReceptiveField(net.graph, model.weights, net.tensors, c2, { inputs: noiseInputs([2, 9, 8], 3, 5) });
+    expect(Array.from(r.map)).toEqual(Array.from(want.map));
+    expect([r.key, r.inputs, r.source, r.channel, r.centre]).toEqual(['k1', 3, 'noise', 'all', [1, 1]]);
+    expect(h.seen.map((p) => `${p.done}/${p.total}`)).toEqual(['0/3', '1/3', '2/3', '3/3']);
+  });
+
+  it("takes the run's input for 'image'; says what is missing, or out of range, in one line; stops when cancelled", async () => {
+    const x = noiseInputs([2, 9, 8], 1, 8).data;
+    const r = await runErf(model, 'k', x, { op: 'erf', node: c2, source: 'image', count: 16, channel: 1 }, hooks());
+    const want = effectiveReceptiveField(net.graph, model.weights, net.tensors, c2, { inputs: noiseInputs([2, 9, 8], 1, 8), channel: 1 });
+    expect(Array.from(r.map)).toEqual(Array.from(want.map));
+    expect([r.inputs, r.channel]).toEqual([1, 1]);
+    await expect(runErf(model, 'k', undefined, { op: 'erf', node: c2, source: 'image', count: 1 }, hooks())).rejects.toThrow(/^run the network on an image first/);
+    await expect(runErf(model, 'k', undefined, { op: 'erf', node: c2, source: 'noise', count: 65 }, hooks())).rejects.toThrow(/^the number of noise inputs must be 1…64, not 65$/);
+    const fc = net.graph.nodes.find((n) => n.path === 'fc')!.id;
+    await expect(runErf(model, 'k', undefined, { op: 'erf', node: fc, source: 'noise', count: 1 }, hooks())).rejects.toThrow(/no spatial centre/);
+    await expect(runErf(model, 'k', undefined, { op: 'erf', node: c2, source: 'noise', count: 8 }, hooks(2))).rejects.toThrow(/^cancelled$/);
   });
 });
 

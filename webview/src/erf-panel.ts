@@ -61,6 +61,7 @@ export class ErfPanel {
     this.status.setAttribute('role', 'status');
     this.figure.id = 'erf';
     this.figure.hidden = true;
+    ui.setDisabled(this.sourcePicker, true);
     this.controls.append(toggle, this.sourcePicker, this.status);
   }
 
