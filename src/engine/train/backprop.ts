@@ -55,12 +55,12 @@ function outputLoss(graph: Graph, node: number, values: Tensor[], target: Float3
 }
 
 /** A gradient being summed: a tensor it got from a layer is shared until a second one arrives. */
-interface Accum {
+export interface Accum {
   t: Tensor;
   owned: boolean;
 }
 
-function accumulate(into: (Accum | undefined)[], id: number, g: Tensor): void {
+export function accumulate(into: (Accum | undefined)[], id: number, g: Tensor): void {
   const a = into[id];
   if (!a) {
     into[id] = { t: g, owned: false };

@@ -20,7 +20,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Standard normal numbers by Box-Muller, both halves used. */
-function normals(rand: () => number): () => number {
+export function normals(rand: () => number): () => number {
   let spare: number | undefined;
   return () => {
     if (spare !== undefined) {

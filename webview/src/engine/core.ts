@@ -11,6 +11,7 @@ import { tensor, type Tensor } from '../../../src/engine/tensor';
 import { WebGpuNetwork } from '../../../src/engine/webgpu/network';
 import { initWeights } from '../../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../../src/engine/weights/load';
+import { runErf } from './erf-job';
 import type { BackendKind, BenchBackendResult, BenchDecision, BenchEstimate, BenchResult, EngineRequest, FeatureResult, GpuProbe, Progress, RunResult } from './messages';
 
 const CPU_NAME = 'CPU: WebAssembly SIMD';
@@ -87,6 +88,8 @@ export class EngineCore {
         return this.features(req.node);
       case 'bench':
         return this.bench(req, hooks);
+      case 'erf':
+        return runErf(this.need(), this.key, this.last?.input, req, hooks);
     }
   }
 

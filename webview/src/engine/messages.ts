@@ -28,7 +28,37 @@ export type EngineRequest =
   /** A node's output from the last run. */
   | { op: 'features'; node: number }
   /** Timed passes per backend; past `askAboveMs` of estimated time after the first pass, the panel is asked whether to go on. */
-  | { op: 'bench'; backends: BackendKind[]; iterations: number; warmup: number; askAboveMs: number };
+  | { op: 'bench'; backends: BackendKind[]; iterations: number; warmup: number; askAboveMs: number }
+  /** The effective receptive field of a node's centre unit (src/engine/train/erf.ts), with the loaded weights. */
+  | ErfRequest;
+
+/** `source` 'noise': `count` seeded standard-normal inputs; 'image': the last run's input, as the network saw it. */
+export interface ErfRequest {
+  op: 'erf';
+  node: number;
+  /** One channel's centre unit; absent: every channel's (the gradient of their sum). */
+  channel?: number;
+  source: 'noise' | 'image';
+  count: number;
+  seed?: number;
+}
+
+export interface ErfMapResult {
+  node: number;
+  /** The load key of the network and weights it was computed with. */
+  key: string;
+  /** mean |∂ centre / ∂ input| over the inputs and the input's channels, row-major H×W. */
+  map: Float32Array;
+  height: number;
+  width: number;
+  centre: [number, number];
+  layerShape: [number, number, number];
+  channel: 'all' | number;
+  source: 'noise' | 'image';
+  inputs: number;
+  max: number;
+  ms: number;
+}
 
 export interface RunResult {
   backend: BackendKind;

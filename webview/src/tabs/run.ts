@@ -10,6 +10,7 @@ import { h } from '../dom';
 import type { BackendKind, FeatureResult, RunResult } from '../engine/messages';
 import { describe, formatShape, layerName, probabilities, topK } from '../model';
 import type { PickedFile, SampleImage } from '../protocol';
+import { ErfPanel } from '../erf-panel';
 import { fieldGeometry, fieldView, fmt } from '../rf-view';
 import * as ui from '../ui/toolkit';
 
@@ -68,6 +69,8 @@ export class RunTab implements TabView {
   private readonly predictions = h('div', 'predictions');
   private readonly featurePicker: HTMLSelectElement;
   private readonly featureBox = h('div', 'features');
+  /** The "effective" toggle: the feature layer's effective receptive field under the field view. */
+  private readonly erf: ErfPanel;
   private last: LastRun | undefined;
   private running = false;
   /** A run asked for while one was going: it starts when that one ends, with the choices then. */
@@ -126,7 +129,8 @@ export class RunTab implements TabView {
     this.fieldCaption.id = 'rf-caption';
     this.predictions.id = 'predictions';
     const seenBox = h('div', 'seen-box');
-    seenBox.append(this.seenFigure, this.fieldCaption);
+    this.erf = new ErfPanel(app, () => this.last);
+    seenBox.append(this.seenFigure, this.fieldCaption, this.erf.controls, this.erf.figure);
     const result = h('div', 'run-result');
     result.append(this.imageFigure, seenBox, this.predictions);
     this.featurePicker = ui.dropdown([], undefined, (v) => {
@@ -171,6 +175,7 @@ export class RunTab implements TabView {
     this.fieldCaption.replaceChildren();
     this.predictions.replaceChildren();
     this.featureBox.replaceChildren();
+    this.erf.clear();
     void this.showImage();
   }
 
@@ -376,6 +381,7 @@ export class RunTab implements TabView {
 
   /** The receptive field of a unit of the feature layer (the pinned one, the hovered one, else the centre) on the input. */
   drawField(hover?: { node: number; i: number; j: number }): void {
+    if (!hover) this.erf.update();
     const app = this.app;
     const net = app.net;
     const input = net?.input;
