@@ -62,14 +62,15 @@ function toF(layers: ImportLayer[], body: Out[]): F[] {
         return { t: 'layer', keyword: text.keyword, args: text.args, label: s.label };
       }
       case 'scope':
-        return { t: 'group', label: s.numeric ? undefined : s.seg, numeric: s.numeric, path: s.path, body: toF(layers, s.body) };
+        return { t: 'group', label: s.numeric ? s.label : s.seg, numeric: s.numeric, path: s.path, body: toF(layers, s.body) };
       case 'residual':
         return { t: 'residual', body: toF(layers, s.body), shortcut: toF(layers, s.shortcut) };
       case 'merge':
         return {
           t: 'merge',
           kind: layers[s.id].attrs.kind as 'add' | 'concat' | 'mul',
-          branches: s.branches.map((b) => ({ label: b.label, body: toF(layers, b.body), decided: b.label === undefined })),
+          // An unlabelled branch is numbered, a `_` one names its statements in the merge's scope: neither is a block's scope.
+          branches: s.branches.map((b) => ({ label: b.label, body: toF(layers, b.body), decided: b.label === undefined || b.label === '_' })),
         };
     }
   });
@@ -298,13 +299,14 @@ function labelsIn(body: F[]): string[] {
   const out: string[] = [];
   const walk = (stmts: F[]) => {
     for (const s of stmts) {
-      if ('label' in s && s.label) out.push(s.label);
+      // Numbers, `_` and quoted segments say nothing a block's name could use.
+      if ('label' in s && s.label && /^[A-Za-z]\w*$/.test(s.label)) out.push(s.label);
       if (s.t === 'group' || s.t === 'repeat') walk(s.body);
       else if (s.t === 'residual') {
         walk(s.body);
         walk(s.shortcut);
       } else if (s.t === 'merge') for (const b of s.branches) {
-        if (b.label) out.push(b.label);
+        if (b.label && /^[A-Za-z]\w*$/.test(b.label)) out.push(b.label);
         walk(b.body);
       }
     }

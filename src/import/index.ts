@@ -11,7 +11,7 @@ import { saveSafetensorsWeights } from '../engine/weights/load';
 import { layerDef } from '../layers';
 import { extractBlocks } from './blocks';
 import { decodeOnnx, ImportError, type OnnxModel } from './onnx-model';
-import { expansionOrder, isIdentifier, keepNumbers, nameScopes, wantedPaths } from './naming';
+import { expansionOrder, isIdentifier, nameScopes, numberLabels, wantedPaths } from './naming';
 import { isConv, mapOperators, type ImportLayer } from './ops';
 import { renderText } from './render';
 import { recoverStructure } from './structure';
@@ -101,7 +101,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   const { layers } = graph;
   const body = recoverStructure(graph);
   const named = nameScopes(layers, body);
-  graph.output = keepNumbers(layers, named, graph.output);
+  numberLabels(layers, named);
   const { body: final, blocks } = extractBlocks(layers, named);
   const network = networkName(model, opts);
   const header = [`Imported from ${opts.source ?? 'an ONNX model'}${model.producer ? ` (${model.producer}, opset ${model.opset})` : ` (opset ${model.opset})`} by cnn import.`];

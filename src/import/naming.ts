@@ -12,10 +12,15 @@ import type { ImportLayer } from './ops';
 import type { Stmt } from './structure';
 
 export type Out =
+  /** `label`: a name, a number (`3`, docs/naming.md) or `_` (no number, no segment). */
   | { t: 'layer'; id: number; label?: string }
-  /** A scope: a labelled group, or (numeric) a block call's body. `path` is the wanted scope path. */
-  | { t: 'scope'; seg: string; numeric: boolean; path: string; body: Out[] }
+  /**
+   * A scope: a labelled group, or (numeric) a block call's body. `path` is the wanted scope path;
+   * `label`, on a numeric one only, the number its call is labelled with where its place would give another.
+   */
+  | { t: 'scope'; seg: string; numeric: boolean; path: string; body: Out[]; label?: string }
   | { t: 'residual'; id: number; body: Out[]; shortcut: Out[] }
+  /** A branch labelled `_` opens no scope: its statements are named in the merge's. */
   | { t: 'merge'; id: number; branches: { label?: string; body: Out[] }[] };
 
 /** Words of the grammar, which cannot be labels (src/language/lexer.ts KEYWORDS; a test keeps them equal). */
@@ -27,16 +32,18 @@ export function isIdentifier(s: string): boolean {
 
 const isNumber = (s: string) => /^\d+$/.test(s);
 
-/** A label may be a keyword too (`block: { ... }`, docs/naming.md), but not the anonymous `_`. */
+/**
+ * A name label: a keyword too (`block: { ... }`), or one that needs quotes (`"block1-0"`,
+ * docs/naming.md), but not a number (the numbering pass writes those) nor the anonymous `_`.
+ */
 function isLabel(s: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && s !== '_';
+  return /^[A-Za-z0-9_-]+$/.test(s) && !isNumber(s) && s !== '_';
 }
 
-/** A path segment as a label can say it: an identifier (invalid characters become `_`), or a number. */
+/** A path segment as a label can say it: letters, digits, `_` and `-` (others become `_`). */
 function sayable(seg: string): string {
   if (isNumber(seg) || isLabel(seg)) return seg;
-  let s = seg.replace(/[^A-Za-z0-9_]/g, '_');
-  if (!/^[A-Za-z_]/.test(s)) s = `_${s}`;
+  const s = seg.replace(/[^A-Za-z0-9_-]/g, '_');
   return s === '_' ? '__' : s;
 }
 
@@ -74,8 +81,33 @@ export function wantedPaths(layers: ImportLayer[]): (string | undefined)[] {
   });
 }
 
-export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
+/** The first layer a sequence computes (ids follow the model's node order). */
+function firstLayer(stmts: Stmt[]): number {
+  const s = stmts[0];
+  if (s.t === 'layer') return s.id;
+  if (s.t === 'residual') return firstLayer(s.body.length ? s.body : s.shortcut);
+  const ids = s.branches.filter((b) => b.length > 0).map(firstLayer);
+  return ids.length ? Math.min(...ids) : s.id;
+}
+
+/**
+ * A sum whose shortcut the model computes before its body (RegNet's `proj`, registered before
+ * `f`) becomes `add { shortcut; body }`: a residual lists its body's tensors first.
+ */
+function shortcutsFirst(stmts: Stmt[]): Stmt[] {
+  return stmts.map((s): Stmt => {
+    if (s.t === 'layer') return s;
+    if (s.t === 'merge') return { ...s, branches: s.branches.map(shortcutsFirst) };
+    const body = shortcutsFirst(s.body);
+    const shortcut = shortcutsFirst(s.shortcut);
+    if (shortcut.length && body.length && firstLayer(shortcut) < firstLayer(body)) return { t: 'merge', id: s.id, branches: [shortcut, body] };
+    return { ...s, body, shortcut };
+  });
+}
+
+export function nameScopes(layers: ImportLayer[], input: Stmt[]): Out[] {
   const wanted = wantedPaths(layers);
+  const body = shortcutsFirst(input);
   const known = new Set<string>(['']);
   for (const p of wanted) {
     if (!p) continue;
@@ -116,8 +148,9 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
       branchPaths.set(s, bp);
       const defined = bp.filter((p): p is string => p !== undefined);
       h = lcp(defined);
-      // One branch with content: its path is a scope below the merge's.
-      if (defined.length === 1) h = dirname(defined[0]);
+      // One branch with content: its path is a scope below the merge's, or, numbered, the scope
+      // the merge fills (a squeeze-and-excitation gate is torchvision's `block.1`, its branch `_:`).
+      if (defined.length === 1) h = isNumber(basename(defined[0])) ? defined[0] : dirname(defined[0]);
     }
     homes.set(s, h);
     return h;
@@ -151,8 +184,9 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
       else {
         const l = label(seg);
         const only = inner.length === 1 ? inner[0] : undefined;
-        // A scope of one unlabelled layer names it by the scope's path (docs/naming.md, rule 3): the label says the same.
-        if (l && only?.t === 'layer' && !only.label) out.push({ ...only, label: l });
+        // A scope of one unlabelled layer names it by the scope's path (docs/naming.md, rule 3): the label says the same,
+        // unless the layer's own name is a number inside it (`downsample.0` whose batch norm the export folded away).
+        if (l && only?.t === 'layer' && !only.label && (!wanted[only.id] || wanted[only.id] === path)) out.push({ ...only, label: l });
         else if (l) out.push({ t: 'scope', seg: l, numeric: false, path, body: inner });
         // The label is taken in this sequence: the statements stay where they are, named by number.
         else out.push(...inner);
@@ -177,8 +211,10 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
       id: s.id,
       branches: s.branches.map((b, j) => {
         const p = bp[j];
+        // A branch whose statements live in the merge's own scope (SqueezeNet's Fire, Inception's branches side by side) opens none.
+        if (p !== undefined && p === prefix && p !== '' && b.length > 0) return { label: '_', body: emitSequence(b, prefix) };
         const seg = p !== undefined && p !== prefix && under(p, prefix) ? p.slice(prefix ? prefix.length + 1 : 0).split('.')[0] : undefined;
-        const ok = seg !== undefined && isLabel(seg) && !branchLabels.has(seg) && !taken.has(join(prefix, seg));
+        const ok = seg !== undefined && (isLabel(seg) || isNumber(seg)) && !branchLabels.has(seg) && !taken.has(join(prefix, seg));
         if (ok) {
           branchLabels.add(seg);
           taken.add(join(prefix, seg));
@@ -192,115 +228,114 @@ export function nameScopes(layers: ImportLayer[], body: Stmt[]): Out[] {
   return emitSequence(body, '');
 }
 
+/** A scope of the language as src/graph/expand.ts numbers it, for the numbering pass. */
+interface SimScope {
+  prefix: string;
+  n: number;
+  /** One unlabelled numbered statement takes the scope's own path (docs/naming.md, rule 3). */
+  elide: boolean;
+  /** Segment → the statements named by it (a layer, a scope, a branch). */
+  used: Map<string, Out[]>;
+  merges: Map<string, number>;
+}
+
+const numberTaking = (s: Out): boolean => (s.t === 'layer' && s.label !== '_') || (s.t === 'scope' && s.numeric);
+
+function simScope(prefix: string, stmts: Out[] | undefined): SimScope {
+  const only = stmts && stmts.length === 1 ? stmts[0] : undefined;
+  const elide = !!only && numberTaking(only) && !('label' in only && only.label) && prefix !== '';
+  return { prefix, n: 0, elide, used: new Map(), merges: new Map() };
+}
+
 /**
- * Numbers the language would lose, kept with `identity` layers (which compute nothing and take a
- * number): a scope of one statement names it by the scope's own path (docs/naming.md, rule 3),
- * so torchvision's `downsample.0` whose batch norm the export folded away, or EfficientNet's
- * one-block stage `features.1.0`, get an identity after them; a weighted child
- * is numbered k > 0 because the export dropped what came before (MobileNetV2's
- * `classifier.1` after its Dropout, ShuffleNet's `branch1.2` after a folded batch norm) gets
- * identities before it to make up the number. Returns the graph's output,
- * which an identity at the very end becomes.
+ * Number labels where a statement's place would give another number than the file's name
+ * (docs/naming.md: a number label replaces the number the scope gives, the others keep theirs):
+ * ConvNeXt's `block.2` after the Permute the language does not need, ResNet's `downsample.0`
+ * alone once the export folded its batch norm, MobileNetV2's `classifier.1` after its Dropout,
+ * EfficientNet's one-block stage `features.1.0`. A layer without tensors takes the number its
+ * node's module gives (`block.4`, a GELU), else its place; where that is another layer's name
+ * (PyTorch cannot hold two modules at one path) it is labelled `_` and takes none. The pass
+ * follows the expansion's numbering (src/graph/expand.ts) and runs until nothing clashes.
  */
-export function keepNumbers(layers: ImportLayer[], body: Out[], output: number): number {
+export function numberLabels(layers: ImportLayer[], body: Out[]): void {
   const wanted = wantedPaths(layers);
-  let out = output;
-  const MAX_GAP = 4;
-  /** The value a sequence of statements ends with. */
-  const endOf = (stmts: Out[]): number => {
-    const last = stmts[stmts.length - 1];
-    return last.t === 'scope' ? endOf(last.body) : last.id;
+  const modules = layers.map((l) => cleanPath(l.module));
+  const desired = (s: Out, prefix: string): number | undefined => {
+    if (s.t === 'scope') return s.numeric && s.path === join(prefix, s.seg) ? Number(s.seg) : undefined;
+    if (s.t !== 'layer') return undefined;
+    const w = wanted[s.id] ?? (Object.keys(layers[s.id].tensors).length ? undefined : modules[s.id]);
+    return w && dirname(w) === prefix && isNumber(basename(w)) ? Number(basename(w)) : undefined;
   };
-  const identity = (input: number): ImportLayer => {
-    const l: ImportLayer = { id: layers.length, attrs: { kind: 'identity' }, inputs: [input], shape: layers[input].shape, tensors: {}, origin: `an identity kept for the numbering after ${layers[input].origin}`, module: '' };
-    layers.push(l);
-    return l;
+  const weighted = (s: Out) => s.t === 'layer' && Object.keys(layers[s.id].tensors).length > 0;
+  const use = (sc: SimScope, seg: string, s: Out) => sc.used.set(seg, [...(sc.used.get(seg) ?? []), s]);
+  const scopes: SimScope[] = [];
+  const open = (prefix: string, stmts: Out[] | undefined) => {
+    const sc = simScope(prefix, stmts);
+    scopes.push(sc);
+    return sc;
   };
-  /** k identities before a one-input layer. */
-  const before = (layer: ImportLayer, k: number): Out[] => {
-    const added: Out[] = [];
-    for (let i = 0; i < k; i++) {
-      const l = identity(layer.inputs[0]);
-      layer.inputs = [l.id];
-      added.unshift({ t: 'layer', id: l.id });
+
+  const walk = (stmts: Out[], sc: SimScope): void => {
+    for (const s of stmts) {
+      if (s.t === 'layer' || s.t === 'scope') {
+        if (s.t === 'layer' && s.label === '_') {
+          const kind = layers[s.id].attrs.kind;
+          const k = sc.merges.get(kind) ?? 0;
+          sc.merges.set(kind, k + 1);
+          use(sc, k ? `${kind}${k}` : kind, s);
+          continue;
+        }
+        if (s.t === 'scope' && !s.numeric) {
+          // A labelled group takes no number and opens a scope.
+          use(sc, s.seg, s);
+          walk(s.body, open(s.path, s.body));
+          continue;
+        }
+        const pos = sc.n++;
+        const own = sc.elide && pos === 0 && !s.label ? undefined : String(pos);
+        const d = desired(s, sc.prefix);
+        if (!s.label && d !== undefined && String(d) !== own) s.label = String(d);
+        const seg = s.label ?? own;
+        if (seg !== undefined) use(sc, seg, s);
+        if (s.t === 'scope') walk(s.body, open(s.path, s.body));
+        continue;
+      }
+      if (s.t === 'residual') {
+        walk(s.body, sc);
+        walk(s.shortcut, sc);
+        continue;
+      }
+      for (const b of s.branches) {
+        if (b.label === '_') {
+          walk(b.body, sc);
+          continue;
+        }
+        const pos = sc.n++;
+        const seg = b.label ?? String(pos);
+        use(sc, seg, s);
+        walk(b.body, open(join(sc.prefix, seg), b.body));
+      }
     }
-    return added.reverse();
   };
-  /** An identity after a sequence: whatever read its end reads the identity. */
-  const after = (stmts: Out[]): Out => {
-    const end = endOf(stmts);
-    const l = identity(end);
-    for (const u of layers) if (u !== l) u.inputs = u.inputs.map((i) => (i === end ? l.id : i));
-    if (out === end) out = l.id;
-    return { t: 'layer', id: l.id };
-  };
-  const numberIn = (id: number, scope: string): number | undefined => {
-    const w = wanted[id];
-    if (!w || dirname(w) !== scope || !isNumber(basename(w))) return undefined;
-    return Number(basename(w));
-  };
-  /**
-   * The statements of the scope `path`, with identities where its numbers need them. Numbers go
-   * as docs/naming.md says: a layer (labelled or not), a block call and each branch of a merge
-   * take one, a residual's statements are numbered where it stands, a labelled group takes none.
-   */
-  const pad = (stmts: Out[], path: string, gapsOnly = false): Out[] => {
-    let n = 0;
-    const visit = (list: Out[]): Out[] => {
-      const res: Out[] = [];
-      for (const s of list) {
-        if (s.t === 'layer') {
-          const k = s.label || layers[s.id].inputs.length !== 1 ? undefined : numberIn(s.id, path);
-          if (k !== undefined && k > n && k - n <= MAX_GAP) {
-            res.push(...before(layers[s.id], k - n));
-            n = k;
+
+  for (let round = 0; round < 8; round++) {
+    scopes.length = 0;
+    walk(body, open('', body));
+    let changed = false;
+    for (const sc of scopes) {
+      for (const [, users] of sc.used) {
+        if (users.length < 2) continue;
+        // Two weighted layers at one path are a real clash the analysis reports; a layer without tensors gives way.
+        for (const u of users) {
+          if (u.t === 'layer' && !weighted(u) && u.label !== '_') {
+            u.label = '_';
+            changed = true;
           }
-          res.push(s);
-          n++;
-        } else if (s.t === 'residual') res.push({ ...s, body: visit(s.body), shortcut: visit(s.shortcut) });
-        else {
-          res.push(s);
-          n += s.t === 'merge' ? s.branches.length : s.numeric ? 1 : 0;
         }
       }
-      return res;
-    };
-    stmts = visit(stmts);
-    if (stmts.length === 1 && !gapsOnly) {
-      const only = stmts[0];
-      if ((only.t === 'layer' && !only.label && numberIn(only.id, path) === 0) || (only.t === 'scope' && only.numeric && only.seg === '0')) stmts = [only, after(stmts)];
     }
-    return stmts;
-  };
-  const walk = (stmts: Out[], prefix: string | undefined): Out[] =>
-    stmts.map((s): Out => {
-      switch (s.t) {
-        case 'layer': {
-          // A scope of one layer became a label (`downsample: conv ...`): a scope again if its number needs one.
-          if (!s.label || prefix === undefined || layers[s.id].inputs.length !== 1) return s;
-          const path = join(prefix, s.label);
-          const k = numberIn(s.id, path);
-          if (k === undefined || k > MAX_GAP) return s;
-          const body = pad([{ t: 'layer', id: s.id }], path);
-          return { t: 'scope', seg: s.label, numeric: false, path, body };
-        }
-        case 'scope':
-          return { ...s, body: pad(walk(s.body, s.path), s.path) };
-        case 'residual':
-          return { ...s, body: walk(s.body, prefix), shortcut: walk(s.shortcut, prefix) };
-        case 'merge':
-          return {
-            ...s,
-            branches: s.branches.map((b) => {
-              const path = b.label && prefix !== undefined ? join(prefix, b.label) : undefined;
-              return { ...b, body: path === undefined ? walk(b.body, undefined) : pad(walk(b.body, path), path, true) };
-            }),
-          };
-      }
-    });
-  const padded = pad(walk(body, ''), '', true);
-  body.splice(0, body.length, ...padded);
-  return out;
+    if (!changed) return;
+  }
 }
 
 /** The layers in the order the expansion makes them: a residual's body, its shortcut, then the sum; branches in order, then the merge. */

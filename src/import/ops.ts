@@ -90,8 +90,14 @@ interface RowsValue {
  * merged), and GroupNorm as InstanceNormalization of [N, g, -1] with the affine after it.
  */
 type PatternValue =
+  /** Layer `of`'s output turned channels-last ([N, H, W, C]); layer norms, pointwise linears and element-wise formulas keep it so. */
   | { t: 'nhwc'; of: number }
-  | { t: 'ln-nhwc'; of: number; eps: number; tensors: ImportLayer['tensors'] }
+  /**
+   * A layer norm written out, as torch.onnx writes it before opset 17: mean (ReduceMean over the
+   * last axis), centred (Sub), squared (Pow 2), variance (ReduceMean), plus eps (Add), deviation
+   * (Sqrt), normalised (Div), scaled (Mul by the weight); the Add of the bias makes the layer.
+   */
+  | { t: 'lnf'; of: number; nhwc: boolean; stage: LnStage; eps?: number; weight?: ImportTensor; origin: string; module: string; made?: number }
   | { t: 'split'; of: number; groups: number }
   | { t: 'swapped'; of: number; groups: number }
   | { t: 'grouped'; of: number; groups: number }
@@ -109,12 +115,16 @@ type Expr = { op: 'x' } | { op: 'c'; v: number } | { op: 'add' | 'sub' | 'mul' |
 interface ExprValue {
   t: 'expr';
   of: number;
+  /** Of layer `of`'s output channels-last (ConvNeXt's GELU between its pointwise linears). */
+  nhwc: boolean;
   e: Expr;
   origin: string;
   module: string;
   /** The layer it became, once read. */
   made?: number;
 }
+
+type LnStage = 'mean' | 'centred' | 'squared' | 'variance' | 'shifted' | 'deviation' | 'normalised' | 'scaled';
 
 type Value = Const | LayerValue | PadValue | RowsValue | PatternValue | ExprValue;
 
@@ -226,7 +236,10 @@ class Mapper {
     const v = this.input(i);
     if (v.t === 'layer') return v.id;
     if (v.t === 'gn') return this.groupNormLayer(v);
-    if (v.t === 'expr') return this.exprLayer(v);
+    if (v.t === 'expr' && !v.nhwc) return this.exprLayer(v);
+    if (v.t === 'lnf' && !v.nhwc && (v.stage === 'normalised' || v.stage === 'scaled')) return this.lnLayer(v);
+    if (v.t === 'expr' || v.t === 'nhwc' || (v.t === 'lnf' && v.nhwc)) this.fail('it takes a channels-last tensor (after a Transpose to [N, H, W, C]); the language has layers there only for a layer norm, a pointwise linear (MatMul) and element-wise formulas, until the Transpose back');
+    if (v.t === 'lnf') this.fail(`it takes a part of a layer norm's formula (the ${v.stage} value), not a layer`);
     if (v.t === 'pad') this.fail(`a Pad feeds it; only a convolution or a pool can take a Pad as its padding`);
     if (v.t === 'const') this.fail(`input ${i + 1} ('${this.node.inputs[i]}') is a constant where a tensor of the batch is expected`);
     this.fail(`it takes a reshaped or transposed tensor (${PATTERN_WORDS[v.t]}) that the language cannot express`);
@@ -422,12 +435,15 @@ class Mapper {
     const padding = this.windowPads(x, kernel, stride, dilation, extra);
     const out = w.dims[0];
     if (x[0] !== w.dims[1] * groups) this.fail(`weight '${w.name}' [${w.dims.join(', ')}] with group ${groups} needs ${w.dims[1] * groups} input channels, and the input has ${x[0]}`);
-    const tensors: ImportLayer['tensors'] = { weight: this.weight(w, w.dims) };
+    // A [N, C] matrix reshaped to [N, C, 1, 1] is a linear layer at every position (our exporter's `linear pointwise=true`).
+    const pointwise = w.tensor?.dims.length === 2 && pairEq(kernel, [1, 1]) && pairEq(stride, [1, 1]) && pairEq(dilation, [1, 1]) && pairEq(padding, [0, 0]) && groups === 1;
+    const tensors: ImportLayer['tensors'] = { weight: this.weight(w, pointwise ? [w.dims[0], w.dims[1]] : w.dims) };
     if (this.hasInput(2)) {
       const b = this.constInput(2, 'bias');
       if (b.dims.reduce((a, d) => a * d, 1) !== out) this.fail(`bias '${b.name}' has ${b.dims.join('x')} values; the convolution has ${out} outputs`);
       tensors.bias = this.weight(b, [out]);
     }
+    if (pointwise) return this.emitLayer({ kind: 'linear', out, bias: !!tensors.bias, pointwise: true }, [id], tensors);
     this.emitLayer({ kind: 'conv', out, kernel, stride, padding, dilation, groups, bias: !!tensors.bias }, [id], tensors);
   }
 
@@ -475,9 +491,11 @@ class Mapper {
       this.setOutput({ t: 'rows', of: a.of, matrix: { data: this.floats(m), dims: m.dims } });
       return;
     }
+    const cl = this.nhwcOf(a);
+    if (cl !== undefined) return this.pointwiseMatMul(cl);
     const id = this.layerInput(0);
     const x = this.layers[id].shape;
-    if (x.length !== 1) this.fail(`as a linear layer it needs a flat input and gets [${x.join('x')}]`);
+    if (x.length !== 1) this.fail(`as a linear layer it needs a flat input and gets [${x.join('x')}] (channels first: torch's nn.Linear runs on channels-last tensors, after a Transpose)`);
     const b = this.constInput(1, 'weight');
     if (b.dims.length !== 2 || b.dims[0] !== x[0]) this.fail(`weight '${b.name}' [${b.dims.join(', ')}] is not a [${x[0]}, N] matrix`);
     const [k, n] = b.dims;
@@ -485,6 +503,27 @@ class Mapper {
     const data = new Float32Array(n * k);
     for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) data[i * k + j] = src[j * n + i];
     this.emitLayer({ kind: 'linear', out: n, bias: false }, [id], { weight: { data, shape: [n, k] } });
+  }
+
+  /** nn.Linear on a channels-last tensor: `linear pointwise=true`, its weight the transposed [C, N] matrix. */
+  private pointwiseMatMul(of: number): void {
+    const c = this.layers[of].shape[0];
+    const b = this.constInput(1, 'weight');
+    if (b.dims.length !== 2 || b.dims[0] !== c) this.fail(`weight '${b.name}' [${b.dims.join(', ')}] is not a [${c}, N] matrix for the ${c} channels of its channels-last input`);
+    const [k, n] = b.dims;
+    const src = this.weight(b, b.dims).data;
+    const data = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) data[i * k + j] = src[j * n + i];
+    const id = this.addLayer({ kind: 'linear', out: n, bias: false, pointwise: true }, [of], { weight: { data, shape: [n, k] } });
+    this.setOutput({ t: 'nhwc', of: id });
+  }
+
+  /** The layer a channels-last value holds, its formula or layer norm made a layer; undefined for another value. */
+  private nhwcOf(v: Value): number | undefined {
+    if (v.t === 'nhwc') return v.of;
+    if (v.t === 'expr' && v.nhwc) return this.exprLayer(v);
+    if (v.t === 'lnf' && v.nhwc && (v.stage === 'normalised' || v.stage === 'scaled')) return this.lnLayer(v);
+    return undefined;
   }
 
   batchnorm(): void {
@@ -602,9 +641,20 @@ class Mapper {
 
   reduceMean(): void {
     this.onlyAttrs('axes', 'keepdims', 'noop_with_empty_axes');
+    const v = this.input(0);
+    const raw = this.hasInput(1) ? this.numbers(this.constInput(1, 'axes'), 'axes') : this.intList('axes') ?? [];
+    // A mean over the last axis of a channels-last or flat tensor starts (or, of the squares, goes on with) a layer norm.
+    const src = v.t === 'nhwc' ? { of: v.of, nhwc: true } : v.t === 'layer' && this.layers[v.id].shape.length === 1 ? { of: v.id, nhwc: false } : v.t === 'lnf' && v.stage === 'squared' ? { of: v.of, nhwc: v.nhwc } : undefined;
+    if (src && raw.length === 1 && this.int('keepdims', 1) === 1) {
+      const rank = src.nhwc ? 4 : 2;
+      if ((raw[0] < 0 ? raw[0] + rank : raw[0]) === rank - 1) {
+        this.setOutput({ t: 'lnf', of: src.of, nhwc: src.nhwc, stage: v.t === 'lnf' ? 'variance' : 'mean', origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+        return;
+      }
+    }
     const id = this.layerInput(0);
     const s = this.spatial(id);
-    const axes = (this.hasInput(1) ? this.numbers(this.constInput(1, 'axes'), 'axes') : this.intList('axes') ?? []).map((a) => (a < 0 ? a + 4 : a)).sort();
+    const axes = raw.map((a) => (a < 0 ? a + 4 : a)).sort();
     if (!pairEq(axes, [2, 3])) this.fail(`a mean over axes [${axes.join(', ')}] of [N, ${s.join(', ')}]; only the spatial mean (axes 2 and 3) is a layer (gap)`);
     const gap = this.addLayer({ kind: 'gap' }, [id]);
     if (this.int('keepdims', 1) === 1) this.setOutput({ t: 'layer', id: gap });
@@ -700,10 +750,14 @@ class Mapper {
     const v = this.input(0);
     const perm = this.intList('perm') ?? [];
     const is = (...p: number[]) => pairEq(perm, p);
-    if (v.t === 'layer' && this.layers[v.id].shape.length === 3 && is(0, 2, 3, 1)) return this.setOutput({ t: 'nhwc', of: v.id });
-    if (v.t === 'ln-nhwc' && is(0, 3, 1, 2)) return this.emitLayer({ kind: 'layernorm', eps: v.eps }, [v.of], v.tensors);
+    if ((v.t === 'layer' || v.t === 'expr' || v.t === 'gn') && is(0, 2, 3, 1)) {
+      const id = this.layerInput(0);
+      if (this.layers[id].shape.length === 3) return this.setOutput({ t: 'nhwc', of: id });
+    }
+    const cl = this.nhwcOf(v);
+    if (cl !== undefined && is(0, 3, 1, 2)) return this.setOutput({ t: 'layer', id: cl });
     if (v.t === 'split' && is(0, 2, 1, 3, 4)) return this.setOutput({ t: 'swapped', of: v.of, groups: v.groups });
-    this.fail(`a Transpose with perm [${perm.join(', ')}] is not expressible; only the channels-last turn around a layer norm and ShuffleNet's channel shuffle are`);
+    this.fail(`a Transpose with perm [${perm.join(', ')}] of ${v.t === 'nhwc' ? 'a channels-last tensor' : 'this tensor'} is not expressible; only the turn to channels-last and back (around layer norms, pointwise linears and element-wise formulas) and ShuffleNet's channel shuffle are`);
   }
 
   layerNormalization(): void {
@@ -720,7 +774,7 @@ class Mapper {
     const tensors: ImportLayer['tensors'] = { weight: this.perChannel(this.constInput(1, 'Scale'), c, 'Scale') };
     tensors.bias = this.hasInput(2) ? this.perChannel(this.constInput(2, 'bias'), c, 'bias') : { data: new Float32Array(c), shape: [c] };
     const eps = this.float('epsilon', 1e-5);
-    if (v.t === 'nhwc') this.setOutput({ t: 'ln-nhwc', of, eps, tensors });
+    if (v.t === 'nhwc') this.setOutput({ t: 'nhwc', of: this.addLayer({ kind: 'layernorm', eps }, [of], tensors) });
     else this.emitLayer({ kind: 'layernorm', eps }, [of], tensors);
   }
 
@@ -898,6 +952,7 @@ class Mapper {
     const c = (a.t === 'const' ? a : b.t === 'const' ? b : undefined) as Const | undefined;
     const other = c === a ? b : a;
     if (c?.tensor) this.used.add(c.name);
+    if (this.lnFormula(op, a, b)) return;
     if (this.formula(op, a, b)) return;
     if (op === 'Add' && !c) return this.emitLayer({ kind: 'add' }, [this.layerInput(0), this.layerInput(1)]);
     if (op === 'Add' && c && other.t === 'gn' && other.weight && other.made === undefined) {
@@ -917,40 +972,45 @@ class Mapper {
 
   // ---- element-wise formulas ----------------------------------------------------------------
 
-  /** A value as a term of a formula of layer `of`: the layer itself, a formula of it, or a scalar constant. */
-  private term(v: Value, of: number | undefined): Expr | undefined {
+  /** A value as a term of a formula of layer `of` (channels-last when `nhwc`): the layer itself, a formula of it, or a scalar constant. */
+  private term(v: Value, of: number | undefined, nhwc = false): Expr | undefined {
     if (v.t === 'const') {
       if (v.dims.reduce((x, d) => x * d, 1) !== 1 || v.dataType === DT.STRING) return undefined;
       const f = this.floats(v)[0];
       if (v.tensor) this.used.add(v.name);
       return { op: 'c', v: f };
     }
-    if (v.t === 'layer') return of === undefined || v.id === of ? { op: 'x' } : undefined;
-    if (v.t === 'expr' && v.made === undefined) return of === undefined || v.of === of ? v.e : undefined;
+    const base = baseOf(v);
+    if (base) return base.nhwc === nhwc && (of === undefined || base.of === of) ? { op: 'x' } : undefined;
+    if (v.t === 'expr' && v.made === undefined) return v.nhwc === nhwc && (of === undefined || v.of === of) ? v.e : undefined;
     return undefined;
   }
 
   /**
    * Extends or starts a formula: an operation on a formula, a layer times itself, a layer divided
-   * by or to the power of a scalar, and a layer times a scalar (a scale until it goes on).
+   * by or to the power of a scalar, and a layer times a scalar (a scale until it goes on); of a
+   * layer's output as it is, or channels-last.
    */
   private formula(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow', a: Value, b: Value): boolean {
-    const of = a.t === 'expr' && a.made === undefined ? a.of : b.t === 'expr' && b.made === undefined ? b.of : undefined;
-    let x: number;
-    if (of !== undefined) x = of;
-    else if (a.t === 'layer' && b.t === 'layer' && a.id === b.id && op === 'Mul') x = a.id;
-    else if (a.t === 'layer' && b.t === 'const' && (op === 'Div' || op === 'Pow' || op === 'Mul' || op === 'Sub') && this.term(b, undefined)) x = a.id;
-    else if (b.t === 'layer' && a.t === 'const' && op === 'Mul' && this.term(a, undefined)) x = b.id;
+    const ea = a.t === 'expr' && a.made === undefined ? a : undefined;
+    const eb = b.t === 'expr' && b.made === undefined ? b : undefined;
+    const ba = baseOf(a);
+    const bb = baseOf(b);
+    let x: { of: number; nhwc: boolean };
+    if (ea ?? eb) x = { of: (ea ?? eb)!.of, nhwc: (ea ?? eb)!.nhwc };
+    else if (ba && bb && ba.of === bb.of && ba.nhwc === bb.nhwc && op === 'Mul') x = ba;
+    else if (ba && b.t === 'const' && (op === 'Div' || op === 'Pow' || op === 'Mul' || op === 'Sub') && this.term(b, undefined)) x = ba;
+    else if (bb && a.t === 'const' && op === 'Mul' && this.term(a, undefined)) x = bb;
     else return false;
-    const ta = this.term(a, x);
-    const tb = this.term(b, x);
+    const ta = this.term(a, x.of, x.nhwc);
+    const tb = this.term(b, x.of, x.nhwc);
     if (!ta || !tb) return false;
     const e: Expr = { op: op.toLowerCase() as 'add', a: ta, b: tb };
-    this.setOutput({ t: 'expr', of: x, e, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+    this.setOutput({ t: 'expr', of: x.of, nhwc: x.nhwc, e, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
     return true;
   }
 
-  /** Erf and Tanh of a formula (or Erf of a layer) go on with it. */
+  /** Erf and Tanh of a formula (or of a layer) go on with it; Tanh of a layer as it is is the tanh layer. */
   unaryFormula(op: 'Erf' | 'Tanh'): void {
     this.onlyAttrs();
     const v = this.input(0);
@@ -958,9 +1018,59 @@ class Mapper {
       this.setOutput({ ...v, made: undefined, e: { op, a: v.e }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
       return;
     }
-    if (op === 'Tanh') return this.activation(activationKind(op)!);
-    const id = this.layerInput(0);
-    this.setOutput({ t: 'expr', of: id, e: { op, a: { op: 'x' } }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+    const cl = v.t === 'nhwc' ? v.of : undefined;
+    if (op === 'Tanh' && cl === undefined) return this.activation(activationKind(op)!);
+    const id = cl ?? this.layerInput(0);
+    this.setOutput({ t: 'expr', of: id, nhwc: cl !== undefined, e: { op, a: { op: 'x' } }, origin: this.origin, module: modulePath(this.node.name, this.node.op) });
+  }
+
+  // ---- layer norms written out --------------------------------------------------------------
+
+  /** The next step of a layer norm's formula, when `a` and `b` are one; false when they are not. */
+  private lnFormula(op: 'Add' | 'Sub' | 'Mul' | 'Div', a: Value, b: Value): boolean {
+    const at = (stage: LnStage, v: Value): v is Extract<PatternValue, { t: 'lnf' }> => v.t === 'lnf' && v.stage === stage && v.made === undefined;
+    const next = (from: Extract<PatternValue, { t: 'lnf' }>, stage: LnStage, extra: Partial<Extract<PatternValue, { t: 'lnf' }>> = {}) => {
+      this.setOutput({ ...from, ...extra, stage, origin: this.origin, module: from.module });
+      return true;
+    };
+    const c = a.t === 'const' ? a : b.t === 'const' ? b : undefined;
+    const other = c === a ? b : a;
+    const base = baseOf(a);
+    if (op === 'Sub' && at('mean', b) && base && base.of === b.of && base.nhwc === b.nhwc) return next(b, 'centred');
+    if (op === 'Add' && c && at('variance', other)) {
+      const t = this.term(c, undefined);
+      if (t?.op !== 'c') this.fail(`the epsilon '${c.name}' of a layer norm must be one value`);
+      return next(other, 'shifted', { eps: t.v });
+    }
+    if (op === 'Div' && at('centred', a) && at('deviation', b) && a.of === b.of) return next(b, 'normalised');
+    if (op === 'Mul' && c && at('normalised', other)) return next(other, 'scaled', { weight: this.perChannel(c, this.layers[other.of].shape[0], 'weight') });
+    if (op === 'Add' && c && at('scaled', other)) {
+      const id = this.lnLayer(other, this.perChannel(c, this.layers[other.of].shape[0], 'bias'));
+      this.setOutput(other.nhwc ? { t: 'nhwc', of: id } : { t: 'layer', id });
+      return true;
+    }
+    if (a.t === 'lnf' || b.t === 'lnf') this.fail(`${op} of a layer norm's ${((a.t === 'lnf' ? a : b) as { stage: string }).stage} value is not the next step of a layer norm (mean, centre, square, mean, add eps, sqrt, divide, weight, bias)`);
+    return false;
+  }
+
+  /** A layer norm from its formula: the weight and bias it has (ones and zeros where it has none). */
+  private lnLayer(v: Extract<PatternValue, { t: 'lnf' }>, bias?: ImportTensor): number {
+    if (v.made !== undefined) return v.made;
+    const c = this.layers[v.of].shape[0];
+    const origin = this.origin;
+    this.origin = v.origin;
+    const id = this.addLayer({ kind: 'layernorm', eps: v.eps ?? 1e-5 }, [v.of], { weight: v.weight ?? { data: new Float32Array(c).fill(1), shape: [c] }, bias: bias ?? { data: new Float32Array(c), shape: [c] } });
+    this.layers[id].module = v.module;
+    this.origin = origin;
+    v.made = id;
+    return id;
+  }
+
+  sqrt(): void {
+    this.onlyAttrs();
+    const v = this.input(0);
+    if (v.t !== 'lnf' || v.stage !== 'shifted') this.fail("a Sqrt is expressible only as the deviation of a layer norm's formula (of its variance plus eps)");
+    this.setOutput({ ...v, stage: 'deviation', origin: this.origin });
   }
 
   pow(): void {
@@ -968,6 +1078,10 @@ class Mapper {
     const a = this.input(0);
     const b = this.input(1);
     if (a.t === 'const' && b.t === 'const') this.fail('a Pow of constants is not supported');
+    if (a.t === 'lnf' && a.stage === 'centred' && b.t === 'const' && this.term(b, undefined)?.op === 'c' && (this.term(b, undefined) as { v: number }).v === 2) {
+      this.setOutput({ ...a, stage: 'squared', origin: this.origin });
+      return;
+    }
     if (!this.formula('Pow', a, b)) this.fail('only a power of a tensor to a scalar constant, inside an element-wise formula (GELU), is supported');
   }
 
@@ -1125,30 +1239,38 @@ class Mapper {
       }
       this.weight(c, [1]);
       weight = { data: new Float32Array(channels).fill(v), shape };
-    } else weight = { ...this.perChannel(c, channels, 'factor'), shape };
+    } else {
+      // The values as they are (ConvNeXt's [C, 1, 1] layer_scale), under the initializer's name.
+      weight = { ...this.perChannel(c, channels, 'factor'), shape };
+      if (c.tensor) weight.source = c.name;
+    }
     this.emitLayer({ kind: SCALE, init: 1 }, [id], { weight });
   }
 
   /** A tensor plus a constant: the bias of the convolution or linear layer before it. */
   private biasAdd(v: Value, c: Const): void {
-    if (v.t !== 'layer') this.fail('an Add of a constant to this value is not expressible');
-    const l = this.layers[v.id];
+    const cl = v.t === 'nhwc' ? v.of : undefined;
+    if (v.t !== 'layer' && cl === undefined) this.fail('an Add of a constant to this value is not expressible');
+    const id = v.t === 'layer' ? v.id : cl!;
+    const l = this.layers[id];
     const out = l.shape[0];
     const count = c.dims.reduce((x, d) => x * d, 1);
-    const broadcastsPerChannel = l.shape.length === 3 ? count === out && c.dims.slice(-2).every((d) => d === 1) || (c.dims.length === 1 && count === 1) : count === out && c.dims.length <= 2;
+    // Channels-last, a bias is one value per channel along the last axis.
+    const broadcastsPerChannel =
+      cl !== undefined ? count === out && c.dims.slice(0, -1).every((d) => d === 1) : l.shape.length === 3 ? count === out && c.dims.slice(-2).every((d) => d === 1) || (c.dims.length === 1 && count === 1) : count === out && c.dims.length <= 2;
     // conv, linear, convtranspose: the layers with a bias of their own.
-    const fuses = 'bias' in l.attrs && !l.attrs.bias && this.consumersOfLayer(v.id) === 1;
+    const fuses = 'bias' in l.attrs && !l.attrs.bias && this.consumersOfLayer(id) === 1;
     if (!fuses || !broadcastsPerChannel) this.fail(`an Add of the constant '${c.name}' [${c.dims.join(', ')}] is not expressible here (only as the bias of the convolution or linear layer just before it)`);
     this.used.add(c.name);
     l.tensors.bias = this.weight(c, [out], c.dims.length === 1);
     (l.attrs as { bias: boolean }).bias = true;
-    this.setOutput({ t: 'layer', id: v.id });
+    this.setOutput(v);
   }
 
   /** How many nodes read the output of layer `id` (its value may have several names through Identity). */
   private consumersOfLayer(id: number): number {
     let n = 0;
-    for (const [name, v] of this.values) if (v.t === 'layer' && v.id === id) n += this.consumers.get(name) ?? 0;
+    for (const [name, v] of this.values) if ((v.t === 'layer' && v.id === id) || (v.t === 'nhwc' && v.of === id)) n += this.consumers.get(name) ?? 0;
     return n;
   }
 
@@ -1262,8 +1384,18 @@ class Mapper {
     this.setOutput({ t: 'const', dims: [out.length], dataType: v.dataType, name: this.node.outputs[0], ints: out });
   }
 
+  /**
+   * torch.onnx keeps one of equal initializers (ConvNeXt's zero biases, its ones) and gives the
+   * others' names to Identity nodes of it: those names are the parameters' own.
+   */
   identity(): void {
-    this.setOutput(this.input(0));
+    const v = this.input(0);
+    const out = this.node.outputs[0];
+    if (v.t === 'const' && v.tensor && out && !out.includes('/') && !out.startsWith('onnx::') && !this.model.graph.initializers.has(out)) {
+      this.setOutput({ t: 'const', dims: v.dims, dataType: v.dataType, name: out, tensor: v.tensor });
+      return;
+    }
+    this.setOutput(v);
   }
 
   // ---- the graph ----------------------------------------------------------------------------
@@ -1316,7 +1448,7 @@ class Mapper {
       handler(this);
     }
     let out = this.values.get(outName);
-    if (out?.t === 'expr' || out?.t === 'gn') out = { t: 'layer', id: out.t === 'expr' ? this.exprLayer(out) : this.groupNormLayer(out) };
+    if ((out?.t === 'expr' && !out.nhwc) || out?.t === 'gn') out = { t: 'layer', id: out.t === 'expr' ? this.exprLayer(out) : this.groupNormLayer(out) };
     this.origin = `output '${outName}'`;
     if (!out) this.failAt(`output '${outName}' is produced by no node`);
     if (out.t !== 'layer') this.failAt(`output '${outName}' is ${out.t === 'const' ? 'a constant' : 'not a tensor the language can express'}`);
@@ -1367,7 +1499,7 @@ const UNSUPPORTED_WHY: Record<string, string> = {
 const PATTERN_WORDS: Record<PatternValue['t'] | 'rows', string> = {
   rows: 'batch and channels merged',
   nhwc: 'channels last',
-  'ln-nhwc': 'a channels-last layer norm',
+  lnf: 'a layer norm written out',
   split: 'channels split into groups',
   swapped: 'channel groups transposed',
   grouped: 'channels in groups',
@@ -1412,6 +1544,13 @@ function exprText(e: Expr): string {
     default:
       return `(${exprText(e.a)} ${{ add: '+', sub: '-', mul: '*', div: '/', pow: '^' }[e.op]} ${exprText(e.b)})`;
   }
+}
+
+/** A layer's output as a formula's variable: as it is, or channels-last. */
+function baseOf(v: Value): { of: number; nhwc: boolean } | undefined {
+  if (v.t === 'layer') return { of: v.id, nhwc: false };
+  if (v.t === 'nhwc') return { of: v.of, nhwc: true };
+  return undefined;
 }
 
 const formatConst = (v: number) => String(Number(v.toPrecision(6)));
@@ -1472,6 +1611,7 @@ const OPS: Record<string, (m: Mapper) => void> = {
   InstanceNormalization: (m) => m.instanceNormalization(),
   Identity: (m) => m.identity(),
   Erf: (m) => m.unaryFormula('Erf'),
+  Sqrt: (m) => m.sqrt(),
   Pow: (m) => m.pow(),
   Resize: (m) => m.resize(),
   Upsample: (m) => m.resize(),

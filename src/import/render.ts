@@ -44,7 +44,9 @@ function callText(s: Extract<F, { t: 'call' }>): string {
   return `${s.block.name}(${args.join(', ')})`;
 }
 
-const labelled = (label: string | undefined, text: string) => (label ? `${label}: ${text}` : text);
+/** A label as written: a name, a keyword or a number as it is, another segment (`block1-0`) quoted. */
+const labelText = (l: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(l) || /^\d+$/.test(l) ? l : `"${l}"`);
+const labelled = (label: string | undefined, text: string) => (label ? `${labelText(label)}: ${text}` : text);
 
 /** A statement on one line, if it is a layer or a call, or a short group or repeat of them. */
 function oneLine(s: F): string | undefined {

@@ -49,6 +49,7 @@ export const LAYER_TEXT = {
   linear: (a) => [
     { name: 'out', value: a.out, positional: true, slot: { hint: 'n', channels: true } },
     { name: 'bias', value: a.bias, dflt: true },
+    { name: 'pointwise', value: !!a.pointwise, dflt: false },
   ],
   bn: (a) => [{ name: 'eps', value: a.eps, dflt: 1e-5 }],
   relu: () => [],

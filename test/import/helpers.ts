@@ -25,6 +25,8 @@ export interface TorchExport {
   macs: number;
   params: number;
   outputShape: number[];
+  /** The model's state_dict keys, in order. */
+  keys: string[];
   batch: number;
 }
 
@@ -48,7 +50,7 @@ export function exportTorchvision(jobs: TorchJob[]): Map<string, TorchExport> {
   if (r.status !== 0) throw new Error(`torchvision_onnx.py failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
   const out = new Map<string, TorchExport>();
   for (const line of r.stdout.split('\n').filter((l) => l.startsWith('{'))) {
-    const res = JSON.parse(line) as { id: string; macs: number; params: number; output_shape: number[] };
+    const res = JSON.parse(line) as { id: string; macs: number; params: number; output_shape: number[]; keys: string[] };
     const job = jobs.find((j) => j.id === res.id)!;
     const base = join(dir, res.id);
     out.set(res.id, {
@@ -58,6 +60,7 @@ export function exportTorchvision(jobs: TorchJob[]): Map<string, TorchExport> {
       macs: res.macs,
       params: res.params,
       outputShape: res.output_shape,
+      keys: res.keys,
       batch: job.batch ?? 2,
     });
   }

@@ -2,13 +2,15 @@
  * The patterns exporters write for the newer layer kinds, one at a time on small models, each
  * against onnxruntime at batch 2: relu6, hardswish, hardsigmoid, silu, torch.onnx's two GELU
  * formulas, squeeze-and-excitation gates as `mul`, Resize as upsample, ConvTranspose, layer norm
- * with and without the channels-last turn, group norm as our exporter writes it, a scale; and the
+ * with and without the channels-last turn, ConvNeXt's block as torch.onnx writes it (the layer
+ * norm written out, nn.Linear on channels-last), group norm as our exporter writes it, a scale; and the
  * refusals, by node.
  */
 import { describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/import';
 import { buildModel, float, int, ints, str, type ModelSpec } from './onnx-builder';
 import { refused, same } from './ort-check';
+import { analysed } from './helpers';
 
 const IN = ['N', 3, 8, 8];
 const scalar = (v: number) => ({ dims: [], data: [v] });
@@ -78,7 +80,8 @@ describe('import: the patterns of the newer layer kinds', () => {
     refused(onConv([{ op: 'Mul', inputs: ['v0', 'v0'], name: '/sq/Mul' }, { op: 'Relu', inputs: ['v1'] }]), /^node 2 of 3, '\/sq\/Mul' \(Mul\): the element-wise formula \(x \* x\) of the tensor before it is not a layer/);
     refused(onConv([{ op: 'Erf', inputs: ['v0'], name: '/e/Erf' }]), /'\/e\/Erf' \(Erf\): the element-wise formula erf\(x\)/);
     await same(onConv([{ op: 'Mul', inputs: ['v0', 'k'] }, { op: 'Relu', inputs: ['v1'] }], { k: scalar(0.25) }), [/^\s*scale$/m, /^\s*relu$/m]);
-    await same(onConv([{ op: 'Mul', inputs: ['v0', 'k'] }], { k: { dims: [1, 4, 1, 1] } }), [/^\s*scale$/m]);
+    // A factor per channel is the initializer as it is: the scale's one tensor takes its name.
+    await same(onConv([{ op: 'Mul', inputs: ['v0', 'k'] }], { k: { dims: [1, 4, 1, 1] } }), [/^\s*k: scale$/m]);
   });
 
   it('a squeeze-and-excitation gate (Mul of a path and GAP, conv, relu, conv, sigmoid) is mul with an empty branch', async () => {
@@ -162,5 +165,56 @@ describe('import: the patterns of the newer layer kinds', () => {
       ),
       [/groupnorm 2$/m],
     );
+  });
+
+  it("ConvNeXt's block as torch.onnx writes it before opset 17: the layer norm written out and nn.Linear on channels-last", async () => {
+    const nodes = (tail: ModelSpec['nodes']): ModelSpec['nodes'] => [
+      { op: 'Transpose', inputs: ['v0'], attrs: { perm: ints(0, 2, 3, 1) }, name: '/block/block.1/Transpose' },
+      { op: 'ReduceMean', inputs: ['v1'], attrs: { axes: ints(-1) }, name: '/block/block.2/ReduceMean' },
+      { op: 'Sub', inputs: ['v1', 'v2'], name: '/block/block.2/Sub' },
+      { op: 'Pow', inputs: ['v3', 'two'], name: '/block/block.2/Pow' },
+      { op: 'ReduceMean', inputs: ['v4'], attrs: { axes: ints(-1) }, name: '/block/block.2/ReduceMean_1' },
+      { op: 'Add', inputs: ['v5', 'eps'], name: '/block/block.2/Add' },
+      { op: 'Sqrt', inputs: ['v6'], name: '/block/block.2/Sqrt' },
+      { op: 'Div', inputs: ['v3', 'v7'], name: '/block/block.2/Div' },
+      { op: 'Mul', inputs: ['v8', 'block.2.weight'], name: '/block/block.2/Mul' },
+      { op: 'Add', inputs: ['v9', 'block.2.bias'], name: '/block/block.2/Add_1' },
+      { op: 'MatMul', inputs: ['v10', 'onnx::MatMul_1'], name: '/block/block.3/MatMul' },
+      { op: 'Add', inputs: ['block.3.bias', 'v11'], name: '/block/block.3/Add' },
+      ...tail,
+    ];
+    const inits = {
+      two: scalar(2),
+      eps: scalar(1e-6),
+      'block.2.weight': { dims: [4] },
+      'block.2.bias': { dims: [4] },
+      'onnx::MatMul_1': { dims: [4, 8] },
+      'block.3.bias': { dims: [8] },
+      sqrt2: scalar(Math.SQRT2),
+      one: scalar(1),
+      half: scalar(0.5),
+      'onnx::MatMul_2': { dims: [8, 4] },
+      'block.5.bias': { dims: [4] },
+      layer_scale: { dims: [4, 1, 1] },
+    };
+    const gelu: ModelSpec['nodes'] = [
+      { op: 'Div', inputs: ['v12', 'sqrt2'], name: '/block/block.4/Div' },
+      { op: 'Erf', inputs: ['v13'], name: '/block/block.4/Erf' },
+      { op: 'Add', inputs: ['v14', 'one'], name: '/block/block.4/Add' },
+      { op: 'Mul', inputs: ['v12', 'v15'], name: '/block/block.4/Mul' },
+      { op: 'Mul', inputs: ['v16', 'half'], name: '/block/block.4/Mul_1' },
+      { op: 'MatMul', inputs: ['v17', 'onnx::MatMul_2'], name: '/block/block.5/MatMul' },
+      { op: 'Add', inputs: ['block.5.bias', 'v18'], name: '/block/block.5/Add' },
+      { op: 'Transpose', inputs: ['v19'], attrs: { perm: ints(0, 3, 1, 2) }, name: '/block/block.6/Transpose' },
+      { op: 'Mul', inputs: ['layer_scale', 'v20'], name: '/Mul' },
+    ];
+    const c = conv('block.0', 'input', 4, 3);
+    const spec = (tail: ModelSpec['nodes']): ModelSpec => ({ input: IN, output: ['N', 4, 8, 8], opset: 13, nodes: [c.node, ...nodes(tail)], inits: { ...c.inits, ...inits } });
+    const text = await same(spec(gelu), [/^\s*2: layernorm eps=0.000001$/m, /^\s*3: linear 8 pointwise=true$/m, /^\s*4: gelu$/m, /^\s*5: linear 4 pointwise=true$/m, /^\s*layer_scale: scale$/m]);
+    const names = analysed(text).tensors.map((t) => t.name);
+    expect(names).toEqual(['layer_scale', 'block.0.weight', 'block.0.bias', 'block.2.weight', 'block.2.bias', 'block.3.weight', 'block.3.bias', 'block.5.weight', 'block.5.bias']);
+    // A layer of the language cannot take the channels-last tensor: refused at that node.
+    refused(spec([{ op: 'Relu', inputs: ['v12'], name: '/block/act/Relu' }]), /^node 14 of 14, '\/block\/act\/Relu' \(Relu\): it takes a channels-last tensor/);
+    refused(spec([{ op: 'Sqrt', inputs: ['v12'], name: '/block/s/Sqrt' }]), /'\/block\/s\/Sqrt' \(Sqrt\): a Sqrt is expressible only as the deviation of a layer norm/);
   });
 });

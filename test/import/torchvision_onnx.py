@@ -3,7 +3,7 @@
 Reads a JSON list of jobs on stdin: {"id", "model", "kwargs", "size", "opset", "batch",
 "randomize_bn", "seed", "dir"}; for each writes DIR/ID.onnx, DIR/ID.input.bin and
 DIR/ID.output.bin (float32, C order, [batch, ...]) and prints one JSON object per job:
-{"id", "macs", "params", "output_shape"}. MACs count conv and linear multiply-accumulates with
+{"id", "macs", "params", "output_shape", "keys"} (the state_dict's keys, in order). MACs count conv and linear multiply-accumulates with
 forward hooks at the export's input size, the convention torchvision publishes.
 """
 import json
@@ -24,7 +24,8 @@ def count_macs(model, x):
         total[0] += out[0].numel() * (m.in_channels // m.groups) * k
 
     def linear_hook(m, inp, out):
-        total[0] += m.in_features * m.out_features
+        # At every position it runs at (ConvNeXt's nn.Linear on channels-last maps), as a 1x1 conv counts.
+        total[0] += out[0].numel() * m.in_features
 
     hooks = []
     for m in model.modules():
@@ -77,6 +78,7 @@ def main():
                     "macs": count_macs(model, x),
                     "params": sum(p.numel() for p in model.parameters()),
                     "output_shape": list(y.shape[1:]),
+                    "keys": list(model.state_dict().keys()),
                 }
             ),
             flush=True,
