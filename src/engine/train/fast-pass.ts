@@ -93,7 +93,7 @@ function bnPass(a: BnAttrs, [x]: Tensor[], w: LayerWeights, ctx: PassContext): L
 function maxpoolPass(a: MaxPoolAttrs, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass | undefined {
   const m = trainWasm();
   if (!m || x.shape.length !== 4) return undefined;
-  const { y, argmax } = maxpool2dWasm(m, x, a, steps.dest(`${ctx.path}#y`));
+  const { y, argmax } = maxpool2dWasm(m, x, a, steps.dest(`${ctx.path}#y`), (n) => steps.ints(`${ctx.path}#argmax`, n));
   return { output: y, backward: (dy) => ({ dx: [maxpool2dBackwardWasm(m, x.shape, argmax, dy, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
 }
 

@@ -156,7 +156,7 @@ export function batchNormTrainBackwardWasm(m: TrainWasm, t: BatchNormTrainWasm, 
 }
 
 /** Max pooling's output and, per output, the flat index into x of its window's (first) maximum. */
-export function maxpool2dWasm(m: TrainWasm, x: Tensor, p: PoolParams, into: Dest = fresh): { y: Tensor; argmax: Int32Array } {
+export function maxpool2dWasm(m: TrainWasm, x: Tensor, p: PoolParams, into: Dest = fresh, argmaxInto: (n: number) => Int32Array = (n) => new Int32Array(n)): { y: Tensor; argmax: Int32Array } {
   m.reset();
   const [B, C, H, W] = x.shape;
   const OH = windowOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1, p.ceil);
@@ -166,7 +166,9 @@ export function maxpool2dWasm(m: TrainWasm, x: Tensor, p: PoolParams, into: Dest
   const yp = m.alloc(n);
   const ip = m.alloc(n);
   m.k.maxpool_forward(xp, yp, ip, B * C, H, W, OH, OW, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1]);
-  return { y: tensor([B, C, OH, OW], m.take(yp, n, into)), argmax: m.i32.slice(ip / 4, ip / 4 + n) };
+  const argmax = argmaxInto(n);
+  argmax.set(m.i32.subarray(ip / 4, ip / 4 + n));
+  return { y: tensor([B, C, OH, OW], m.take(yp, n, into)), argmax };
 }
 
 /** Each output's gradient to its window's maximum. */

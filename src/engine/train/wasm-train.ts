@@ -100,6 +100,17 @@ export const fresh: Dest = (n) => new Float32Array(n);
  */
 export class StepBuffers {
   private readonly bufs = new Map<string, Float32Array>();
+  private readonly intBufs = new Map<string, Int32Array>();
+
+  /** `n` ints for `key` (a max pool's argmax), contents garbage. */
+  ints(key: string, n: number): Int32Array {
+    let b = this.intBufs.get(key);
+    if (!b || b.length < n) {
+      b = new Int32Array(n);
+      this.intBufs.set(key, b);
+    }
+    return b.length === n ? b : b.subarray(0, n);
+  }
 
   /** The destination for `key`'s result. */
   dest(key: string): Dest {

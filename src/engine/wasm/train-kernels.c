@@ -24,6 +24,20 @@ typedef int i32;
 static inline i32 min_i(i32 a, i32 b) { return a < b ? a : b; }
 static inline i32 max_i(i32 a, i32 b) { return a > b ? a : b; }
 
+/* Σ of n floats in float64, two lanes at a time. */
+static double sum_f64(const float *p, i32 n) {
+  v128_t s = wasm_f64x2_splat(0.0);
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_v128_load(p + i);
+    s = wasm_f64x2_add(s, wasm_f64x2_promote_low_f32x4(v));
+    s = wasm_f64x2_add(s, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1)));
+  }
+  double t = wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
+  for (; i < n; i++) t += p[i];
+  return t;
+}
+
 /* ---- Products ---------------------------------------------------------------------------- */
 
 /*
@@ -150,10 +164,13 @@ __attribute__((noinline)) static void tile_nt_2x4(i32 K, const float *restrict a
 
 /*
  * C[M x N] (+)= A[M x K] · B[N x K]ᵀ, both read along contiguous rows (dW = dY·colsᵀ, whose
- * reduction runs over every output position of the batch). K is cut into blocks of KB so the
- * 6 rows a tile reads stay in L1 across the tiles of a row band.
+ * reduction runs over every output position of the batch). K is cut into blocks of KB terms:
+ * the 6 rows a tile reads stay in L1, and B's block (N rows of KB) in L2 while every row pair of
+ * A passes over it (with 2048 it streamed from memory once per pair: 30% slower).
  */
-#define KB 2048
+#ifndef KB
+#define KB 256
+#endif
 EXPORT(gemm_nt)
 void gemm_nt(i32 M, i32 N, i32 K, i32 a, i32 lda, i32 b, i32 ldb, i32 c, i32 ldc, i32 acc) {
   /* K = 0 still runs one (empty) block, which writes the zeros. */
@@ -180,8 +197,8 @@ typedef struct {
  * holds x[b, g·cinG + ci, oh·sh − ph + i·dh, ow·sw − pw + j·dw], 0 in the padding (written, so
  * cols may be reused scratch). Each output row's valid columns are one run without bounds tests.
  */
-static void im2col(const Geom *q, const float *x, i32 g, i32 b0, i32 b1, float *cols) {
-  const i32 cinG = q->C / q->G, N = q->OH * q->OW, P = (b1 - b0) * N;
+static void im2col(const Geom *q, const float *x, i32 g, i32 b0, i32 b1, float *cols, i32 P) {
+  const i32 cinG = q->C / q->G, N = q->OH * q->OW;
   for (i32 ci = 0; ci < cinG; ci++)
     for (i32 i = 0; i < q->kh; i++)
       for (i32 j = 0; j < q->kw; j++) {
@@ -215,8 +232,8 @@ static void im2col(const Geom *q, const float *x, i32 g, i32 b0, i32 b1, float *
 }
 
 /* The adjoint of im2col: each entry of dcols added at the input element it was read from. */
-static void col2im(const Geom *q, const float *dcols, i32 g, i32 b0, i32 b1, float *dx) {
-  const i32 cinG = q->C / q->G, N = q->OH * q->OW, P = (b1 - b0) * N;
+static void col2im(const Geom *q, const float *dcols, i32 g, i32 b0, i32 b1, float *dx, i32 P) {
+  const i32 cinG = q->C / q->G, N = q->OH * q->OW;
   for (i32 ci = 0; ci < cinG; ci++)
     for (i32 i = 0; i < q->kh; i++)
       for (i32 j = 0; j < q->kw; j++) {
@@ -244,11 +261,21 @@ static void col2im(const Geom *q, const float *dcols, i32 g, i32 b0, i32 b1, flo
       }
 }
 
+/*
+ * The row stride of cols for P columns: a multiple of 16 floats plus 16. With P itself, rows of a
+ * batch of 28x28 maps are 100,352 bytes apart, a multiple of 2 KiB, so the 144 rows an 8-column
+ * strip of the product reads fell into 2 of L1's 64 sets and were fetched from L2 every time.
+ */
+#ifndef ROW_PAD
+#define ROW_PAD 16
+#endif
+static inline i32 row_stride(i32 P) { return ROW_PAD ? (P + 15) / 16 * 16 + ROW_PAD : P; }
+
 /* Floats of scratch conv_forward and conv_backward need for `chunk` samples per product. */
 EXPORT(conv_scratch)
 i32 conv_scratch(i32 geom, i32 chunk) {
   const Geom *q = (const Geom *)(unsigned long)geom;
-  const i32 K = q->C / q->G * q->kh * q->kw, coutG = q->cout / q->G, P = chunk * q->OH * q->OW;
+  const i32 K = q->C / q->G * q->kh * q->kw, coutG = q->cout / q->G, P = row_stride(chunk * q->OH * q->OW);
   const i32 panels = ((max_i(K, coutG) + 3) / 4) * 4 * max_i(K, coutG);
   return K * P + coutG * P + panels;
 }
@@ -262,19 +289,20 @@ EXPORT(conv_forward)
 void conv_forward(i32 geom, i32 x, i32 w, i32 bias, i32 y, i32 chunk, i32 scratch) {
   const Geom *q = (const Geom *)(unsigned long)geom;
   const i32 K = q->C / q->G * q->kh * q->kw, coutG = q->cout / q->G, N = q->OH * q->OW;
-  float *cols = F(scratch), *yt = cols + K * chunk * N, *pa = yt + coutG * chunk * N;
+  const i32 ld = row_stride(chunk * N);
+  float *cols = F(scratch), *yt = cols + K * ld, *pa = yt + coutG * ld;
   for (i32 g = 0; g < q->G; g++) {
     pack_a(coutG, K, CF(w) + g * coutG * K, K, 1, pa);
     for (i32 b0 = 0; b0 < q->B; b0 += chunk) {
       const i32 b1 = min_i(q->B, b0 + chunk), P = (b1 - b0) * N;
-      im2col(q, CF(x), g, b0, b1, cols);
-      gemm_packed(coutG, P, K, pa, cols, P, yt, P, 0);
+      im2col(q, CF(x), g, b0, b1, cols, ld);
+      gemm_packed(coutG, P, K, pa, cols, ld, yt, ld, 0);
       for (i32 oc = 0; oc < coutG; oc++) {
         const i32 o = g * coutG + oc;
         const float bv = bias ? CF(bias)[o] : 0.0f;
         const v128_t bvv = wasm_f32x4_splat(bv);
         for (i32 b = b0; b < b1; b++) {
-          const float *src = yt + oc * P + (b - b0) * N;
+          const float *src = yt + oc * ld + (b - b0) * N;
           float *dst = F(y) + (b * q->cout + o) * N;
           i32 n = 0;
           for (; n + 4 <= N; n += 4) wasm_v128_store(dst + n, wasm_f32x4_add(wasm_v128_load(src + n), bvv));
@@ -294,20 +322,16 @@ EXPORT(conv_backward)
 void conv_backward(i32 geom, i32 x, i32 w, i32 dy, i32 dx, i32 dw, i32 db, i32 chunk, i32 scratch) {
   const Geom *q = (const Geom *)(unsigned long)geom;
   const i32 K = q->C / q->G * q->kh * q->kw, coutG = q->cout / q->G, N = q->OH * q->OW;
-  float *cols = F(scratch), *dyt = cols + K * chunk * N, *pa = dyt + coutG * chunk * N;
+  const i32 ld = row_stride(chunk * N);
+  float *cols = F(scratch), *dyt = cols + K * ld, *pa = dyt + coutG * ld;
   const i32 xsize = q->B * q->C * q->H * q->W;
-  for (i32 i = 0; i < xsize; i++) F(dx)[i] = 0.0f;
+  __builtin_memset(F(dx), 0, xsize * sizeof(float));
+  /* The bias's gradient in float64: before a batch norm in train mode it is 0 in exact arithmetic, and float32 sums left noise PyTorch's suite sees. */
   if (db) {
     for (i32 o = 0; o < q->cout; o++) {
-      v128_t s = wasm_f32x4_splat(0.0f);
-      float t = 0.0f;
-      for (i32 b = 0; b < q->B; b++) {
-        const float *d = CF(dy) + (b * q->cout + o) * N;
-        i32 n = 0;
-        for (; n + 4 <= N; n += 4) s = wasm_f32x4_add(s, wasm_v128_load(d + n));
-        for (; n < N; n++) t += d[n];
-      }
-      F(db)[o] = hsum(s) + t;
+      double t = 0.0;
+      for (i32 b = 0; b < q->B; b++) t += sum_f64(CF(dy) + (b * q->cout + o) * N, N);
+      F(db)[o] = (float)t;
     }
   }
   for (i32 g = 0; g < q->G; g++) {
@@ -316,34 +340,16 @@ void conv_backward(i32 geom, i32 x, i32 w, i32 dy, i32 dx, i32 dw, i32 db, i32 c
     for (i32 b0 = 0; b0 < q->B; b0 += chunk) {
       const i32 b1 = min_i(q->B, b0 + chunk), P = (b1 - b0) * N;
       for (i32 oc = 0; oc < coutG; oc++)
-        for (i32 b = b0; b < b1; b++) {
-          const float *src = CF(dy) + (b * q->cout + g * coutG + oc) * N;
-          float *dst = dyt + oc * P + (b - b0) * N;
-          for (i32 n = 0; n < N; n++) dst[n] = src[n];
-        }
-      im2col(q, CF(x), g, b0, b1, cols);
-      gemm_nt(coutG, K, P, (i32)(unsigned long)dyt, P, (i32)(unsigned long)cols, P, dw + g * coutG * K * 4, K, b0 > 0);
-      gemm_packed(K, P, coutG, pa, dyt, P, cols, P, 0);
-      col2im(q, cols, g, b0, b1, F(dx));
+        for (i32 b = b0; b < b1; b++) __builtin_memcpy(dyt + oc * ld + (b - b0) * N, CF(dy) + (b * q->cout + g * coutG + oc) * N, N * sizeof(float));
+      im2col(q, CF(x), g, b0, b1, cols, ld);
+      gemm_nt(coutG, K, P, (i32)(unsigned long)dyt, ld, (i32)(unsigned long)cols, ld, dw + g * coutG * K * 4, K, b0 > 0);
+      gemm_packed(K, P, coutG, pa, dyt, ld, cols, ld, 0);
+      col2im(q, cols, g, b0, b1, F(dx), ld);
     }
   }
 }
 
 /* ---- Batch norm in train mode, optionally followed by a ReLU ----------------------------- */
-
-/* Σ of n floats in float64, two lanes at a time. */
-static double sum_f64(const float *p, i32 n) {
-  v128_t s = wasm_f64x2_splat(0.0);
-  i32 i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v128_t v = wasm_v128_load(p + i);
-    s = wasm_f64x2_add(s, wasm_f64x2_promote_low_f32x4(v));
-    s = wasm_f64x2_add(s, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1)));
-  }
-  double t = wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
-  for (; i < n; i++) t += p[i];
-  return t;
-}
 
 /* Σ (p − m)² in float64. */
 static double sumsq_f64(const float *p, i32 n, double m) {
@@ -385,20 +391,23 @@ void bn_train_forward(i32 x, i32 y, i32 B, i32 C, i32 hw, i32 gamma, i32 beta, d
     D(stats)[3 * c] = mean;
     D(stats)[3 * c + 1] = inv;
     D(stats)[3 * c + 2] = sq;
-    /* y = (x − mean)·k + β, k = γ·invStd (subtracting first: no cancellation against a large mean). */
-    const float k = (float)(CF(gamma)[c] * inv), off = CF(beta)[c], mf = (float)mean;
-    const v128_t kv = wasm_f32x4_splat(k), ov = wasm_f32x4_splat(off), mv = wasm_f32x4_splat(mf), zero = wasm_f32x4_splat(0.0f);
+    /*
+     * y = ((x − mf) − dm)·k + β with k = γ·invStd, mf the mean rounded to float32 and dm what the
+     * rounding left: x − mf is exact for x near the mean, so a large mean cancels without error.
+     */
+    const float k = (float)(CF(gamma)[c] * inv), off = CF(beta)[c], mf = (float)mean, dm = (float)(mean - mf);
+    const v128_t kv = wasm_f32x4_splat(k), ov = wasm_f32x4_splat(off), mv = wasm_f32x4_splat(mf), dv = wasm_f32x4_splat(dm), zero = wasm_f32x4_splat(0.0f);
     for (i32 b = 0; b < B; b++) {
       const float *xp = CF(x) + (b * C + c) * hw;
       float *yp = F(y) + (b * C + c) * hw;
       i32 i = 0;
       for (; i + 4 <= hw; i += 4) {
-        v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xp + i), mv), kv), ov);
+        v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(xp + i), mv), dv), kv), ov);
         if (relu) v = wasm_f32x4_max(v, zero);
         wasm_v128_store(yp + i, v);
       }
       for (; i < hw; i++) {
-        float v = (xp[i] - mf) * k + off;
+        float v = ((xp[i] - mf) - dm) * k + off;
         yp[i] = relu && !(v > 0.0f) ? 0.0f : v;
       }
     }
@@ -415,8 +424,14 @@ void bn_train_backward(i32 x, i32 y, i32 dy, i32 dx, i32 B, i32 C, i32 hw, i32 g
   const double n = (double)B * hw;
   for (i32 c = 0; c < C; c++) {
     const double mean = D(stats)[3 * c], inv = D(stats)[3 * c + 1];
-    const float mf = (float)mean, invf = (float)inv;
-    const v128_t mv = wasm_f32x4_splat(mf), iv = wasm_f32x4_splat(invf), zero = wasm_f32x4_splat(0.0f);
+    /*
+     * x̂ = ((x − mf) − dm)·invStd as in the forward: without dm, a mean far from zero shifted every
+     * x̂ by its rounding, Σ x̂ was no longer 0, and the gradient of a layer before this one (which
+     * is 0 in exact arithmetic for a shift) came out 3e-4 of the largest (the autograd suite's "bn
+     * twice in a row, values far from zero").
+     */
+    const float mf = (float)mean, invf = (float)inv, dm = (float)(mean - mf);
+    const v128_t mv = wasm_f32x4_splat(mf), dv = wasm_f32x4_splat(dm), iv = wasm_f32x4_splat(invf), zero = wasm_f32x4_splat(0.0f);
     double sdy = 0.0, sdyx = 0.0;
     for (i32 b = 0; b < B; b++) {
       const i32 at = (b * C + c) * hw;
@@ -426,7 +441,7 @@ void bn_train_backward(i32 x, i32 y, i32 dy, i32 dx, i32 B, i32 C, i32 hw, i32 g
       for (; i + 4 <= hw; i += 4) {
         v128_t g = wasm_v128_load(gp + i);
         if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(yp + i), zero));
-        const v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xp + i), mv), iv);
+        const v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(xp + i), mv), dv), iv);
         const v128_t gh = wasm_f32x4_mul(g, h);
         s1 = wasm_f64x2_add(s1, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(g), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(g, g, 2, 3, 0, 1))));
         s2 = wasm_f64x2_add(s2, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(gh), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(gh, gh, 2, 3, 0, 1))));
@@ -436,13 +451,14 @@ void bn_train_backward(i32 x, i32 y, i32 dy, i32 dx, i32 B, i32 C, i32 hw, i32 g
       for (; i < hw; i++) {
         const float g = relu && !(yp[i] > 0.0f) ? 0.0f : gp[i];
         sdy += g;
-        sdyx += (double)g * ((xp[i] - mf) * invf);
+        sdyx += (double)g * (((xp[i] - mf) - dm) * invf);
       }
     }
     F(dgamma)[c] = (float)sdyx;
     F(dbeta)[c] = (float)sdy;
-    const float k = (float)(CF(gamma)[c] * inv), mdy = (float)(sdy / n), mdyx = (float)(sdyx / n);
-    const v128_t kv = wasm_f32x4_splat(k), m1 = wasm_f32x4_splat(mdy), m2 = wasm_f32x4_splat(mdyx);
+    /* mean(g) as a float32 pair (mdy + mdy_lo), for the same reason as dm: its rounding would be a shift of every dx. */
+    const float k = (float)(CF(gamma)[c] * inv), mdy = (float)(sdy / n), mdy_lo = (float)(sdy / n - mdy), mdyx = (float)(sdyx / n);
+    const v128_t kv = wasm_f32x4_splat(k), m1 = wasm_f32x4_splat(mdy), m1lo = wasm_f32x4_splat(mdy_lo), m2 = wasm_f32x4_splat(mdyx);
     for (i32 b = 0; b < B; b++) {
       const i32 at = (b * C + c) * hw;
       const float *xp = CF(x) + at, *yp = CF(y) + at, *gp = CF(dy) + at;
@@ -451,12 +467,12 @@ void bn_train_backward(i32 x, i32 y, i32 dy, i32 dx, i32 B, i32 C, i32 hw, i32 g
       for (; i + 4 <= hw; i += 4) {
         v128_t g = wasm_v128_load(gp + i);
         if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(yp + i), zero));
-        const v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xp + i), mv), iv);
-        wasm_v128_store(dp + i, wasm_f32x4_mul(kv, wasm_f32x4_sub(wasm_f32x4_sub(g, m1), wasm_f32x4_mul(h, m2))));
+        const v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(xp + i), mv), dv), iv);
+        wasm_v128_store(dp + i, wasm_f32x4_mul(kv, wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_sub(g, m1), m1lo), wasm_f32x4_mul(h, m2))));
       }
       for (; i < hw; i++) {
         const float g = relu && !(yp[i] > 0.0f) ? 0.0f : gp[i];
-        dp[i] = k * (g - mdy - (xp[i] - mf) * invf * mdyx);
+        dp[i] = k * (((g - mdy) - mdy_lo) - ((xp[i] - mf) - dm) * invf * mdyx);
       }
     }
   }
@@ -498,7 +514,7 @@ void maxpool_forward(i32 x, i32 y, i32 idx, i32 BC, i32 H, i32 W, i32 OH, i32 OW
 /* dx (n_in values, overwritten) = each output's gradient added at its window's maximum. */
 EXPORT(maxpool_backward)
 void maxpool_backward(i32 dy, i32 idx, i32 dx, i32 n_out, i32 n_in) {
-  for (i32 i = 0; i < n_in; i++) F(dx)[i] = 0.0f;
+  __builtin_memset(F(dx), 0, n_in * sizeof(float));
   for (i32 o = 0; o < n_out; o++) F(dx)[I(idx)[o]] += CF(dy)[o];
 }
 
