@@ -114,7 +114,8 @@ export function lossAndGradients(
     if (!dy) continue;
     dOut[id] = undefined;
     const node = graph.nodes[id];
-    if (node.attrs.kind === 'input') inputGrad = dy.t;
+    // Copied, as the output below: the fast path reuses its activations' buffers in the next call.
+    if (node.attrs.kind === 'input') inputGrad = tensor([...dy.t.shape], dy.t.data.slice());
     const { dx, grads } = passes[id].backward(dy.t);
     layerGrads.set(id, grads);
     node.inputs.forEach((i, k) => {
@@ -135,5 +136,6 @@ export function lossAndGradients(
     }
   }
   const loss = mainLoss + auxWeight * auxLosses.reduce((a, b) => a + b, 0);
-  return { loss, mainLoss, auxLosses, output: values[graph.output], grads, buffers, inputGrad };
+  const out = values[graph.output];
+  return { loss, mainLoss, auxLosses, output: tensor([...out.shape], out.data.slice()), grads, buffers, inputGrad };
 }

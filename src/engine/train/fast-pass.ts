@@ -1,14 +1,21 @@
 /**
  * The training path `cnn train` and `cnn grad` take: the CPU reference's pass for every kind
  * (src/engine/cpu/backward.ts, the oracle), with the kinds that carry the time replaced by
- * batched matrix-product kernels that give the same figures up to the order of summation.
+ * kernels that give the same figures up to float32 rounding and the order of summation: the
+ * WebAssembly SIMD kernels (wasm-layers.ts) where this JavaScript engine compiles them, else
+ * the JavaScript matrix products of fast-conv.ts for convolutions.
  */
 import type { LayerAttrs, LayerKind } from '../../layers';
+import type { BnAttrs } from '../../layers/bn';
 import type { ConvAttrs } from '../../layers/conv';
+import type { LinearAttrs } from '../../layers/linear';
+import type { MaxPoolAttrs } from '../../layers/maxpool';
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
 import { passLayerCpu, type LayerPass, type PassContext } from '../cpu/backward';
 import { conv2dBackwardFast, conv2dFast } from './fast-conv';
+import { StepBuffers, trainWasm } from './wasm-train';
+import { batchNormTrainBackwardWasm, batchNormTrainWasm, conv2dBackwardWasm, conv2dWasm, linearBackwardWasm, linearWasm, maxpool2dBackwardWasm, maxpool2dWasm, reluBackwardWasm, reluWasm } from './wasm-layers';
 
 export type TrainKernels = 'fast' | 'reference';
 
@@ -27,30 +34,86 @@ function fitsConv(a: ConvAttrs, x: Tensor, w: LayerWeights): boolean {
   return !a.bias || w.bias?.length === a.out;
 }
 
-/** A kind's fast training pass, or undefined where it hands the layer to the reference. */
-type FastPass<A> = (a: A, inputs: Tensor[], weights: LayerWeights) => LayerPass | undefined;
+/** The activations and their gradients, reused step after step (see StepBuffers for their lifetime). */
+const steps = new StepBuffers();
 
-function convPass(a: ConvAttrs, inputs: Tensor[], weights: LayerWeights): LayerPass | undefined {
+/** A kind's fast training pass, or undefined where it hands the layer to the reference. */
+type FastPass<A> = (a: A, inputs: Tensor[], weights: LayerWeights, ctx: PassContext) => LayerPass | undefined;
+
+function convPass(a: ConvAttrs, inputs: Tensor[], weights: LayerWeights, ctx: PassContext): LayerPass | undefined {
   const [x] = inputs;
   if (!fitsConv(a, x, weights)) return undefined;
   const weight = need(weights, 'weight', a);
-  const output = conv2dFast(x, weight, a.bias ? need(weights, 'bias', a) : undefined, a);
+  const bias = a.bias ? need(weights, 'bias', a) : undefined;
+  const m = trainWasm();
+  const output = m ? conv2dWasm(m, x, weight, bias, a, steps.dest(`${ctx.path}#y`)) : conv2dFast(x, weight, bias, a);
   return {
     output,
     backward(dy) {
-      const g = conv2dBackwardFast(x, weight, dy, a, a.bias);
+      const g = m ? conv2dBackwardWasm(m, x, weight, dy, a, a.bias, steps.dest(`${ctx.path}#dx`)) : conv2dBackwardFast(x, weight, dy, a, a.bias);
       return { dx: [g.dx], grads: g.db ? { weight: g.dw, bias: g.db } : { weight: g.dw } };
     },
   };
 }
 
+function linearPass(a: LinearAttrs, [x]: Tensor[], weights: LayerWeights): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m || a.pointwise || x.shape.length !== 2) return undefined;
+  const [, N] = x.shape;
+  if (weights.weight?.length !== a.out * N || (a.bias && weights.bias?.length !== a.out)) return undefined;
+  const weight = weights.weight;
+  return {
+    output: linearWasm(m, x, weight, a.bias ? weights.bias : undefined, a.out),
+    backward(dy) {
+      const g = linearBackwardWasm(m, x, weight, dy, a.out, a.bias);
+      return { dx: [g.dx], grads: g.db ? { weight: g.dw, bias: g.db } : { weight: g.dw } };
+    },
+  };
+}
+
+/** Train mode only (eval mode is an affine map, cheap on the reference), and only where the batch has the two values per channel statistics need. */
+function bnPass(a: BnAttrs, [x]: Tensor[], w: LayerWeights, ctx: PassContext): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m || ctx.mode !== 'train' || x.shape.length < 2) return undefined;
+  const C = x.shape[1];
+  const { weight, bias, running_mean: runningMean, running_var: runningVar } = w;
+  if (!weight || !bias || !runningMean || !runningVar || [weight, bias, runningMean, runningVar].some((t) => t.length !== C)) return undefined;
+  if (x.data.length / C < 2) return undefined;
+  const t = batchNormTrainWasm(m, x, { weight, bias, runningMean, runningVar, eps: a.eps }, false, steps.dest(`${ctx.path}#y`));
+  return {
+    output: t.y,
+    buffers: { running_mean: t.runningMean, running_var: t.runningVar },
+    backward(dy) {
+      const g = batchNormTrainBackwardWasm(m, t, weight, dy, steps.dest(`${ctx.path}#dx`));
+      return { dx: [g.dx], grads: { weight: g.dweight, bias: g.dbias } };
+    },
+  };
+}
+
+function maxpoolPass(a: MaxPoolAttrs, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m || x.shape.length !== 4) return undefined;
+  const { y, argmax } = maxpool2dWasm(m, x, a, steps.dest(`${ctx.path}#y`), (n) => steps.ints(`${ctx.path}#argmax`, n));
+  return { output: y, backward: (dy) => ({ dx: [maxpool2dBackwardWasm(m, x.shape, argmax, dy, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
+}
+
+function reluPass(_a: unknown, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m) return undefined;
+  return { output: reluWasm(m, x, steps.dest(`${ctx.path}#y`)), backward: (dy) => ({ dx: [reluBackwardWasm(m, x, dy, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
+}
+
 /** The kinds that carry the time; every other kind takes the reference's pass. */
 const FAST_PASSES: { [K in LayerKind]?: FastPass<Extract<LayerAttrs, { kind: K }>> } = {
   conv: convPass,
+  linear: linearPass,
+  bn: bnPass,
+  maxpool: maxpoolPass,
+  relu: reluPass,
 };
 
 /** One layer's training pass on the fast path. */
 export function passLayerFast(attrs: LayerAttrs, inputs: Tensor[], weights: LayerWeights, ctx: PassContext): LayerPass {
   const fast = FAST_PASSES[attrs.kind] as FastPass<LayerAttrs> | undefined;
-  return fast?.(attrs, inputs, weights) ?? passLayerCpu(attrs, inputs, weights, ctx);
+  return fast?.(attrs, inputs, weights, ctx) ?? passLayerCpu(attrs, inputs, weights, ctx);
 }
