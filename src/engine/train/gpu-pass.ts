@@ -288,3 +288,23 @@ export class GpuTrainer {
     this.owned.length = 0;
   }
 }
+
+/**
+ * A training pass (loop.ts's TrainPass) on one device: a trainer per batch size and mode, made on
+ * first use (a short last batch gets its own), its pipelines shared through the device's cache.
+ */
+export function gpuTrainPass(device: GPUDevice): { pass: (graph: Graph, weights: ReadonlyMap<string, Float32Array>, tensors: readonly ParamTensor[], x: Tensor, y: Float32Array, opts: PassOptions) => Promise<PassResult>; destroy(): void } {
+  const trainers = new Map<string, Promise<GpuTrainer>>();
+  return {
+    async pass(graph, weights, tensors, x, y, opts) {
+      const key = `${x.shape[0]} ${opts.mode}`;
+      let t = trainers.get(key);
+      if (!t) trainers.set(key, (t = GpuTrainer.create(device, graph, tensors, x.shape[0], opts.mode)));
+      return (await t).pass(weights, x, y, opts);
+    },
+    destroy() {
+      for (const t of trainers.values()) t.then((tr) => tr.destroy(), () => undefined);
+      trainers.clear();
+    },
+  };
+}
