@@ -2,7 +2,7 @@
  * The WebGPU engine's training pass per layer kind: the forward as in training or evaluation,
  * nothing fused (backward reads every layer's output), and the backward kernels that add each
  * input's gradient into its buffer and write the parameters'. A **partial** table: the kinds
- * below that have no entry (lrn, mul, layernorm, groupnorm, upsample, convtranspose) are refused
+ * below that have no entry (lrn, layernorm, groupnorm, upsample, convtranspose) are refused
  * by the driver (src/engine/train/gpu-pass.ts) with the kind and its line, never sent to the CPU
  * behind the caller's back. Activations are complete by type (WGSL_ACTIVATION_GRADS).
  */
@@ -16,6 +16,7 @@ import { type ConvGeometry, convTiledKernel, tiledChannels } from './conv-kernel
 import { channelSumKernel, convGradInputKernel, convGradWeightKernel } from './conv-grad-kernels';
 import { epilogueOf } from './kernels';
 import { activationKernel, ADD_INPUTS_PER_DISPATCH, addKernel, adaptivePoolKernel, copyKernel, gapKernel, poolKernel, softmaxKernel, type SpatialDims } from './layer-kernels';
+import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
 import { shuffleKernel, sliceKernel } from './norm-kernels';
 import { bnEvalBackwardKernel, bnEvalForwardKernel, bnTrainBackwardKernel, bnTrainForwardKernel, type ChannelDims, scaleBackwardKernel, scaleForwardKernel } from './norm-grad-kernels';
 import {
@@ -25,6 +26,7 @@ import {
   gapBackwardKernel,
   gatherSliceKernel,
   maskKernel,
+  mulBackwardKernel,
   poolBackwardKernel,
   shuffleBackwardKernel,
   sliceBackwardKernel,
@@ -222,6 +224,18 @@ export const GPU_BACKWARD: { [K in LayerKind]?: Entry<K> } = {
       const forward: Kernel[] = [];
       for (let i = 0; i < b.x.length; i += ADD_INPUTS_PER_DISPATCH) forward.push(addKernel(b.label, count, i > 0, NO_ACT, dense(count, 1), b.x.slice(i, i + ADD_INPUTS_PER_DISPATCH), b.y));
       return { forward, backward: b.dx.map((dx, j) => accumulateKernel(`${b.label} backward ${j}`, count, b.dy, dx)) };
+    });
+  },
+  mul(_a, load) {
+    const d = { batch: load.batch, channels: load.outShape[0], hw: numel(load.outShape.slice(1)) };
+    const count = d.batch * numel(load.outShape);
+    if (load.inShapes.length > MUL_INPUTS_PER_DISPATCH) throw new Error(`${load.node.attrs.kind} (line ${load.node.range.start.line + 1}): WebGPU trains products of at most ${MUL_INPUTS_PER_DISPATCH} branches`);
+    return layer((b) => {
+      const factors = b.x.map((buffer, j) => ({ buffer, gate: numel(load.inShapes[j]) !== numel(load.outShape) }));
+      return {
+        forward: [mulKernel(b.label, count, d.hw, false, dense(count, 1), factors, b.y)],
+        backward: b.dx.map((dx, k) => mulBackwardKernel(`${b.label} backward ${k}`, d.batch, d.channels, d.hw, k, factors, b.dy, dx)),
+      };
     });
   },
   concat(_a, load) {

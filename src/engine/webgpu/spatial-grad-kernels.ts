@@ -148,3 +148,19 @@ export function adaptivePoolBackwardKernel(label: string, d: SpatialDims, out: P
     [dy, dx],
   );
 }
+
+/**
+ * A product's backward for factor k: dy times the other factors (a C×1×1 gate broadcast over the
+ * pixels), summed over the pixels when factor k is itself a gate. At most 6 factors: dy, the
+ * factors and dx take the 8 storage bindings WebGPU guarantees.
+ */
+export function mulBackwardKernel(label: string, batch: number, channels: number, hw: number, k: number, factors: { buffer: GPUBuffer; gate: boolean }[], dy: GPUBuffer, dx: GPUBuffer): Kernel {
+  // Factor k itself is not read, and an unread binding is not in the layout.
+  const others = factors.map((f, j) => ({ ...f, j })).filter((f) => f.j !== k);
+  const decls = [IN(0, 'dy'), ...others.map((f, n) => IN(n + 1, `a${f.j}`)), RW(others.length + 1, 'dx')].join('\n');
+  const at = (f: { gate: boolean; j: number }, e: string) => (f.gate ? `a${f.j}[(${e}) / ${hw}u]` : `a${f.j}[${e}]`);
+  const prod = (e: string) => [`dy[${e}]`, ...others.map((f) => at(f, e))].join(' * ');
+  const buffers = [dy, ...others.map((f) => f.buffer), dx];
+  if (!factors[k].gate) return elementwise(label, batch * channels * hw, decls, `dx[i] += ${prod('i')};`, buffers);
+  return elementwise(label, batch * channels, decls, `var s = 0.0;\n  for (var p = 0u; p < ${hw}u; p++) { let e = i * ${hw}u + p; s += ${prod('e')}; }\n  dx[i] += s;`, buffers);
+}
