@@ -51,9 +51,44 @@ export function convGradInputKernel(label: string, g: ConvGeometry, dy: GPUBuffe
   );
 }
 
-/** dW[oc, ci, kh, kw] = Σ over the batch's output pixels of dy times the input value that tap read. */
+/** Weights from which one thread per weight is parallel enough, or output pixels up to which a workgroup's lanes would idle. */
+const THREAD_PER_WEIGHT = { weights: 2048, pixels: 1024 };
+/** Values a thread sums before adding the block to its total: f32 rounding grows with √block + √(n/block), not n. */
+const SUM_BLOCK = 256;
+
+/**
+ * dW[oc, ci, kh, kw] = Σ over the batch's output pixels of dy times the input value that tap read.
+ * Many weights: one thread each, summing in blocks (no barriers: SwiftShader runs lanes on the
+ * CPU, where workgroup reductions cost more than they save). Few weights over many pixels (a
+ * stem): one workgroup each, lanes striding over the pixels and a tree reduction.
+ */
 export function convGradWeightKernel(label: string, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer): Kernel {
   const rows = g.outC * (g.inC / g.groups) * g.kernel[0] * g.kernel[1];
+  const n = g.batch * g.outH * g.outW;
+  if (rows >= THREAD_PER_WEIGHT.weights || n <= THREAD_PER_WEIGHT.pixels) {
+    return elementwise(
+      `${label} dW`,
+      rows,
+      `${IN(0, 'x')}\n${IN(1, 'dy')}\n${RW(2, 'dw')}\n${constants(g)}`,
+      `let kw = i % KW; let kh = (i / KW) % KH; let cig = (i / (KW * KH)) % CG; let oc = i / K;
+  let ci = (oc / MG) * CG + cig;
+  var total = 0.0;
+  for (var n0 = 0u; n0 < N; n0 += ${SUM_BLOCK}u) {
+    var s = 0.0;
+    for (var n = n0; n < min(n0 + ${SUM_BLOCK}u, N); n++) {
+      let b = n / OHW; let p = n % OHW;
+      let ih = i32(p / OW) * SH + i32(kh) * DH - PH;
+      let iw = i32(p % OW) * SW + i32(kw) * DW - PW;
+      if (ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W)) {
+        s = fma(dy[(b * COUT + oc) * OHW + p], x[((b * CIN + ci) * H + u32(ih)) * W + u32(iw)], s);
+      }
+    }
+    total += s;
+  }
+  dw[i] = total;`,
+      [x, dy, dw],
+    );
+  }
   const code = `${IN(0, 'x')}\n${IN(1, 'dy')}\n${RW(2, 'dw')}\n${constants(g)}
 ${REDUCE_SUM}
 @compute @workgroup_size(${LANES})
