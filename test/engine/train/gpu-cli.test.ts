@@ -4,7 +4,7 @@
  * lowers the loss; a kind WebGPU cannot train and a missing adapter are one-line errors.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,7 +60,51 @@ function read(file: string): { tensors: Map<string, Float32Array>; loss: number 
   return { tensors: new Map([...parsed.tensors].map(([k, e]) => [k, toFloat32(e)])), loss: Number(parsed.metadata?.loss) };
 }
 
+/** An IDX file of unsigned bytes. */
+function idx(dims: number[], data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + data.length);
+  const v = new DataView(out.buffer);
+  out[2] = 0x08;
+  out[3] = dims.length;
+  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
+  out.set(data, 4 + 4 * dims.length);
+  return out;
+}
+
+/** 4x4 images: class 1 bright on the left half, class 0 on the right. */
+function toyIdx(at: string, n: number): string {
+  mkdirSync(at, { recursive: true });
+  for (const [prefix, count] of [['train', n], ['t10k', n / 2]] as const) {
+    const images = new Uint8Array(count * 16);
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      labels[i] = i % 2;
+      for (let p = 0; p < 16; p++) images[i * 16 + p] = ((p % 4 < 2) === (labels[i] === 1) ? 200 : 20) + ((i * 7 + p * 3) % 30);
+    }
+    writeFileSync(join(at, `${prefix}-images-idx3-ubyte`), idx([count, 4, 4], images));
+    writeFileSync(join(at, `${prefix}-labels-idx1-ubyte`), idx([count], labels));
+  }
+  return at;
+}
+
 describe('cnn grad and cnn train with --backend webgpu', () => {
+  it('cnn train --backend webgpu follows --backend reference epoch by epoch, and the loss falls', async () => {
+    if (!(await testGpu())) return;
+    const toy = join(dir, 'toy.cnn');
+    writeFileSync(toy, 'network Toy {\n  input 1x4x4\n  conv 4 k=3 p=1\n  bn\n  relu\n  flatten\n  dropout 0.2\n  fc: linear 2\n}\n');
+    const data = toyIdx(join(dir, 'toy-idx'), 40);
+    const run = async (backend: string) => {
+      const r = await cli('train', toy, '--data', data, '--epochs', '3', '--batch', '8', '--lr', '0.02', '--optimizer', 'sgd', '--json', '--backend', backend, '--out', join(dir, `toy-${backend}.safetensors`));
+      expect(r.code, r.err).toBe(0);
+      return r.out.trim().split('\n').map((l) => JSON.parse(l) as { loss: number; testAccuracy: number });
+    };
+    const want = await run('reference');
+    const got = await run('webgpu');
+    expect(got).toHaveLength(3);
+    got.forEach((e, i) => expect(Math.abs(e.loss - want[i].loss) / want[i].loss, `epoch ${i + 1}`).toBeLessThanOrEqual(1e-4));
+    expect(got[2].loss).toBeLessThan(got[0].loss);
+  }, 300_000);
+
   for (const mode of ['train', 'eval']) {
     it(`cnn grad --backend webgpu equals --backend reference (${mode} mode)`, async () => {
       if (!(await testGpu())) return;
