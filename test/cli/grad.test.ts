@@ -180,7 +180,7 @@ describe('cnn grad: output and errors', () => {
     ['no --out', ['--input', x, '--target', y], /needs --out/, 2],
     ['no --target', ['--input', x, '--out', g], /needs --target/, 2],
     ['a bad --mode', ['--input', x, '--target', y, '--out', g, '--mode', 'test'], /--mode test: choose train or eval/, 2],
-    ['--backend webgpu', ['--input', x, '--target', y, '--out', g, '--backend', 'webgpu'], /no WebGPU backward/, 2],
+    ['an unknown --backend', ['--input', x, '--target', y, '--out', g, '--backend', 'tpu'], /--backend tpu: choose cpu, reference or webgpu/, 2],
     ['a bad --label-smoothing', ['--input', x, '--target', y, '--out', g, '--label-smoothing', '2'], /--label-smoothing 2: give a number from 0 to 1/, 2],
     ['--out naming the input', ['--input', x, '--target', y, '--out', x], /--out .*: that is the input file/, 1],
     ['a label out of range', ['--input', x, '--target', join(dir, 'bad-y.npy'), '--out', g], /label 1 is 4; a class is an integer from 0 to 3/, 1],

@@ -4,11 +4,13 @@ import type { NetworkAnalysis } from '../../analysis';
 import { readNpy } from '../../engine/input/npy';
 import { tensor, type Tensor } from '../../engine/tensor';
 import { lossAndGradients, DEFAULT_AUX_WEIGHT } from '../../engine/train/backprop';
+import { GpuTrainer } from '../../engine/train/gpu-pass';
 import { readTargetNpy } from '../../engine/train/targets';
 import { saveSafetensorsWeights } from '../../engine/weights/load';
 import { CliError, onlyFile, UsageError, type Command } from '../command';
 import { STDIN, writeErrorReason } from '../load';
 import { loadWeights, modelOptions, planModel, readBytes } from './model';
+import { trainingGpu } from './train-gpu';
 import { checkTrainingBudget, clashingOutput, numberOption, trainBackend } from './train-options';
 
 /** The batch in an .npy of the input's shape with a leading batch, or of the input's shape alone (a batch of one). */
@@ -45,19 +47,19 @@ function targetOf(file: string, bytes: Uint8Array, batch: number, net: NetworkAn
 export const gradCommand: Command = {
   summary: "one batch's mean cross-entropy and the gradient of every parameter",
   usage:
-    'cnn grad FILE --input X.npy --target Y.npy --out G.safetensors [--weights W.safetensors] [--mode train|eval] [--backend cpu|reference] [--label-smoothing E] [--aux-weight W] [--json] [--seed N] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
+    'cnn grad FILE --input X.npy --target Y.npy --out G.safetensors [--weights W.safetensors] [--mode train|eval] [--backend cpu|reference|webgpu] [--label-smoothing E] [--aux-weight W] [--json] [--seed N] [--network NAME] [--shape CxHxW] [--memory-limit SIZE]',
   options: {
     ...modelOptions,
     input: { type: 'string', value: 'X.npy', help: 'the batch: float32 .npy of shape (B, ...input) or (...input) for one sample' },
     target: { type: 'string', value: 'Y.npy', help: 'one class label per sample, (B,), any integer or float dtype' },
     out: { type: 'string', value: 'G.safetensors', help: "write every parameter's gradient under its cnn params name" },
     mode: { type: 'string', value: 'train|eval', help: 'train (default): batch statistics in bn, dropout masks from --seed; eval: running statistics, no dropout' },
-    backend: { type: 'string', value: 'cpu|reference', help: 'the engine; both are the CPU reference for now (the only one with backward passes)' },
+    backend: { type: 'string', value: 'cpu|reference|webgpu', help: 'the engine: cpu and reference are the CPU reference (with its fast conv kernels for cpu); webgpu runs the pass on the GPU' },
     'label-smoothing': { type: 'string', value: 'E', help: "cross-entropy's label smoothing, as PyTorch's (default 0)" },
     'aux-weight': { type: 'string', value: 'W', help: `how much each aux head's loss counts (default ${DEFAULT_AUX_WEIGHT})` },
     json: { type: 'boolean', help: 'print {"loss": ...} and the details as JSON' },
   },
-  run({ values, positionals }, io) {
+  async run({ values, positionals }, io) {
     const file = onlyFile(positionals, 'grad', gradCommand.usage, 'one network file');
     const inputFile = values.input as string | undefined;
     const targetFile = values.target as string | undefined;
@@ -85,10 +87,20 @@ export const gradCommand: Command = {
     const { model, weightsSource } = loadWeights(plan, values);
     const seed = Number(values.seed ?? 0);
     let result: ReturnType<typeof lossAndGradients>;
+    const passOptions = { mode, loss: { kind: 'cross-entropy', labelSmoothing }, auxWeight, seed, step: 0 } as const;
+    const gpu = backend === 'webgpu' ? await trainingGpu() : undefined;
     try {
-      result = lossAndGradients(model.graph, model.weights, model.tensors, x, target, { mode, loss: { kind: 'cross-entropy', labelSmoothing }, auxWeight, seed, step: 0 });
+      if (gpu) {
+        const trainer = await GpuTrainer.create(gpu.device, model.graph, model.tensors, x.shape[0], mode);
+        result = await trainer.pass(model.weights, x, target, passOptions);
+        trainer.destroy();
+      } else {
+        result = lossAndGradients(model.graph, model.weights, model.tensors, x, target, passOptions);
+      }
     } catch (e) {
       throw new CliError((e as Error).message.split('\n')[0]);
+    } finally {
+      gpu?.device.destroy();
     }
     const params = model.tensors.filter((t) => t.kind === 'param');
     try {
@@ -101,7 +113,7 @@ export const gradCommand: Command = {
       return 0;
     }
     const aux = result.auxLosses.length ? ` (main ${result.mainLoss.toPrecision(7)}, aux ${result.auxLosses.map((l) => l.toPrecision(5)).join(', ')} × ${auxWeight})` : '';
-    io.out(`${plan.net.graph.network}, weights: ${weightsSource}, batch ${x.shape[0]}, ${mode} mode, ${backend}`);
+    io.out(`${plan.net.graph.network}, weights: ${weightsSource}, batch ${x.shape[0]}, ${mode} mode, ${gpu ? `webgpu (${gpu.adapterName})` : backend}`);
     io.out(`loss ${result.loss.toPrecision(7)}${aux}`);
     io.out(`wrote the gradients of ${params.length} parameters to ${outFile}`);
     return 0;

@@ -5,11 +5,11 @@ import { sizeText, type Budget } from '../../engine/budget';
 import { numel } from '../../engine/tensor';
 import { CliError, UsageError } from '../command';
 
-/** The engines with backward passes: the CPU reference, under both names `cnn run` gives the CPU. */
+/** The engines with backward passes: the CPU reference, under both names `cnn run` gives the CPU, and WebGPU. */
 export function trainBackend(requested: unknown): string {
   if (requested === undefined || requested === 'cpu' || requested === 'reference') return 'cpu reference';
-  if (requested === 'webgpu') throw new UsageError('--backend webgpu: training has no WebGPU backward passes yet; choose cpu or reference');
-  throw new UsageError(`--backend ${String(requested)}: choose cpu or reference`);
+  if (requested === 'webgpu') return 'webgpu';
+  throw new UsageError(`--backend ${String(requested)}: choose cpu, reference or webgpu`);
 }
 
 /** A number option within [min, max]; anything else is a usage error. */

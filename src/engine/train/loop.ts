@@ -9,10 +9,10 @@ import type { ParamTensor } from '../../analysis/types';
 import type { Graph } from '../../graph/types';
 import { forwardCpu } from '../cpu/forward';
 import { inferShapes } from '../shapes';
-import { numel, tensor } from '../tensor';
+import { numel, tensor, type Tensor } from '../tensor';
 import { createFastCpuSession, type FastCpuSession, WasmUnavailableError } from '../wasm/session';
 import { mulberry32 } from '../weights/init';
-import { lossAndGradients, type LossSpec } from './backprop';
+import { lossAndGradients, type LossSpec, type PassOptions, type PassResult } from './backprop';
 import type { Dataset } from './dataset';
 import { learningRate, Optimizer, type OptimizerConfig, type Schedule } from './optim';
 
@@ -31,7 +31,11 @@ export interface TrainConfig {
    * no WebAssembly SIMD, runs it on the reference.
    */
   fastEval?: boolean;
+  /** The training pass: the CPU's lossAndGradients by default; `cnn train --backend webgpu` gives WebGPU's (gpu-pass.ts). */
+  pass?: TrainPass;
 }
+
+export type TrainPass = (graph: Graph, weights: ReadonlyMap<string, Float32Array>, tensors: readonly ParamTensor[], x: Tensor, y: Float32Array, opts: PassOptions) => PassResult | Promise<PassResult>;
 
 export interface EpochReport {
   epoch: number;
@@ -131,7 +135,7 @@ export class Trainer {
       const from = b * batch;
       const to = Math.min(from + batch, usable);
       const { x, y } = this.gather(train, order, from, to);
-      const r = lossAndGradients(this.graph, this.weights, this.tensors, x, y, {
+      const r = await (this.config.pass ?? lossAndGradients)(this.graph, this.weights, this.tensors, x, y, {
         mode: 'train',
         loss: this.config.loss ?? { kind: 'cross-entropy' },
         auxWeight: this.config.auxWeight,

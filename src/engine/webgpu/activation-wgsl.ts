@@ -34,3 +34,8 @@ export const GELU_TANH_WGSL =
 
 /** v·sigmoid(v); past v = −80 the quotient is already 0 to within 1e-33·|v|. */
 export const SILU_WGSL = 'return v / (1.0 + exp(min(-v, 80.0)));';
+
+/** `fn erf32(v: f32) -> f32`: the same rational erf as GELU_ERF_WGSL's, for the backward passes (backward-wgsl.ts). */
+export const ERF_FN_WGSL =
+  'fn erf32(v: f32) -> f32 { let z = clamp(v, -4.0, 4.0); let z2 = z * z; ' +
+  `return select(clamp(z * ${horner('z2', ERF_P)} / ${horner('z2', ERF_Q)}, -1.0, 1.0), sign(z), abs(z) >= 4.0); }`;

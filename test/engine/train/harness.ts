@@ -13,8 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeText, type NetworkAnalysis } from '../../../src/analysis';
 import { dropoutMask, type PassMode } from '../../../src/engine/cpu/backward';
 import { writeNpy } from '../../../src/engine/input/npy';
-import { numel, tensor } from '../../../src/engine/tensor';
-import { lossAndGradients, type LossSpec, type PassResult } from '../../../src/engine/train/backprop';
+import { numel, tensor, type Tensor } from '../../../src/engine/tensor';
+import { lossAndGradients, type LossSpec, type PassOptions, type PassResult } from '../../../src/engine/train/backprop';
 import { saveSafetensorsWeights } from '../../../src/engine/weights/load';
 import { parseSafetensors, toFloat32 } from '../../../src/engine/weights/safetensors';
 import { exportPytorch, pythonClassName } from '../../../src/export/pytorch';
@@ -51,12 +51,17 @@ interface Prepared {
   targetShape: number[];
   masks: Float32Array[];
   maskShapes: number[][];
-  ours: PassResult;
+  /** Undefined with an engine until its beforeAll has run it (and where it had no device). */
+  ours: PassResult | undefined;
+  opts: PassOptions;
 }
 
 const SEED = 11;
 
-function prepare(c: GradCase, mode: PassMode, seed: number): Prepared {
+/** What a suite may run instead of the CPU reference (the WebGPU pass): the same inputs, the same seed for the masks. */
+export type GradEngine = (net: NetworkAnalysis, weights: Map<string, Float32Array>, x: Tensor, target: Float32Array, opts: PassOptions) => Promise<PassResult | undefined>;
+
+function prepare(c: GradCase, mode: PassMode, seed: number, engine?: GradEngine): Prepared {
   const text = `network K {\n  input ${c.input.join('x')}\n  ${c.body.split('\n').join('\n  ')}\n}\n${c.blocks ? `${c.blocks}\n` : ''}`;
   const a = analyzeText(text);
   const errors = a.diagnostics.filter((d) => d.severity === 'error');
@@ -89,8 +94,9 @@ function prepare(c: GradCase, mode: PassMode, seed: number): Prepared {
     }
   }
   const loss: LossSpec = c.loss === 'mse' ? { kind: 'mse' } : { kind: 'cross-entropy', labelSmoothing: c.labelSmoothing };
-  const ours = lossAndGradients(net.graph, weights, net.tensors, tensor(x.shape, x.data), target, { mode, loss, auxWeight: c.auxWeight, seed: SEED, step: 0 });
-  return { c, mode, net, weights, x, target, targetShape, masks, maskShapes, ours };
+  const opts: PassOptions = { mode, loss, auxWeight: c.auxWeight, seed: SEED, step: 0 };
+  const ours = engine ? undefined : lossAndGradients(net.graph, weights, net.tensors, tensor(x.shape, x.data), target, opts);
+  return { c, mode, net, weights, x, target, targetShape, masks, maskShapes, ours, opts };
 }
 
 interface TorchResult {
@@ -171,14 +177,15 @@ function expectNear(actual: Float32Array | undefined, expected: Float32Array | u
 }
 
 /** Declares the tests of one file of gradient cases. */
-export function gradSuite(title: string, cases: GradCase[]): void {
+export function gradSuite(title: string, cases: GradCase[], engine?: GradEngine): void {
   const python = torchPython();
   describe(title, () => {
-    const prepared = cases.flatMap((c, i) => (c.modes ?? (['eval', 'train'] as PassMode[])).map((m) => prepare(c, m, 300 + i)));
+    const prepared = cases.flatMap((c, i) => (c.modes ?? (['eval', 'train'] as PassMode[])).map((m) => prepare(c, m, 300 + i, engine)));
     let torch: TorchResult[] | undefined;
-    beforeAll(() => {
+    beforeAll(async () => {
       if (python) torch = runTorch(python, prepared);
-    }, 300_000);
+      if (engine) for (const p of prepared) p.ours = await engine(p.net, p.weights, tensor(p.x.shape, p.x.data), p.target, p.opts);
+    }, 600_000);
 
     it('PyTorch is there to be the oracle', () => {
       if (!python && isCI) throw new Error("no python3 with torch: .ci/run installs Debian's python3-torch");
@@ -189,14 +196,15 @@ export function gradSuite(title: string, cases: GradCase[]): void {
       const tol = p.c.tolerance ?? 1e-4;
       it(`${p.c.name} (${p.mode}): loss and every gradient equal PyTorch's autograd`, () => {
         const want = torch?.[i];
-        if (!want) return;
-        const rel = Math.abs(p.ours.loss - want.loss) / Math.max(Math.abs(want.loss), 1e-12);
-        expect(rel, `loss ${p.ours.loss} against ${want.loss}`).toBeLessThanOrEqual(1e-5);
-        expectNear(p.ours.inputGrad.data, want.grads.get('__input__'), tol, 'input gradient');
+        const ours = p.ours;
+        if (!want || !ours) return;
+        const rel = Math.abs(ours.loss - want.loss) / Math.max(Math.abs(want.loss), 1e-12);
+        expect(rel, `loss ${ours.loss} against ${want.loss}`).toBeLessThanOrEqual(1e-5);
+        expectNear(ours.inputGrad.data, want.grads.get('__input__'), tol, 'input gradient');
         const floor = 1e-3 * largest(want.grads.values());
         for (const t of p.net.tensors) {
-          if (t.kind === 'param') expectNear(p.ours.grads.get(t.name), want.grads.get(t.name), tol, `gradient of ${t.name}`, floor);
-          else if (p.mode === 'train') expectNear(p.ours.buffers.get(t.name) ?? p.weights.get(t.name), want.state.get(t.name), tol, `${t.name} after the step`);
+          if (t.kind === 'param') expectNear(ours.grads.get(t.name), want.grads.get(t.name), tol, `gradient of ${t.name}`, floor);
+          else if (p.mode === 'train') expectNear(ours.buffers.get(t.name) ?? p.weights.get(t.name), want.state.get(t.name), tol, `${t.name} after the step`);
         }
       });
     }
