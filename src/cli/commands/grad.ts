@@ -54,7 +54,7 @@ export const gradCommand: Command = {
     target: { type: 'string', value: 'Y.npy', help: 'one class label per sample, (B,), any integer or float dtype' },
     out: { type: 'string', value: 'G.safetensors', help: "write every parameter's gradient under its cnn params name" },
     mode: { type: 'string', value: 'train|eval', help: 'train (default): batch statistics in bn, dropout masks from --seed; eval: running statistics, no dropout' },
-    backend: { type: 'string', value: 'cpu|reference|webgpu', help: 'the engine: cpu and reference are the CPU reference (with its fast conv kernels for cpu); webgpu runs the pass on the GPU' },
+    backend: { type: 'string', value: 'cpu|reference|webgpu', help: 'the engine: cpu is the fast training path (WebAssembly SIMD kernels where they exist), reference the CPU reference alone (the oracle, slow), webgpu the GPU' },
     'label-smoothing': { type: 'string', value: 'E', help: "cross-entropy's label smoothing, as PyTorch's (default 0)" },
     'aux-weight': { type: 'string', value: 'W', help: `how much each aux head's loss counts (default ${DEFAULT_AUX_WEIGHT})` },
     json: { type: 'boolean', help: 'print {"loss": ...} and the details as JSON' },
@@ -87,7 +87,7 @@ export const gradCommand: Command = {
     const { model, weightsSource } = loadWeights(plan, values);
     const seed = Number(values.seed ?? 0);
     let result: ReturnType<typeof lossAndGradients>;
-    const passOptions = { mode, loss: { kind: 'cross-entropy', labelSmoothing }, auxWeight, seed, step: 0 } as const;
+    const passOptions = { mode, loss: { kind: 'cross-entropy', labelSmoothing }, auxWeight, seed, step: 0, kernels: backend === 'reference' ? 'reference' : 'fast' } as const;
     const gpu = backend === 'webgpu' ? await trainingGpu() : undefined;
     try {
       if (gpu) {

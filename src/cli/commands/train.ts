@@ -1,9 +1,9 @@
 /** `cnn train`: trains a network on Fashion-MNIST or an image folder on the CPU reference, and saves its weights. */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { DEFAULT_AUX_WEIGHT } from '../../engine/train/backprop';
+import { DEFAULT_AUX_WEIGHT, lossAndGradients } from '../../engine/train/backprop';
 import { gpuTrainPass } from '../../engine/train/gpu-pass';
-import { Trainer, type EpochReport } from '../../engine/train/loop';
+import { Trainer, type EpochReport, type TrainPass } from '../../engine/train/loop';
 import type { OptimizerConfig, OptimizerKind, Schedule } from '../../engine/train/optim';
 import { saveSafetensorsWeights } from '../../engine/weights/load';
 import { CliError, onlyFile, UsageError, type Command, type Io } from '../command';
@@ -86,7 +86,7 @@ export const trainCommand: Command = {
     limit: { type: 'string', value: 'N', help: 'use only the first N training samples and at most N test samples' },
     out: { type: 'string', value: 'W.safetensors', help: 'where the weights go (default: FILE with .trained.safetensors for .cnn, beside it)' },
     json: { type: 'boolean', help: 'one JSON line per epoch: epoch, loss, trainAccuracy, testAccuracy, seconds, samplesPerSecond' },
-    backend: { type: 'string', value: 'cpu|reference|webgpu', help: 'the engine of the training passes: cpu and reference are the CPU reference (with its fast conv kernels for cpu); webgpu runs them on the GPU' },
+    backend: { type: 'string', value: 'cpu|reference|webgpu', help: 'the engine of the training passes: cpu is the fast training path (WebAssembly SIMD kernels where they exist), reference the CPU reference alone (the oracle, slow), webgpu the GPU' },
   },
   async run({ values, positionals }, io) {
     const file = onlyFile(positionals, 'train', trainCommand.usage, 'one network file');
@@ -116,7 +116,9 @@ export const trainCommand: Command = {
     const weights = new Map(model.weights);
     const gpu = backend === 'webgpu' ? await trainingGpu() : undefined;
     const gpuPass = gpu ? gpuTrainPass(gpu.device) : undefined;
-    const trainer = new Trainer(model.graph, model.tensors, weights, { epochs, batch, optimizer, schedule, seed, loss: { kind: 'cross-entropy', labelSmoothing }, auxWeight, pass: gpuPass?.pass });
+    // `reference` is the oracle alone, without the fast path's kernels (slow; for checking them).
+    const referencePass: TrainPass = (g, w, t, x, y, o) => lossAndGradients(g, w, t, x, y, { ...o, kernels: 'reference' });
+    const trainer = new Trainer(model.graph, model.tensors, weights, { epochs, batch, optimizer, schedule, seed, loss: { kind: 'cross-entropy', labelSmoothing }, auxWeight, pass: gpuPass?.pass ?? (backend === 'reference' ? referencePass : undefined) });
 
     if (!values.json) io.out(`${net.graph.network} on ${source}: ${train.count} training, ${test?.count ?? 0} test samples; ${optimizer.kind} lr ${optimizer.lr}, batch ${batch}; weights: ${weightsSource}; ${gpu ? `webgpu (${gpu.adapterName})` : backend}`);
     const progress = progressReporter(io, false, { delayMs: 0 });
