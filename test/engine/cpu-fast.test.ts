@@ -98,6 +98,7 @@ describe('fast CPU engine: kernel paths against the reference', () => {
       L({ kind: 'gelu', approximate: 'none' }),
       L(conv(10, [3, 5], { s: [1, 2], p: [0, 2], g: 10 })),
       L({ kind: 'hardswish' }),
+      L(conv(10, 3, { p: [2, 1], d: [2, 1], g: 10 })),
     ]));
 
   it('GEMM columns past a multiple of 8 one at a time: 7x7 (49 positions), 10 positions, a squeeze-and-excitation gate on one, K over a cache block, rows not a multiple of 4', () =>

@@ -656,6 +656,31 @@ __attribute__((noinline)) static void nc4_row(i32 ow_n, i32 taps, const i32 *tap
   }
 }
 
+/*
+ * nc4_row for 3x3 kernels without dilation: the nine weight vectors held in registers and the
+ * taps at fixed offsets from three row pointers, one position per iteration.
+ */
+__attribute__((noinline)) static void nc4_row3(i32 ow_n, i32 rs, const float *p, i32 step, const float *wv, const float *bias, float *o) {
+  const v128_t bv = wasm_v128_load(bias);
+  const v128_t w0 = wasm_v128_load(wv), w1 = wasm_v128_load(wv + 4), w2 = wasm_v128_load(wv + 8);
+  const v128_t w3 = wasm_v128_load(wv + 12), w4 = wasm_v128_load(wv + 16), w5 = wasm_v128_load(wv + 20);
+  const v128_t w6 = wasm_v128_load(wv + 24), w7 = wasm_v128_load(wv + 28), w8 = wasm_v128_load(wv + 32);
+#pragma clang loop unroll(disable)
+  for (i32 ow = 0; ow < ow_n; ow++, p += step, o += 4) {
+    const float *q1 = p + rs, *q2 = p + 2 * rs;
+    v128_t a = wasm_f32x4_add(bv, wasm_f32x4_mul(w0, wasm_v128_load(p)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w1, wasm_v128_load(p + 4)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w2, wasm_v128_load(p + 8)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w3, wasm_v128_load(q1)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w4, wasm_v128_load(q1 + 4)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w5, wasm_v128_load(q1 + 8)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w6, wasm_v128_load(q2)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w7, wasm_v128_load(q2 + 4)));
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(w8, wasm_v128_load(q2 + 8)));
+    wasm_v128_store(o, a);
+  }
+}
+
 static void conv_dw_nc4(const ConvDesc *d) {
   const Nc4Geom g = nc4_geom(d);
   const i32 C = d->cin, H = d->h, W = d->w, OH = d->oh, OW = d->ow, kh = d->kh, kw = d->kw, ph = d->ph, pw = d->pw;
@@ -701,7 +726,13 @@ static void conv_dw_nc4(const ConvDesc *d) {
         }
         for (; iw < iw1; iw++) wasm_v128_store(prow + 4 * iw, wasm_f32x4_make(x0[r + iw], x1[r + iw], x2[r + iw], x3[r + iw]));
       }
-      for (i32 oh = 0; oh < OH; oh++) nc4_row(OW, kk, tap, P + 4 * oh * d->sh * g.wp, 4 * d->sw, wv, bv, O + 4 * oh * OW);
+      for (i32 oh = 0; oh < OH; oh++) {
+        const float *p = P + 4 * oh * d->sh * g.wp;
+        if (kh == 3 && kw == 3 && d->dw == 1)
+          nc4_row3(OW, 4 * d->dh * g.wp, p, 4 * d->sw, wv, bv, O + 4 * oh * OW);
+        else
+          nc4_row(OW, kk, tap, p, 4 * d->sw, wv, bv, O + 4 * oh * OW);
+      }
       /* Transpose out along the plane, through the epilogue (bias is in already). */
       float *y = F(d->y) + b * d->y_bstride + c0 * OHW;
       const float *res = d->res ? CF(d->res) + b * d->res_bstride + c0 * OHW : 0;
