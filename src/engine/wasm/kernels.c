@@ -11,9 +11,9 @@
  * Convolutions run as a packed GEMM, C[Cout x OH*OW] = A[Cout x Cin*Kh*Kw] * B, where A is the
  * weight (batch norm folded in, packed once into panels of 4 rows) and B the input, gathered
  * block by block into panels of 8 columns (implicit im2col; a 1x1 stride-1 conv only copies).
- * Grouped and depthwise convolutions run a direct kernel over a zero-padded copy of the group's
- * input, split into column phases for strided convs. Bias, residual add and activation are
- * applied in the epilogue as the tile is stored.
+ * Grouped convolutions run a direct kernel over a zero-padded copy of the group's input, split
+ * into column phases for strided convs; depthwise ones their own, four channels interleaved.
+ * Bias, residual add and activation are applied in the epilogue as the tile is stored.
  */
 #include <wasm_simd128.h>
 
@@ -400,7 +400,8 @@ static void gemm_conv(const ConvDesc *d, i32 M, i32 N, i32 K, const float *A, co
 EXPORT(conv_gemm_scratch) i32 conv_gemm_scratch(void) { return KC_MAX * NC_MAX; }
 
 /*
- * Direct convolution (grouped, depthwise, and dense stride-1 layers): per image and group, the
+ * Direct convolution (grouped and dense stride-1 layers; depthwise ones go to conv_dw_nc4):
+ * per image and group, the
  * group's input is copied zero-padded into `sw` column phases, phase p holding padded columns
  * p, p+sw, ...: output column ow at kernel column kj then reads phase (kj*dw) % sw at
  * ow + (kj*dw) / sw, contiguous in ow for any stride, and every tap (ci, ki, kj) is one offset
