@@ -82,6 +82,46 @@ describe('fast CPU engine: kernel paths against the reference', () => {
   it('depthwise (and a multiplier of 2), stride 1 and 2', () =>
     check('depthwise', [input(12, 10), L(conv(12, 3, { p: 1, g: 12 })), L(relu), L(conv(24, 3, { s: 2, p: 1, g: 12, bias: false })), L(bn)]));
 
+  it('depthwise by groups of 4 interleaved channels: 3x3 and 5x5, stride 2, dilation, 10 channels, odd planes, SiLU, GELU and a fused residual', () =>
+    check('depthwise interleaved', [
+      input(10, 13, 15),
+      L(conv(10, 5, { p: 2, g: 10 })),
+      L(bn),
+      L({ kind: 'silu' }),
+      L(conv(10, 3, { s: 2, p: 1, g: 10, bias: false })),
+      L({ kind: 'relu6' }),
+      L(conv(10, 3, { p: 1, g: 10 })),
+      L(bn),
+      L({ kind: 'add' }, [7, 5]),
+      L(conv(10, 3, { p: 2, d: 2, g: 10 })),
+      L(conv(10, 5, { s: 2, p: 1, g: 10 })),
+      L({ kind: 'gelu', approximate: 'none' }),
+      L(conv(10, [3, 5], { s: [1, 2], p: [0, 2], g: 10 })),
+      L({ kind: 'hardswish' }),
+      L(conv(10, 3, { p: [2, 1], d: [2, 1], g: 10 })),
+    ]));
+
+  it('GEMM columns past a multiple of 8 one at a time: 7x7 (49 positions), 10 positions, a squeeze-and-excitation gate on one, K over a cache block, rows not a multiple of 4', () =>
+    check('columns', [
+      input(300, 7),
+      L(conv(13, 1)),
+      L(bn),
+      L({ kind: 'silu' }),
+      L(conv(13, 1, { bias: false })),
+      L(bn),
+      L({ kind: 'add' }, [5, 3]),
+      L({ kind: 'gap' }),
+      L(conv(6, 1)),
+      L({ kind: 'silu' }),
+      L(conv(13, 1)),
+      L({ kind: 'sigmoid' }),
+      L({ kind: 'mul' }, [6, 11]),
+      L(conv(9, 3, { s: [3, 1] })),
+      L({ kind: 'relu6' }),
+      L(conv(6, 1)),
+      L({ kind: 'gelu', approximate: 'tanh' }),
+    ]));
+
   it('dilation, rectangular kernels, strides and paddings differing by axis', () =>
     check('dilated', [input(6, 13, 17), L(conv(8, 3, { p: 2, d: 2 })), L(conv(8, [3, 5], { s: [2, 1], p: [1, 2] })), L(conv(8, 3, { d: [1, 2], p: [0, 3], g: 2, s: [1, 3] }))]));
 
