@@ -4,7 +4,7 @@
  * move, pause holds them, stop keeps the last finished epoch, and the weights posted to the
  * extension are those `Trainer` gives in Node for the same samples and seed. Needs `npm run build`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ let server: Harness;
 let browser: Browser;
 
 beforeAll(async () => {
+  mkdirSync(join(ROOT, 'test-results/webview'), { recursive: true });
   server = await serve();
   browser = await launch(false);
 });
@@ -151,6 +152,8 @@ describe.runIf(haveFashion)('the Train tab', () => {
     expect(await page.textContent('#weights-note')).toBe('Weights: fashion.trained.safetensors (trained in the Train tab).');
     // The shipped file stays a choice.
     expect(await page.$$eval('#weights-picker option', (o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['beside', 'trained', 'seeded']);
+    await page.click('#tab-train');
+    await page.locator('#view-train').screenshot({ path: join(ROOT, 'test-results/webview/train-dark.png') });
   }, 400_000);
 
   it('stopped before the first epoch ends, nothing is saved until asked; then the weights as they are now', async () => {

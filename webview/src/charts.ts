@@ -166,9 +166,10 @@ export function curveChart(title: string, curves: Curve[], xName: string, yName:
     const line = el('polyline', { points: pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' '), class: `series ${c.cls}`, 'data-count': c.points.length, 'data-curve': c.cls }, svg);
     el('title', {}, line).textContent = `${c.name}: ${c.points.length} points${c.points.length ? `, last ${tick(c.points[c.points.length - 1].y)}` : ''}`;
     if (c.dots) for (const p of pts) el('circle', { cx: X(p.x), cy: Y(p.y), r: 3, class: `point ${c.cls}` }, svg);
-    const lx = left + 8 + k * 120;
-    el('rect', { x: lx, y: 20, width: 10, height: 3, class: `swatch ${c.cls}` }, svg);
-    label(svg, lx + 14, 25, c.name, 'legend');
+    // The legend on the title's line, clear of the y axis's name.
+    const lx = 90 + k * 110;
+    el('rect', { x: lx, y: 8, width: 10, height: 3, class: `swatch ${c.cls}` }, svg);
+    label(svg, lx + 14, 13, c.name, 'legend');
   });
   return svg;
 }
