@@ -216,10 +216,12 @@ export class TrainTab implements TabView {
     }
   }
 
+  /** The run's status line; shown while its network is the panel's (else draw() says it runs in the background). */
   private setStatus(text: string, kind: 'busy' | 'ok' | 'error' | '' = ''): void {
+    if (this.run) this.run.record.status = text;
+    if (this.run && this.run.key !== this.app.netKey()) return;
     this.status.className = `status ${kind}`;
     this.status.textContent = text;
-    if (this.run) this.run.record.status = text;
   }
 
   private fail(why: string): void {
