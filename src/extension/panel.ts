@@ -9,7 +9,7 @@ import { makeNonce, panelHtml } from '../../webview/src/html';
 import { FASHION_MNIST_FOLDER, type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
 import { exampleSource } from './examples';
 import { targetDocument } from './target';
-import { readIdxFolder, TrainDataError } from './train-data';
+import { readIdxFolder, readTrainFolder, TrainDataError } from './train-data';
 
 export const PICKED_FILES_KEY = 'cnn.panel.pickedFiles';
 const EDIT_DEBOUNCE_MS = 300;
@@ -275,7 +275,7 @@ class NetworkPanel {
     }
   }
 
-  /** The Train tab's samples: a picked folder's IDX files, else Debian's Fashion-MNIST; one line on failure. */
+  /** The Train tab's samples: a picked folder (IDX files or an image folder), else Debian's Fashion-MNIST; one line on failure. */
   private async sendTrainData(id: number, folder: string | undefined, limit: number): Promise<void> {
     const dir = folder ? vscode.Uri.parse(folder) : vscode.Uri.file(FASHION_MNIST_FOLDER);
     const where = folder ? dir.path : FASHION_MNIST_FOLDER;
@@ -287,8 +287,16 @@ class NetworkPanel {
         return undefined;
       }
     };
+    const list = async (name: string) => {
+      try {
+        const entries = await vscode.workspace.fs.readDirectory(name ? vscode.Uri.joinPath(dir, name) : dir);
+        return entries.map(([n, t]) => ({ name: n, dir: (t & vscode.FileType.Directory) !== 0 }));
+      } catch {
+        return undefined;
+      }
+    };
     try {
-      this.post({ type: 'trainData', id, data: await readIdxFolder(read, where, limit) });
+      this.post({ type: 'trainData', id, data: folder ? await readTrainFolder(read, list, where, limit) : await readIdxFolder(read, where, limit) });
     } catch (e) {
       const why = e instanceof TrainDataError ? e.message : `${where}: ${(e as Error).message}`;
       const hint = folder ? '' : "; install Debian's dataset-fashion-mnist, or pick a folder of its IDX files";

@@ -5,12 +5,16 @@
  * the web extension reads them the same way) and cut to the samples asked for, reading no more
  * of a gzip stream than those need. No `vscode` import: the caller hands in how to read a file.
  */
-import type { IdxPair, TrainData } from '../../webview/src/protocol';
+import type { IdxPair, ImageSample, TrainData } from '../../webview/src/protocol';
 
-/** Reads a file of the folder by name; undefined when there is no such file. */
+/** Reads a file of the folder by its '/'-separated path in it; undefined when there is no such file. */
 export type ReadFile = (name: string) => Promise<Uint8Array | undefined>;
+/** Lists a folder of the folder by its path in it ('' for itself); undefined when there is none. */
+export type ListDir = (name: string) => Promise<{ name: string; dir: boolean }[] | undefined>;
 
 export class TrainDataError extends Error {}
+
+export type IdxData = Extract<TrainData, { kind: 'idx' }>;
 
 /** The IDX header's length and the bytes to keep for at most `limit` samples; undefined until `head` holds the header. */
 function idxSpan(head: Uint8Array, limit: number, what: string): { header: number; keep: number; count: number } | undefined {
@@ -91,9 +95,54 @@ async function split(read: ReadFile, prefix: string, limit: number): Promise<Idx
  * `train-*` and, where present, `t10k-*` IDX files of a folder, at most `limit` samples of each
  * (as `cnn train --limit`). `source` names the folder in messages.
  */
-export async function readIdxFolder(read: ReadFile, source: string, limit: number): Promise<TrainData> {
+export async function readIdxFolder(read: ReadFile, source: string, limit: number): Promise<IdxData> {
   const n = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
   const train = await split(read, 'train', n);
   if (!train) throw new TrainDataError(`${source}: no train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] there (Fashion-MNIST's IDX files)`);
   return { kind: 'idx', source, train, test: await split(read, 't10k', n) };
+}
+
+const IMAGE = /\.(png|jpe?g)$/i;
+
+async function subdirs(list: ListDir, dir: string): Promise<string[]> {
+  return ((await list(dir)) ?? []).filter((e) => e.dir && !e.name.startsWith('.')).map((e) => e.name).sort();
+}
+
+/** One split, classes numbered as the training split's (sorted); the first `limit` in an interleaved order, so every class is seen (as `cnn train`). */
+async function imageSplit(read: ReadFile, list: ListDir, dir: string, classes: string[], limit: number, source: string): Promise<ImageSample[]> {
+  const byClass: string[][] = classes.map(() => []);
+  for (const name of await subdirs(list, dir)) {
+    const label = classes.indexOf(name);
+    if (label < 0) throw new TrainDataError(`${source}/${dir}: class '${name}' is not among the training classes (${classes.join(', ')})`);
+    const files = ((await list(`${dir}/${name}`)) ?? []).filter((e) => !e.dir && IMAGE.test(e.name)).map((e) => e.name).sort();
+    byClass[label] = files.map((f) => `${dir}/${name}/${f}`);
+  }
+  const picked: { name: string; label: number }[] = [];
+  const total = byClass.reduce((a, l) => a + l.length, 0);
+  for (let i = 0; picked.length < Math.min(limit, total); i++) byClass.forEach((l, label) => i < l.length && picked.length < limit && picked.push({ name: l[i], label }));
+  const out: ImageSample[] = [];
+  for (const p of picked) {
+    const bytes = await read(p.name);
+    if (!bytes) throw new TrainDataError(`${source}/${p.name}: cannot read it`);
+    out.push({ ...p, bytes });
+  }
+  return out;
+}
+
+/**
+ * A picked folder: its IDX files where it has them, else an image folder in torchvision's
+ * ImageFolder layout, `train/CLASS/*.png|jpg` and `val/` (or `test/`), at most `limit` images
+ * of each split.
+ */
+export async function readTrainFolder(read: ReadFile, list: ListDir, source: string, limit: number): Promise<TrainData> {
+  const top = (await list('')) ?? [];
+  if (top.some((e) => !e.dir && /^train-images-idx3-ubyte(\.gz)?$/.test(e.name))) return readIdxFolder(read, source, limit);
+  if (!top.some((e) => e.dir && e.name === 'train')) throw new TrainDataError(`${source}: neither Fashion-MNIST's IDX files nor an image folder with train/ (and val/) inside`);
+  const n = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
+  const classes = await subdirs(list, 'train');
+  if (!classes.length) throw new TrainDataError(`${source}/train: no class folders (train/CLASS/*.png)`);
+  const train = await imageSplit(read, list, 'train', classes, n, source);
+  if (!train.length) throw new TrainDataError(`${source}/train: no .png or .jpg images in its class folders`);
+  const val = ['val', 'test'].find((v) => top.some((e) => e.dir && e.name === v));
+  return { kind: 'images', source, classes, train, test: val ? await imageSplit(read, list, val, classes, n, source) : undefined };
 }

@@ -2,19 +2,26 @@
  * The Train tab's samples as the extension reads them (src/extension/train-data.ts): Debian's
  * Fashion-MNIST IDX files, gzipped or not, cut to the samples asked for, and the errors.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseIdx } from '../../src/engine/train/dataset';
-import { readIdxFolder, type ReadFile } from '../../src/extension/train-data';
+import { type ListDir, readIdxFolder, readTrainFolder, type ReadFile } from '../../src/extension/train-data';
 import { FASHION_MNIST_FOLDER } from '../../webview/src/protocol';
 
 const reader =
   (dir: string): ReadFile =>
   async (name) =>
     existsSync(join(dir, name)) ? new Uint8Array(readFileSync(join(dir, name))) : undefined;
+
+const lister =
+  (dir: string): ListDir =>
+  async (name) => {
+    const d = join(dir, name);
+    return existsSync(d) && statSync(d).isDirectory() ? readdirSync(d).map((n) => ({ name: n, dir: statSync(join(d, n)).isDirectory() })) : undefined;
+  };
 
 const tmp = mkdtempSync(join(tmpdir(), 'cnn-train-data-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -83,5 +90,57 @@ describe('a folder of IDX files', () => {
     writeFileSync(join(short, 'train-images-idx3-ubyte'), idx([4, 2, 2], () => 1).subarray(0, 20));
     writeFileSync(join(short, 'train-labels-idx1-ubyte'), idx([4], () => 0));
     await expect(readIdxFolder(reader(short), short, 10)).rejects.toThrow(/train-images-idx3-ubyte: truncated data \(4 samples need 32 bytes, the file has 20\)/);
+  });
+});
+
+describe('an image folder (ImageFolder layout)', () => {
+  function folder(name: string, files: Record<string, string>): string {
+    const dir = join(tmp, name);
+    rmSync(dir, { recursive: true, force: true });
+    for (const [f, text] of Object.entries(files)) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), text);
+    }
+    return dir;
+  }
+
+  it('numbers the classes in sorted order and takes the first N interleaved, as cnn train', async () => {
+    const dir = folder('images', {
+      'train/b/2.png': 'b2',
+      'train/b/1.png': 'b1',
+      'train/a/3.jpg': 'a3',
+      'train/a/1.png': 'a1',
+      'train/a/2.jpeg': 'a2',
+      'train/a/notes.txt': 'not an image',
+      'val/b/9.png': 'vb9',
+      'val/a/8.png': 'va8',
+    });
+    const d = await readTrainFolder(reader(dir), lister(dir), dir, 4);
+    if (d.kind !== 'images') throw new Error('not read as an image folder');
+    expect(d.classes).toEqual(['a', 'b']);
+    const text = (s: { bytes: Uint8Array }) => new TextDecoder().decode(s.bytes);
+    expect(d.train.map((s) => [s.name, s.label, text(s)])).toEqual([
+      ['train/a/1.png', 0, 'a1'],
+      ['train/b/1.png', 1, 'b1'],
+      ['train/a/2.jpeg', 0, 'a2'],
+      ['train/b/2.png', 1, 'b2'],
+    ]);
+    expect(d.test!.map((s) => [s.name, s.label])).toEqual([
+      ['val/a/8.png', 0],
+      ['val/b/9.png', 1],
+    ]);
+    const all = await readTrainFolder(reader(dir), lister(dir), dir, 0);
+    expect(all.kind === 'images' && all.train.length).toBe(5);
+  });
+
+  it('reads IDX files where the folder has them, and says what is wrong in one line', async () => {
+    const idx = folder('idx-too', { 'train-images-idx3-ubyte': 'not IDX at all', 'train-labels-idx1-ubyte': 'y' });
+    await expect(readTrainFolder(reader(idx), lister(idx), idx, 4)).rejects.toThrow(/train-images-idx3-ubyte: not an IDX file/);
+    const neither = folder('neither', { 'readme.txt': '' });
+    await expect(readTrainFolder(reader(neither), lister(neither), neither, 4)).rejects.toThrow(/neither Fashion-MNIST's IDX files nor an image folder with train\/ \(and val\/\) inside$/);
+    const stray = folder('stray', { 'train/a/1.png': 'a', 'test/z/1.png': 'z' });
+    await expect(readTrainFolder(reader(stray), lister(stray), stray, 4)).rejects.toThrow(/test: class 'z' is not among the training classes \(a\)$/);
+    const empty = folder('no-images', { 'train/a/notes.txt': '' });
+    await expect(readTrainFolder(reader(empty), lister(empty), empty, 4)).rejects.toThrow(/train: no \.png or \.jpg images in its class folders$/);
   });
 });

@@ -4,17 +4,18 @@
  * move, pause holds them, stop keeps the last finished epoch, and the weights posted to the
  * extension are those `Trainer` gives in Node for the same samples and seed. Needs `npm run build`.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeText } from '../../src/analysis';
-import { byteImageDataset, parseIdx } from '../../src/engine/train/dataset';
+import { loadInput } from '../../src/engine/input/load-input';
+import { arrayDataset, byteImageDataset, parseIdx } from '../../src/engine/train/dataset';
 import { Trainer } from '../../src/engine/train/loop';
 import { initWeights } from '../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../src/engine/weights/load';
-import { readIdxFolder } from '../../src/extension/train-data';
-import { FASHION_MNIST_FOLDER, type FromWebview, type TrainData } from '../../webview/src/protocol';
+import { type IdxData, readIdxFolder } from '../../src/extension/train-data';
+import { FASHION_MNIST_FOLDER, type FromWebview } from '../../webview/src/protocol';
 import { choose, example, type Harness, launch, openDocument, openPanel, posted, problems, ROOT, send, serve, takeOpened } from './harness';
 
 const FASHION = 'fashion-mnist/fashion.cnn';
@@ -44,7 +45,7 @@ const read = async (name: string) => {
 };
 
 /** Answers the page's next `trainData` request as the extension would (its reader, Node's fs). */
-async function answerData(page: Page, limit: number): Promise<TrainData> {
+async function answerData(page: Page, limit: number): Promise<IdxData> {
   await expect.poll(async () => (await posted(page)).filter((m) => m.type === 'trainData').length, { timeout: 20_000 }).toBeGreaterThan(0);
   const req = (await posted(page)).filter((m): m is Extract<FromWebview, { type: 'trainData' }> => m.type === 'trainData').pop()!;
   expect(req.limit).toBe(limit);
@@ -179,6 +180,75 @@ describe.runIf(haveFashion)('the Train tab', () => {
     expect(await page.textContent('#messages')).toMatch(/Training failed/);
     await page.click('#messages .dismiss');
   }, 300_000);
+
+  it('trains on an image folder (train/CLASS/*.png): the worker decodes the images as Node does, and the weights are Trainer’s', async () => {
+    const page = await openTrain();
+    await choose(page, 'train-batch', '5');
+    await choose(page, 'train-optimizer', 'adamw');
+    expect(await page.inputValue('#train-lr')).toBe('0.001');
+    // A picked folder (the extension's answer to pickTrainFolder).
+    await page.selectOption('#train-data', '__pick');
+    await expect.poll(async () => (await posted(page)).some((m) => m.type === 'pickTrainFolder'), { timeout: 10_000 }).toBe(true);
+    await send(page, { type: 'trainFolder', uri: 'file:///data/fashion-folder', name: 'fashion-folder' });
+    await expect.poll(() => page.inputValue('#train-data'), { timeout: 10_000 }).toBe('folder');
+    await page.click('#train-start');
+    await expect.poll(async () => (await posted(page)).some((m) => m.type === 'trainData'), { timeout: 20_000 }).toBe(true);
+    const req = (await posted(page)).find((m): m is Extract<FromWebview, { type: 'trainData' }> => m.type === 'trainData')!;
+    expect(req.folder).toBe('file:///data/fashion-folder');
+    // Ten classes, one image each (the bundled samples), the same ten as the validation split.
+    const dir = join(ROOT, 'examples/fashion-mnist/images');
+    const files = readdirSync(dir).sort();
+    const classes = files.map((f) => `c${f[0]}`);
+    const samples = files.map((f, label) => ({ name: `train/${classes[label]}/${f}`, label, bytes: Array.from(readFileSync(join(dir, f))) }));
+    await page.evaluate(
+      ({ id, classes, samples }) => {
+        const list = samples.map((s) => ({ ...s, bytes: Uint8Array.from(s.bytes) }));
+        window.postMessage({ type: 'trainData', id, data: { kind: 'images', source: '/data/fashion-folder', classes, train: list, test: list } }, '*');
+      },
+      { id: req.id, classes, samples },
+    );
+    await expect.poll(async () => (await saves(page)).length, { timeout: 180_000 }).toBe(1);
+    expect(await count(page, 'train-loss')).toBe(2);
+    expect(await count(page, 'train-accuracy', 'third')).toBe(1);
+
+    const net = analyzeText(example(FASHION)).networks[0];
+    const shape = net.input!;
+    const size = shape.reduce((a, d) => a * d, 1);
+    const data = new Float32Array(files.length * size);
+    files.forEach((f, i) => data.set(loadInput(new Uint8Array(readFileSync(join(dir, f))), shape).data, i * size));
+    const set = arrayDataset(data, files.map((_, i) => i), shape, 10);
+    const weights = initWeights(net.tensors, 0);
+    await new Trainer(net.graph, net.tensors, weights, { epochs: 1, batch: 5, optimizer: { kind: 'adamw', lr: 1e-3 }, schedule: { kind: 'constant' }, seed: 0 }).epoch(set, set);
+    const got = loadSafetensorsWeights(savedBytes((await saves(page))[0]), net.tensors);
+    for (const t of net.tensors) {
+      const a = got.get(t.name)!;
+      const b = weights.get(t.name)!;
+      const scale = Math.max(1e-6, ...Array.from(b, Math.abs));
+      let err = 0;
+      for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
+      expect(err / scale, t.name).toBeLessThan(1e-4);
+    }
+  }, 300_000);
+
+  it('an image folder whose classes do not match the output is one line', async () => {
+    const page = await openTrain();
+    await page.selectOption('#train-data', '__pick');
+    await send(page, { type: 'trainFolder', uri: 'file:///data/two', name: 'two' });
+    await expect.poll(() => page.inputValue('#train-data'), { timeout: 10_000 }).toBe('folder');
+    await page.click('#train-start');
+    await expect.poll(async () => (await posted(page)).some((m) => m.type === 'trainData'), { timeout: 20_000 }).toBe(true);
+    const req = (await posted(page)).find((m): m is Extract<FromWebview, { type: 'trainData' }> => m.type === 'trainData')!;
+    const png = Array.from(readFileSync(join(ROOT, 'examples/fashion-mnist/images/6-shirt.png')));
+    await page.evaluate(
+      ({ id, png }) => {
+        const s = (label: number) => ({ name: `train/${label}/x.png`, label, bytes: Uint8Array.from(png) });
+        window.postMessage({ type: 'trainData', id, data: { kind: 'images', source: '/data/two', classes: ['a', 'b'], train: [s(0), s(1)] } }, '*');
+      },
+      { id: req.id, png },
+    );
+    await expect.poll(() => status(page), { timeout: 60_000 }).toBe("Training failed: /data/two: train/ has 2 class folders; the network's output has 10 classes");
+    await page.click('#messages .dismiss');
+  }, 120_000);
 
   it('a missing dataset is one line', async () => {
     const page = await openTrain();

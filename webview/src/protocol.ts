@@ -60,14 +60,21 @@ export interface IdxPair {
   labels: Uint8Array;
 }
 
-/** Samples read by the extension for the Train tab: Fashion-MNIST's IDX files (the test split may be missing). */
-export interface TrainData {
-  kind: 'idx';
-  /** Where they came from, for the status line. */
-  source: string;
-  train: IdxPair;
-  test?: IdxPair;
+/** One image file of an image folder, undecoded (the training worker decodes it as Run does), and its class. */
+export interface ImageSample {
+  name: string;
+  label: number;
+  bytes: Uint8Array;
 }
+
+/**
+ * Samples read by the extension for the Train tab: IDX files (Fashion-MNIST's), or an image
+ * folder in torchvision's ImageFolder layout (`train/CLASS/*.png|jpg`, `val/` or `test/`); the
+ * test split may be missing. `source` says where they came from, for the status line.
+ */
+export type TrainData =
+  | { kind: 'idx'; source: string; train: IdxPair; test?: IdxPair }
+  | { kind: 'images'; source: string; classes: string[]; train: ImageSample[]; test?: ImageSample[] };
 
 /** Debian's dataset-fashion-mnist (`dpkg -L dataset-fashion-mnist`). */
 export const FASHION_MNIST_FOLDER = '/usr/share/datasets/fashion-mnist';
@@ -83,7 +90,7 @@ export type FromWebview =
   /** Put text on the clipboard (the webview's own clipboard access is not guaranteed). */
   | { type: 'copy'; text: string }
   | { type: 'error'; message: string }
-  /** Training samples: from `folder` (a file: URI) or, without it, Debian's Fashion-MNIST; at most `limit` of each split. */
+  /** Training samples: from `folder` (a file: URI: IDX files or an image folder) or, without it, Debian's Fashion-MNIST; at most `limit` of each split. */
   | { type: 'trainData'; id: number; folder?: string; limit: number }
   | { type: 'pickTrainFolder' }
   /**

@@ -3,6 +3,7 @@ import type { ParamTensor } from '../../../src/analysis/types';
 import type { BackendKind, LayerTime } from '../../../src/engine/session';
 import type { Graph } from '../../../src/graph/types';
 import type { RgbaPixels } from '../../../src/engine/input/preprocess';
+import type { TrainData } from '../protocol';
 
 export type { BackendKind, LayerTime };
 
@@ -116,8 +117,8 @@ export interface TrainRunConfig {
 
 /** Panel → training worker. */
 export type TrainIn =
-  /** `weights` null: the seeded initialisation (He normal, from `config.seed`). IDX bytes as the extension sent them. */
-  | { op: 'start'; model: ModelData; input: number[]; weights: Uint8Array | null; train: { images: Uint8Array; labels: Uint8Array }; test?: { images: Uint8Array; labels: Uint8Array }; config: TrainRunConfig }
+  /** `weights` null: the seeded initialisation (He normal, from `config.seed`); the samples as the extension sent them. */
+  | { op: 'start'; model: ModelData; input: number[]; weights: Uint8Array | null; data: TrainData; config: TrainRunConfig }
   | { op: 'pause' }
   | { op: 'resume' }
   /** Ends the run between batches; the epoch under way is dropped, as `cnn train` does on Ctrl-C. */

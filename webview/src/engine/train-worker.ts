@@ -4,12 +4,13 @@
  * and stop between batches. Its own worker, not the engine's: a run takes minutes, and Run and
  * Benchmark keep working meanwhile.
  */
-import { byteImageDataset, IdxError, parseIdx, type Dataset } from '../../../src/engine/train/dataset';
+import { defaultNormalization, preprocessImage } from '../../../src/engine/input/preprocess';
+import { arrayDataset, byteImageDataset, IdxError, parseIdx, type Dataset } from '../../../src/engine/train/dataset';
 import { Trainer } from '../../../src/engine/train/loop';
 import type { OptimizerConfig } from '../../../src/engine/train/optim';
 import { initWeights } from '../../../src/engine/weights/init';
 import { loadSafetensorsWeights, saveSafetensorsWeights } from '../../../src/engine/weights/load';
-import type { TrainBackend } from '../protocol';
+import type { IdxPair, ImageSample, TrainBackend, TrainData } from '../protocol';
 import type { ModelData, TrainIn, TrainOut, TrainRunConfig } from './messages';
 
 interface WorkerScope {
@@ -38,8 +39,37 @@ function post(m: TrainOut): void {
   scope.postMessage(m, transfer);
 }
 
-function dataset(pair: { images: Uint8Array; labels: Uint8Array }, what: string, shape: number[], classes: number): Dataset {
+function idxDataset(pair: IdxPair, what: string, shape: number[], classes: number): Dataset {
   return byteImageDataset(parseIdx(pair.images, `${what} images`), parseIdx(pair.labels, `${what} labels`), shape, classes);
+}
+
+/** Image files decoded as Run decodes them (createImageBitmap, no colour conversion) and preprocessed as `cnn run` does. */
+async function imageDataset(samples: ImageSample[], shape: number[], classes: number): Promise<Dataset> {
+  const [channels, height, width] = shape;
+  const size = channels * height * width;
+  const data = new Float32Array(samples.length * size);
+  const normalization = defaultNormalization(channels);
+  for (const [i, s] of samples.entries()) {
+    let bmp: ImageBitmap;
+    try {
+      bmp = await createImageBitmap(new Blob([s.bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    } catch {
+      throw new Error(`${s.name}: cannot decode the image (PNG and JPEG work)`);
+    }
+    const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(bmp, 0, 0);
+    bmp.close();
+    const px = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    data.set(preprocessImage({ width: px.width, height: px.height, data: px.data }, { channels, height, width, normalization }), i * size);
+  }
+  return arrayDataset(data, samples.map((s) => s.label), shape, classes);
+}
+
+async function datasets(data: TrainData, shape: number[], classes: number): Promise<{ train: Dataset; test: Dataset | null }> {
+  if (data.kind === 'idx') return { train: idxDataset(data.train, 'training', shape, classes), test: data.test ? idxDataset(data.test, 'test', shape, classes) : null };
+  if (data.classes.length !== classes) throw new Error(`${data.source}: train/ has ${data.classes.length} class folders; the network's output has ${classes} classes`);
+  return { train: await imageDataset(data.train, shape, classes), test: data.test?.length ? await imageDataset(data.test, shape, classes) : null };
 }
 
 function optimizerOf(c: TrainRunConfig): OptimizerConfig {
@@ -56,8 +86,7 @@ async function start(m: Extract<TrainIn, { op: 'start' }>): Promise<void> {
   const input = m.input;
   const out = shapes[graph.output];
   if (out.length !== 1) throw new Error(`the network's output is ${out.join('×')} per sample: training with cross-entropy needs a flat vector of class scores`);
-  const train = dataset(m.train, 'training', input, out[0]);
-  const test = m.test ? dataset(m.test, 'test', input, out[0]) : null;
+  const { train, test } = await datasets(m.data, input, out[0]);
   const weights = m.weights ? loadSafetensorsWeights(m.weights, tensors) : initWeights(tensors, m.config.seed);
   const { epochs, batch, seed } = m.config;
   const trainer = new Trainer(graph, tensors, weights, { epochs, batch, optimizer: optimizerOf(m.config), schedule: { kind: 'constant' }, seed, loss: { kind: 'cross-entropy' } });

@@ -1,8 +1,8 @@
 /**
  * The Train tab: trains the current network on Fashion-MNIST (Debian's dataset-fashion-mnist,
- * read by the extension) or a picked folder of IDX files, in a training worker on the CPU
- * engine's training path, with live loss and accuracy curves per step and per epoch, samples per
- * second, pause, resume and stop. The weights go beside the file as FILE.trained.safetensors
+ * read by the extension) or a picked folder (IDX files, or images in ImageFolder layout), in a
+ * training worker on the CPU engine's training path, with live loss and accuracy curves per
+ * step and per epoch, samples per second, pause, resume and stop. The weights go beside the file as FILE.trained.safetensors
  * (the extension writes them; the shipped FILE.safetensors is never replaced) and Run uses them.
  */
 import type { App, TabView } from '../app';
@@ -157,8 +157,8 @@ export class TrainTab implements TabView {
   private syncData(): void {
     const s = this.settings();
     const choices = [{ value: 'fashion', label: "Fashion-MNIST (Debian's dataset-fashion-mnist)" }];
-    if (s.folder) choices.push({ value: 'folder', label: `IDX folder: ${s.folderName ?? s.folder}` });
-    choices.push({ value: '__pick', label: 'Folder of IDX files…' });
+    if (s.folder) choices.push({ value: 'folder', label: `Folder: ${s.folderName ?? s.folder}` });
+    choices.push({ value: '__pick', label: 'Folder (IDX files, or train/CLASS/*.png)…' });
     ui.setChoices(this.dataPicker, choices, s.folder ? 'folder' : 'fashion');
   }
 
@@ -303,8 +303,7 @@ export class TrainTab implements TabView {
         model: { graph: net.graph, shapes: net.layers.map((l) => l.shape!), tensors: net.tensors },
         input,
         weights,
-        train: data.train,
-        test: data.test,
+        data,
         config: { epochs: s.epochs, batch: s.batch, optimizer: s.optimizer, lr: s.lr, seed: s.seed, backend: s.backend },
       };
       worker.postMessage(msg);
