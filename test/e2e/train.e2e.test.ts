@@ -56,8 +56,10 @@ describeE2E(`CNN: Train… in code-server ${VERSION}`, () => {
     await runCommand(page, 'CNN: Train…');
     const view = panel(page);
     await view.locator('#view-train').waitFor({ state: 'visible', timeout: 60_000 });
-    const note = norm(await view.locator('#train-note').textContent());
-    expect(note).toMatch(/beside the file as fashion\.trained\.safetensors \(fashion\.safetensors is never replaced\)/);
+    // The document arrives after the panel opens: the note follows it.
+    await expect
+      .poll(async () => norm(await view.locator('#train-note').textContent()), { timeout: 30_000 })
+      .toMatch(/beside the file as fashion\.trained\.safetensors \(fashion\.safetensors is never replaced\)/);
     const set = (id: string, value: string) =>
       view.locator(`#${id}`).evaluate((d, v) => {
         (d as HTMLInputElement).value = v;

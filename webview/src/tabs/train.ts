@@ -429,6 +429,9 @@ export class TrainTab implements TabView {
     s.weightsChoice[key] = match ? 'trained' : 'picked';
     const line = `${what[0].toUpperCase()}${what.slice(1)}: saved as ${m.path ?? m.file.name}. Run now uses ${m.file.name}.`;
     this.setStatus(line, 'ok');
+    // A page reloaded meanwhile (the file's folder became a resource root) has no run: its saved record says it.
+    const saved = s.trainRuns?.[key];
+    if (!r && saved) saved.status = line;
     this.saveRecord();
     this.syncButtons();
     this.app.refresh();
