@@ -44,7 +44,7 @@ const builds = [
   },
   // The network panel's webview (webview/), its engine worker and its layout worker: browser bundles in dist/webview/.
   {
-    entryPoints: { 'webview/main': 'webview/src/main.ts', 'webview/worker': 'webview/src/engine/worker.ts', 'webview/layout': 'webview/src/layout/worker.ts' },
+    entryPoints: { 'webview/main': 'webview/src/main.ts', 'webview/worker': 'webview/src/engine/worker.ts', 'webview/layout': 'webview/src/layout/worker.ts', 'webview/train-worker': 'webview/src/engine/train-worker.ts' },
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

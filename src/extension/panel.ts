@@ -6,9 +6,10 @@
  */
 import * as vscode from 'vscode';
 import { makeNonce, panelHtml } from '../../webview/src/html';
-import { type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
+import { FASHION_MNIST_FOLDER, type FromWebview, type PanelState, type PickedFile, type ToWebview, VIEW_TYPE } from '../../webview/src/protocol';
 import { exampleSource } from './examples';
 import { targetDocument } from './target';
+import { readIdxFolder, readTrainFolder, TrainDataError } from './train-data';
 
 export const PICKED_FILES_KEY = 'cnn.panel.pickedFiles';
 const EDIT_DEBOUNCE_MS = 300;
@@ -140,10 +141,10 @@ class NetworkPanel {
    * or one of its networks (`fashion.safetensors`, `FashionNet.safetensors`), which the panel
    * uses by default. Weights beside a file on disk join the resource roots as picked files do.
    */
-  private async beside(doc: vscode.TextDocument): Promise<{ labels?: string[]; weights: PickedFile[] }> {
+  private async beside(doc: vscode.TextDocument): Promise<{ labels?: string[]; weights: PickedFile[]; trained: PickedFile[] }> {
     const example = exampleSource(this.context, doc.uri);
     const source = example ?? (doc.uri.scheme === 'untitled' ? undefined : doc.uri);
-    if (!source) return { weights: [] };
+    if (!source) return { weights: [], trained: [] };
     const dir = vscode.Uri.joinPath(source, '..');
     const base = source.path.split('/').pop()!.replace(/\.cnn$/, '');
     let labels: string[] | undefined;
@@ -159,7 +160,10 @@ class NetworkPanel {
         // none there
       }
     }
-    const wanted = new Set([base, ...Array.from(doc.getText().matchAll(NETWORK_NAMES), (m) => m[1])].map((n) => `${n.toLowerCase()}.safetensors`));
+    const names = [base, ...Array.from(doc.getText().matchAll(NETWORK_NAMES), (m) => m[1])].map((n) => n.toLowerCase());
+    const wanted = new Set(names.map((n) => `${n}.safetensors`));
+    // What the Train tab (or `cnn train`) wrote: never in the bundled examples' folder.
+    const wantedTrained = new Set(example ? [] : names.map((n) => `${n}.trained.safetensors`));
     let entries: [string, vscode.FileType][] = [];
     try {
       entries = await vscode.workspace.fs.readDirectory(dir);
@@ -167,19 +171,21 @@ class NetworkPanel {
       // an unreadable folder has nothing beside the file
     }
     const weights: PickedFile[] = [];
+    const trained: PickedFile[] = [];
     for (const [name, type] of entries) {
-      if (type !== vscode.FileType.File || !wanted.has(name.toLowerCase())) continue;
+      const lower = name.toLowerCase();
+      if (type !== vscode.FileType.File || !(wanted.has(lower) || wantedTrained.has(lower))) continue;
       const file = vscode.Uri.joinPath(dir, name);
       // The examples are a resource root already; a folder on disk becomes one (the page reloads once).
-      weights.push(example ? { uri: this.panel.webview.asWebviewUri(file).toString(), name } : await this.remember(file));
+      (wanted.has(lower) ? weights : trained).push(example ? { uri: this.panel.webview.asWebviewUri(file).toString(), name } : await this.remember(file));
     }
-    return { labels, weights };
+    return { labels, weights, trained };
   }
 
   async sendDocument(): Promise<void> {
     const doc = this.doc;
     if (!doc) return;
-    const { labels, weights } = await this.beside(doc);
+    const { labels, weights, trained } = await this.beside(doc);
     const example = exampleSource(this.context, doc.uri);
     this.post({
       type: 'document',
@@ -190,6 +196,7 @@ class NetworkPanel {
       labels,
       weights,
       example: example ? example.path.split('/examples/').pop() : undefined,
+      trained,
     });
     this.panel.title = `Network: ${doc.uri.path.split('/').pop()}`;
   }
@@ -254,7 +261,90 @@ class NetworkPanel {
       case 'error':
         void vscode.window.showErrorMessage(m.message);
         break;
+      case 'trainData':
+        await this.sendTrainData(m.id, m.folder, m.limit);
+        break;
+      case 'pickTrainFolder': {
+        const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Train on this folder' });
+        if (picked?.[0]) this.post({ type: 'trainFolder', uri: picked[0].toString(), name: picked[0].path.split('/').filter(Boolean).pop() ?? picked[0].toString() });
+        break;
+      }
+      case 'saveTrained':
+        await this.saveTrained(m.uri, m.network, m.bytes);
+        break;
     }
+  }
+
+  /** The Train tab's samples: a picked folder (IDX files or an image folder), else Debian's Fashion-MNIST; one line on failure. */
+  private async sendTrainData(id: number, folder: string | undefined, limit: number): Promise<void> {
+    const dir = folder ? vscode.Uri.parse(folder) : vscode.Uri.file(FASHION_MNIST_FOLDER);
+    const where = folder ? dir.path : FASHION_MNIST_FOLDER;
+    const read = async (name: string) => {
+      try {
+        return await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, name));
+      } catch (e) {
+        if (e instanceof vscode.FileSystemError && e.code !== 'FileNotFound' && e.code !== 'EntryNotFound') throw new TrainDataError(`${where}/${name}: ${e.message}`);
+        return undefined;
+      }
+    };
+    const list = async (name: string) => {
+      try {
+        const entries = await vscode.workspace.fs.readDirectory(name ? vscode.Uri.joinPath(dir, name) : dir);
+        return entries.map(([n, t]) => ({ name: n, dir: (t & vscode.FileType.Directory) !== 0 }));
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      this.post({ type: 'trainData', id, data: folder ? await readTrainFolder(read, list, where, limit) : await readIdxFolder(read, where, limit) });
+    } catch (e) {
+      const why = e instanceof TrainDataError ? e.message : `${where}: ${(e as Error).message}`;
+      const hint = folder ? '' : "; install Debian's dataset-fashion-mnist, or pick a folder of its IDX files";
+      this.post({ type: 'trainData', id, error: `${why.split('\n')[0]}${hint}` });
+    }
+  }
+
+  /**
+   * Writes trained weights beside the document as FILE.trained.safetensors (`cnn train`'s name,
+   * so the shipped FILE.safetensors is never replaced), through a temporary file and a rename so
+   * that nothing half-written is left; an untitled document asks where. Run then uses them.
+   */
+  private async saveTrained(uri: string, network: string, bytes: unknown): Promise<void> {
+    const doc = vscode.Uri.parse(uri);
+    const stem = doc.path.split('/').pop()!.replace(/\.cnn$/, '');
+    let target: vscode.Uri | undefined;
+    if (doc.scheme === 'untitled' || exampleSource(this.context, doc)) {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      target = await vscode.window.showSaveDialog({
+        defaultUri: folder ? vscode.Uri.joinPath(folder, `${stem}.trained.safetensors`) : undefined,
+        filters: { 'safetensors weights': ['safetensors'] },
+        saveLabel: `Save ${network}'s trained weights`,
+      });
+      if (!target) {
+        this.post({ type: 'trained', uri, network, error: 'not saved: no file chosen' });
+        return;
+      }
+    } else {
+      target = vscode.Uri.joinPath(doc, '..', `${stem}.trained.safetensors`);
+    }
+    const data = asBytes(bytes);
+    const name = target.path.split('/').pop()!;
+    if (name.toLowerCase() === `${stem.toLowerCase()}.safetensors` || name.toLowerCase() === `${network.toLowerCase()}.safetensors`) {
+      this.post({ type: 'trained', uri, network, error: `not saved: ${name} holds the shipped weights; give another name` });
+      return;
+    }
+    const partial = target.with({ path: `${target.path}.partial` });
+    try {
+      await vscode.workspace.fs.writeFile(partial, data);
+      await vscode.workspace.fs.rename(partial, target, { overwrite: true });
+    } catch (e) {
+      await vscode.workspace.fs.delete(partial).then(undefined, () => undefined);
+      this.post({ type: 'trained', uri, network, error: `cannot write ${name}: ${(e as Error).message.split('\n')[0]}` });
+      return;
+    }
+    const file = await this.remember(target);
+    this.post({ type: 'trained', uri, network, file, path: target.scheme === 'file' ? target.fsPath : target.toString() });
+    this.resend();
   }
 
   dispose(): void {
@@ -263,6 +353,15 @@ class NetworkPanel {
     clearTimeout(this.cursorTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** A message's bytes: a Uint8Array where VS Code keeps typed arrays, else what structured cloning or JSON made of one. */
+function asBytes(b: unknown): Uint8Array {
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (b && typeof b === 'object') return Uint8Array.from(Object.values(b as Record<string, number>));
+  throw new Error('no weights in the message');
 }
 
 /** Opens (or reveals) the panel beside the editor, following `doc`. */
@@ -296,6 +395,10 @@ export function registerNetworkPanel(context: vscode.ExtensionContext): void {
   reg('cnn.runOnImage', async (uri) => {
     const doc = needDoc(await targetDocument(uri));
     if (doc) await show(context, doc).pickImage(true);
+  });
+  reg('cnn.train', async (uri, network) => {
+    const doc = needDoc(await targetDocument(uri));
+    if (doc) show(context, doc).postAfterDocument({ type: 'command', command: 'train', network: net(network) });
   });
   reg('cnn.benchmark', async (uri, network) => {
     const doc = needDoc(await targetDocument(uri));

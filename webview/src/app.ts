@@ -11,7 +11,7 @@ import { h } from './dom';
 import { EngineLink } from './engine-link';
 import { LayoutClient } from './layout/client';
 import { type BlockInstance, blockInstances, nameNodes } from './model';
-import { type FromWebview, type PanelState, type PickedFile, restoreState } from './protocol';
+import { type FromWebview, type PanelState, type PickedFile, restoreState, type WeightsSource } from './protocol';
 import * as ui from './ui/toolkit';
 
 export interface VsCodeApi {
@@ -160,26 +160,38 @@ export class App {
 
   /** The weights file beside the document for the current network (named after it, else after the file). */
   besideWeights(): PickedFile | undefined {
-    const beside = this.state.beside ?? [];
+    return this.namedFor(this.state.beside ?? [], '');
+  }
+
+  /** Weights the Train tab wrote beside the document for the current network (NETWORK.trained or FILE.trained). */
+  trainedWeights(): PickedFile | undefined {
+    return this.namedFor(this.state.besideTrained ?? [], '.trained');
+  }
+
+  private namedFor(files: PickedFile[], suffix: string): PickedFile | undefined {
     const stem = (f: PickedFile) => f.name.replace(/\.safetensors$/i, '').toLowerCase();
     const file = (this.state.example ?? this.state.fileName ?? '').split(/[\\/]/).pop()!.replace(/\.cnn$/, '').toLowerCase();
     const net = this.net?.graph.network.toLowerCase();
-    return beside.find((f) => stem(f) === net) ?? beside.find((f) => stem(f) === file);
+    return files.find((f) => stem(f) === `${net}${suffix}`) ?? files.find((f) => stem(f) === `${file}${suffix}`);
   }
 
   /**
    * The weights Run and Benchmark use for the current network: the user's choice in the picker
-   * where it still exists; else the file beside the document, else the one last picked, else seeded.
+   * where it still exists (training here chooses what it wrote); else the file beside the
+   * document, else the one trained here, else the one last picked, else seeded.
    */
-  weightsChoice(): { source: 'beside' | 'picked' | 'seeded'; file?: PickedFile } {
+  weightsChoice(): { source: WeightsSource; file?: PickedFile } {
     const key = this.netKey();
     const beside = this.besideWeights();
+    const trained = this.trainedWeights();
     const picked = this.state.weights[key];
     const chosen = this.state.weightsChoice[key];
     if (chosen === 'seeded') return { source: 'seeded' };
     if (chosen === 'beside' && beside) return { source: 'beside', file: beside };
+    if (chosen === 'trained' && trained) return { source: 'trained', file: trained };
     if (chosen === 'picked' && picked) return { source: 'picked', file: picked };
     if (beside) return { source: 'beside', file: beside };
+    if (trained) return { source: 'trained', file: trained };
     if (picked) return { source: 'picked', file: picked };
     return { source: 'seeded' };
   }

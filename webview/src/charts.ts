@@ -108,3 +108,68 @@ export function lineChart(title: string, points: LinePoint[], second: { name: st
   });
   return svg;
 }
+
+export interface Curve {
+  name: string;
+  cls: string;
+  points: { x: number; y: number }[];
+  /** Dots at each point (the per-epoch figures) rather than a line alone. */
+  dots?: boolean;
+}
+
+/** At most `max` points: means of equal runs of x, so a long run draws as fast as a short one. */
+export function thin(points: { x: number; y: number }[], max: number): { x: number; y: number }[] {
+  if (points.length <= max) return points;
+  const per = points.length / max;
+  const out: { x: number; y: number }[] = [];
+  for (let k = 0; k < max; k++) {
+    const from = Math.floor(k * per);
+    const to = Math.max(from + 1, Math.floor((k + 1) * per));
+    let y = 0;
+    for (let i = from; i < to; i++) y += points[i].y;
+    out.push({ x: points[to - 1].x, y: y / (to - from) });
+  }
+  return out;
+}
+
+const tick = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/**
+ * Training curves: y against the step, one polyline per curve (`data-count` holds how many
+ * points it has, thinned to 400 for drawing), the y axis from 0 to `yMax` (or the largest value).
+ */
+export function curveChart(title: string, curves: Curve[], xName: string, yName: string, yMax?: number): SVGSVGElement {
+  const width = 420;
+  const height = 200;
+  const left = 44;
+  const bottom = 28;
+  const top = 34;
+  const plotW = width - left - 12;
+  const plotH = height - top - bottom;
+  const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'chart line curves', role: 'img', 'aria-label': title });
+  label(svg, 0, 14, title, 'chart-title');
+  const all = curves.flatMap((c) => c.points);
+  const xMax = Math.max(1, ...all.map((p) => p.x));
+  const top_ = yMax ?? Math.max(1e-9, ...all.map((p) => p.y).filter(Number.isFinite));
+  const X = (x: number) => left + (x / xMax) * plotW;
+  const Y = (y: number) => top + plotH - (Math.min(Math.max(y, 0), top_) / top_) * plotH;
+  el('line', { x1: left, y1: top + plotH, x2: left + plotW, y2: top + plotH, class: 'axis-line' }, svg);
+  el('line', { x1: left, y1: top, x2: left, y2: top + plotH, class: 'axis-line' }, svg);
+  for (const f of [0, 0.5, 1]) {
+    el('line', { x1: left, y1: Y(top_ * f), x2: left + plotW, y2: Y(top_ * f), class: 'grid-line' }, svg);
+    label(svg, left - 4, Y(top_ * f) + 3, tick(top_ * f), 'axis', 'end');
+  }
+  label(svg, left + plotW, height - 6, `${xName} (${xMax})`, 'axis', 'end');
+  label(svg, left, top - 6, yName, 'axis');
+  curves.forEach((c, k) => {
+    const pts = thin(c.points.filter((p) => Number.isFinite(p.y)), 400);
+    const line = el('polyline', { points: pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' '), class: `series ${c.cls}`, 'data-count': c.points.length, 'data-curve': c.cls }, svg);
+    el('title', {}, line).textContent = `${c.name}: ${c.points.length} points${c.points.length ? `, last ${tick(c.points[c.points.length - 1].y)}` : ''}`;
+    if (c.dots) for (const p of pts) el('circle', { cx: X(p.x), cy: Y(p.y), r: 3, class: `point ${c.cls}` }, svg);
+    // The legend on the title's line, clear of the y axis's name.
+    const lx = 90 + k * 110;
+    el('rect', { x: lx, y: 8, width: 10, height: 3, class: `swatch ${c.cls}` }, svg);
+    label(svg, lx + 14, 13, c.name, 'legend');
+  });
+  return svg;
+}

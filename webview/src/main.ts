@@ -11,6 +11,7 @@ import { nodesAt } from './model';
 import { BenchTab } from './tabs/bench';
 import { NetworkTab } from './tabs/network';
 import { RunTab } from './tabs/run';
+import { TrainTab } from './tabs/train';
 import * as ui from './ui/toolkit';
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -39,11 +40,13 @@ banners.append(gpuBanner, app.messages);
 const networkView = h('section', 'view network-view');
 const runView = h('section', 'view run-view');
 const benchView = h('section', 'view bench-view');
+const trainView = h('section', 'view train-view');
 const tabs = ui.tabs(
   [
     { id: 'network', label: 'Network', view: networkView },
     { id: 'run', label: 'Run', view: runView },
     { id: 'benchmark', label: 'Benchmark', view: benchView },
+    { id: 'train', label: 'Train', view: trainView },
   ],
   app.state.tab,
   (id) => {
@@ -59,6 +62,8 @@ window.addEventListener('unhandledrejection', (e) => app.showMessage(`Unexpected
 const networkTab = new NetworkTab(app, networkView);
 const runTab = new RunTab(app, runView);
 const benchTab = new BenchTab(app, benchView);
+// The training worker's bundle lies beside the engine's.
+const trainTab = new TrainTab(app, trainView, new URL('train-worker.js', document.body.dataset.worker ?? location.href).href);
 app.showField = (id) => {
   ui.selectTab(tabs, 'run');
   app.state.tab = 'run';
@@ -67,6 +72,7 @@ app.showField = (id) => {
 app.addView(networkTab);
 app.addView(runTab);
 app.addView(benchTab);
+app.addView(trainTab);
 app.addView({
   refresh() {
     const names = app.networkNames();
@@ -105,13 +111,14 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   switch (m.type) {
     case 'document': {
       const sameFile = m.uri === s.uri;
-      const sameBeside = JSON.stringify([m.weights ?? [], m.labels ?? []]) === JSON.stringify([s.beside ?? [], s.labels ?? []]);
+      const sameBeside = JSON.stringify([m.weights ?? [], m.labels ?? [], m.trained ?? []]) === JSON.stringify([s.beside ?? [], s.labels ?? [], s.besideTrained ?? []]);
       if (sameFile && m.text === s.text && sameBeside && app.net) return;
       s.uri = m.uri;
       s.fileName = m.fileName;
       s.text = m.text;
       s.labels = m.labels;
       s.beside = m.weights;
+      s.besideTrained = m.trained;
       s.example = m.example;
       if (!sameFile) app.reset();
       refresh();
@@ -139,7 +146,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         s.network = m.network;
         refresh();
       }
-      s.tab = m.command === 'show' ? 'network' : m.command === 'run' ? 'run' : 'benchmark';
+      s.tab = m.command === 'show' ? 'network' : m.command;
       ui.selectTab(tabs, s.tab);
       app.save();
       if (m.command === 'run') void runTab.run();
@@ -147,6 +154,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'notice':
       app.showMessage(m.message, 'info');
+      break;
+    case 'trainData':
+    case 'trainFolder':
+    case 'trained':
+      trainTab.receive(m);
       break;
   }
 });

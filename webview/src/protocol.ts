@@ -24,7 +24,7 @@ export interface PickedFile {
   name: string;
 }
 
-export type Tab = 'network' | 'run' | 'benchmark';
+export type Tab = 'network' | 'run' | 'benchmark' | 'train';
 
 // ---- extension → webview -------------------------------------------------------------------
 
@@ -32,9 +32,10 @@ export type ToWebview =
   /**
    * The active .cnn document, sent when the panel opens, when the editor changes, and (debounced)
    * on edits; with the class names and the weights found beside it (named after the file or one
-   * of its networks), and for an example's untitled copy the example's path under examples/.
+   * of its networks), and for an example's untitled copy the example's path under examples/;
+   * `trained`: weights the Train tab wrote beside it (FILE.trained.safetensors).
    */
-  | { type: 'document'; uri: string; fileName: string; text: string; version: number; labels?: string[]; weights?: PickedFile[]; example?: string }
+  | { type: 'document'; uri: string; fileName: string; text: string; version: number; labels?: string[]; weights?: PickedFile[]; example?: string; trained?: PickedFile[] }
   /** The cursor moved in that document: highlight the layer there. */
   | { type: 'cursor'; uri: string; line: number; character: number }
   /** A picked image (after a `pickImage` request or the Run on Image command's picker): the panel runs on it. */
@@ -42,8 +43,41 @@ export type ToWebview =
   /** Picked weights for the network named. */
   | { type: 'weights'; network: string; file: PickedFile }
   /** A command from the palette: switch to a tab and maybe start something. */
-  | { type: 'command'; command: 'show' | 'run' | 'benchmark'; network?: string }
-  | { type: 'notice'; message: string };
+  | { type: 'command'; command: 'show' | 'run' | 'benchmark' | 'train'; network?: string }
+  | { type: 'notice'; message: string }
+  /** The answer to a `trainData` request: the samples, or why there are none (one line). */
+  | { type: 'trainData'; id: number; data?: TrainData; error?: string }
+  /** A dataset folder picked for training (after `pickTrainFolder`); `uri` is the folder's own URI (file:). */
+  | { type: 'trainFolder'; uri: string; name: string }
+  /** After `saveTrained`: where the weights went (Run then uses them), or why they did not. */
+  | { type: 'trained'; uri: string; network: string; file?: PickedFile; path?: string; error?: string };
+
+// ---- training data ---------------------------------------------------------------------------
+
+/** Decompressed IDX files (MNIST's format), cut to the samples asked for. */
+export interface IdxPair {
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
+/** One image file of an image folder, undecoded (the training worker decodes it as Run does), and its class. */
+export interface ImageSample {
+  name: string;
+  label: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * Samples read by the extension for the Train tab: IDX files (Fashion-MNIST's), or an image
+ * folder in torchvision's ImageFolder layout (`train/CLASS/*.png|jpg`, `val/` or `test/`); the
+ * test split may be missing. `source` says where they came from, for the status line.
+ */
+export type TrainData =
+  | { kind: 'idx'; source: string; train: IdxPair; test?: IdxPair }
+  | { kind: 'images'; source: string; classes: string[]; train: ImageSample[]; test?: ImageSample[] };
+
+/** Debian's dataset-fashion-mnist (`dpkg -L dataset-fashion-mnist`). */
+export const FASHION_MNIST_FOLDER = '/usr/share/datasets/fashion-mnist';
 
 // ---- webview → extension -------------------------------------------------------------------
 
@@ -55,7 +89,53 @@ export type FromWebview =
   | { type: 'pickWeights'; network: string }
   /** Put text on the clipboard (the webview's own clipboard access is not guaranteed). */
   | { type: 'copy'; text: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Training samples: from `folder` (a file: URI: IDX files or an image folder) or, without it, Debian's Fashion-MNIST; at most `limit` of each split. */
+  | { type: 'trainData'; id: number; folder?: string; limit: number }
+  | { type: 'pickTrainFolder' }
+  /**
+   * Trained weights (a safetensors file) for the document's network: the extension writes them
+   * beside the file as FILE.trained.safetensors (as `cnn train` names them; never the shipped
+   * FILE.safetensors), asking where for an untitled document.
+   */
+  | { type: 'saveTrained'; uri: string; network: string; bytes: Uint8Array; epochs: number };
+
+/** Where Run's weights come from. */
+export type WeightsSource = 'beside' | 'trained' | 'picked' | 'seeded';
+
+export type TrainOptimizer = 'sgd' | 'adam' | 'adamw';
+/** Where training runs: the CPU engine's training path; 'webgpu' is the seam for GPU training (not built yet). */
+export type TrainBackend = 'cpu' | 'webgpu';
+
+export interface TrainSettings {
+  /** '' : Debian's Fashion-MNIST; else a picked folder's URI. */
+  folder: string;
+  folderName?: string;
+  epochs: number;
+  batch: number;
+  optimizer: TrainOptimizer;
+  lr: number;
+  /** Training samples (and at most as many test samples) per epoch; 0: all. */
+  limit: number;
+  seed: number;
+  /** Start from the seeded initialisation or from the weights Run uses. */
+  start: 'seeded' | 'current';
+  backend: TrainBackend;
+}
+
+/** One point of a curve: x is the training step (batches so far, over all epochs). */
+export interface CurvePoint {
+  x: number;
+  y: number;
+}
+
+/** What a run showed, kept so that a reloaded panel shows it again. */
+export interface TrainRecord {
+  stepLoss: CurvePoint[];
+  stepAccuracy: CurvePoint[];
+  epochs: { epoch: number; step: number; loss: number; trainAccuracy: number; testAccuracy: number | null; samplesPerSecond: number; seconds: number }[];
+  status: string;
+}
 
 /** Where a benchmark runs: one backend or both, one after the other. */
 export type BenchBackends = 'cpu' | 'webgpu' | 'both';
@@ -97,8 +177,13 @@ export interface PanelState {
   backends: Record<string, 'webgpu' | 'cpu'>;
   /** Per network: the last weights file picked. */
   weights: Record<string, PickedFile>;
-  /** Per network: the weights chosen in the picker; unset: beside the file, else the last picked, else seeded. */
-  weightsChoice: Record<string, 'beside' | 'picked' | 'seeded'>;
+  /** Per network: the weights chosen in the picker; unset: beside the file, else trained here, else the last picked, else seeded. */
+  weightsChoice: Record<string, WeightsSource>;
+  /** Weights trained in the Train tab found beside the document (FILE.trained.safetensors, NETWORK.trained.safetensors). */
+  besideTrained?: PickedFile[];
+  /** The Train tab's settings (for every network), and per network its last run's curves. */
+  train?: TrainSettings;
+  trainRuns?: Record<string, TrainRecord>;
   /** Runs and warm-ups for every network; the backends per network (unset: where Run runs). */
   bench: { iterations: number; warmup: number; backends: Record<string, BenchBackends> };
   chartMode?: 'layer' | 'stage';

@@ -55,7 +55,12 @@ export interface BatchProgress {
   epoch: number;
   batch: number;
   batches: number;
+  /** Mean over the epoch's samples so far, as `loss`. */
   loss: number;
+  /** Training accuracy over the epoch's samples so far (train mode, as trained on). */
+  accuracy: number;
+  /** The epoch's samples so far. */
+  samples: number;
   samplesPerSecond: number;
 }
 
@@ -148,7 +153,7 @@ export class Trainer {
       lossSum += r.mainLoss * n;
       seen += n;
       argmaxRows(r.output.data, n).forEach((p, i) => (correct += p === y[i] ? 1 : 0));
-      hooks.onBatch?.({ epoch, batch: b + 1, batches, loss: lossSum / seen, samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
+      hooks.onBatch?.({ epoch, batch: b + 1, batches, loss: lossSum / seen, accuracy: correct / seen, samples: seen, samplesPerSecond: seen / ((performance.now() - t0) / 1000) });
     }
     const seconds = (performance.now() - t0) / 1000;
     const testAccuracy = test ? await this.accuracy(test, hooks) : null;

@@ -3,6 +3,7 @@ import type { ParamTensor } from '../../../src/analysis/types';
 import type { BackendKind, LayerTime } from '../../../src/engine/session';
 import type { Graph } from '../../../src/graph/types';
 import type { RgbaPixels } from '../../../src/engine/input/preprocess';
+import type { TrainData } from '../protocol';
 
 export type { BackendKind, LayerTime };
 
@@ -130,3 +131,64 @@ export type WorkerOut =
   | { id: number; ok: false; error: string }
   | { id: number; progress: Progress }
   | { event: 'device-lost'; message: string };
+
+// ---- the training worker (webview/src/engine/train-worker.ts) --------------------------------
+
+/** How a training run goes: `cnn train`'s options that the Train tab offers. */
+export interface TrainRunConfig {
+  epochs: number;
+  batch: number;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  lr: number;
+  seed: number;
+  /** Where the passes run; only 'cpu' is built (the fast training path of lossAndGradients). */
+  backend: 'cpu' | 'webgpu';
+}
+
+/** Panel → training worker. */
+export type TrainIn =
+  /** `weights` null: the seeded initialisation (He normal, from `config.seed`); the samples as the extension sent them. */
+  | { op: 'start'; model: ModelData; input: number[]; weights: Uint8Array | null; data: TrainData; config: TrainRunConfig }
+  | { op: 'pause' }
+  | { op: 'resume' }
+  /** Ends the run between batches; the epoch under way is dropped, as `cnn train` does on Ctrl-C. */
+  | { op: 'stop' }
+  /** The weights as they are now (mid-epoch), after a stop that finished no epoch. */
+  | { op: 'current' };
+
+/** One training step's figures: `loss` and `accuracy` are this batch's, the `epoch*` ones the epoch's so far. */
+export interface TrainStep {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Steps over the whole run so far. */
+  step: number;
+  loss: number;
+  accuracy: number;
+  epochLoss: number;
+  epochAccuracy: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainEpoch {
+  epoch: number;
+  step: number;
+  loss: number;
+  trainAccuracy: number;
+  testAccuracy: number | null;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** Training worker → panel. */
+export type TrainOut =
+  | { event: 'started'; train: number; test: number; batches: number }
+  | { event: 'step'; step: TrainStep }
+  | { event: 'testing'; epoch: number }
+  | { event: 'epoch'; epoch: TrainEpoch }
+  | { event: 'paused' }
+  | { event: 'resumed' }
+  /** The run ended: `weights` (a safetensors file) hold `epochs` finished epochs, null when none finished. */
+  | { event: 'done'; stopped: boolean; epochs: number; weights: Uint8Array | null; stoppedAt?: { epoch: number; batch: number; batches: number } }
+  | { event: 'current'; weights: Uint8Array; epoch: number; batch: number }
+  | { event: 'error'; message: string };

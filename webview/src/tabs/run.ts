@@ -9,7 +9,7 @@ import type { App, TabView } from '../app';
 import { h } from '../dom';
 import type { BackendKind, FeatureResult, RunResult } from '../engine/messages';
 import { describe, formatShape, layerName, probabilities, topK } from '../model';
-import type { PickedFile, SampleImage } from '../protocol';
+import type { PickedFile, SampleImage, WeightsSource } from '../protocol';
 import { ErfPanel } from '../erf-panel';
 import { fieldGeometry, fieldView, fmt } from '../rf-view';
 import * as ui from '../ui/toolkit';
@@ -43,7 +43,7 @@ function hash(s: string): string {
   return x.toString(16);
 }
 
-const WEIGHTS_SOURCE = { beside: 'beside the file', picked: 'picked', seeded: '' } as const;
+const WEIGHTS_SOURCE = { beside: 'beside the file', trained: 'trained in the Train tab', picked: 'picked', seeded: '' } as const;
 
 /** The last run of the current network, and what it ran with. */
 interface LastRun {
@@ -101,7 +101,7 @@ export class RunTab implements TabView {
       void this.run();
     }, { id: 'image-picker', title: 'Image to run on' });
     this.weightsPicker = ui.dropdown([], undefined, (v) => {
-      app.state.weightsChoice[app.netKey()] = v as 'beside' | 'picked' | 'seeded';
+      app.state.weightsChoice[app.netKey()] = v as WeightsSource;
       app.save();
       this.syncWeightsPicker();
       void this.run();
@@ -224,13 +224,15 @@ export class RunTab implements TabView {
     return (this.samples.find((s) => (gray ? s.id.startsWith('fashion') : !s.id.startsWith('fashion'))) ?? this.samples[0])?.id;
   }
 
-  private syncWeightsPicker(): void {
+  syncWeightsPicker(): void {
     const app = this.app;
     const beside = app.besideWeights();
+    const trained = app.trainedWeights();
     const picked = app.state.weights[app.netKey()];
     const now = app.weightsChoice();
     const choices = [];
     if (beside) choices.push({ value: 'beside', label: `Weights: ${beside.name} (beside the file)` });
+    if (trained) choices.push({ value: 'trained', label: `Weights: ${trained.name} (trained in the Train tab)` });
     if (picked) choices.push({ value: 'picked', label: `Weights: ${picked.name} (picked)` });
     choices.push({ value: 'seeded', label: 'Seeded weights (He normal, seed 0)' });
     ui.setChoices(this.weightsPicker, choices, now.source);
