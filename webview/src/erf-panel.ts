@@ -11,6 +11,7 @@ import { h } from './dom';
 import type { ErfMapResult } from './engine/messages';
 import type { Pending } from './engine/client';
 import { layerName } from './model';
+import type { WeightsSource } from './protocol';
 import { fieldGeometry, fieldView, fmt, heatImage, heatLegend } from './rf-view';
 import * as ui from './ui/toolkit';
 
@@ -27,7 +28,7 @@ const SOURCES = [
   { value: 'image', label: "the run's image" },
 ];
 
-const WHERE = { beside: 'beside the file', picked: 'picked' } as const;
+const WHERE: Record<Exclude<WeightsSource, 'seeded'>, string> = { beside: 'beside the file', trained: 'trained in the Train tab', picked: 'picked' };
 
 export class ErfPanel {
   /** The toggle and the inputs' choice, for the Run tab to place. */
