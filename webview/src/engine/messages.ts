@@ -1,6 +1,7 @@
 /** Requests and replies between the panel and the engine worker (webview/src/engine/worker.ts). */
 import type { ParamTensor } from '../../../src/analysis/types';
 import type { BackendKind, LayerTime } from '../../../src/engine/session';
+import type { ErfResult } from '../../../src/engine/train/erf';
 import type { Graph } from '../../../src/graph/types';
 import type { RgbaPixels } from '../../../src/engine/input/preprocess';
 import type { TrainData } from '../protocol';
@@ -44,19 +45,11 @@ export interface ErfRequest {
   seed?: number;
 }
 
-export interface ErfMapResult {
-  node: number;
+/** The engine's map (src/engine/train/erf.ts) as the worker posts it. */
+export interface ErfMapResult extends Omit<ErfResult, 'path'> {
   /** The load key of the network and weights it was computed with. */
   key: string;
-  /** mean |∂ centre / ∂ input| over the inputs and the input's channels, row-major H×W. */
-  map: Float32Array;
-  height: number;
-  width: number;
-  centre: [number, number];
-  layerShape: [number, number, number];
-  channel: 'all' | number;
   source: 'noise' | 'image';
-  inputs: number;
   max: number;
   ms: number;
 }
