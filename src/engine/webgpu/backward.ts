@@ -12,12 +12,15 @@ import type { ConvAttrs } from '../../layers/conv';
 import type { PassMode } from '../cpu/backward';
 import type { LayerWeights } from '../params';
 import { numel } from '../tensor';
+import { resizeDims } from '../../layers/upsample';
 import { type ConvGeometry, convTiledKernel, tiledChannels } from './conv-kernels';
 import { channelSumKernel, convGradInputKernel, convGradWeightKernel } from './conv-grad-kernels';
 import { epilogueOf } from './kernels';
 import { activationKernel, ADD_INPUTS_PER_DISPATCH, addKernel, adaptivePoolKernel, copyKernel, gapKernel, poolKernel, softmaxKernel, type SpatialDims } from './layer-kernels';
 import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
 import { shuffleKernel, sliceKernel } from './norm-kernels';
+import { convTransposeGradInputKernel, convTransposeGradWeightKernel, upsampleBackwardKernel, upsampleTrainForwardKernel } from './resample-grad-kernels';
+import { convTransposeKernel } from './spatial-kernels';
 import { bnEvalBackwardKernel, bnEvalForwardKernel, bnTrainBackwardKernel, bnTrainForwardKernel, type ChannelDims, scaleBackwardKernel, scaleForwardKernel } from './norm-grad-kernels';
 import {
   accumulateKernel,
@@ -268,6 +271,25 @@ export const GPU_BACKWARD: { [K in LayerKind]?: Entry<K> } = {
     return layer((b) => ({
       forward: [sliceKernel(b.label, d.batch, d.channels, a.start, n, d.hw, dense(n, d.hw), b.x[0], b.y)],
       backward: [sliceBackwardKernel(`${b.label} backward`, d.batch, d.channels, a.start, n, d.hw, b.dy, b.dx[0])],
+    }));
+  },
+  convtranspose(a, load) {
+    const [inC, inH, inW] = load.inShapes[0];
+    const g = { ...a, batch: load.batch, inC, inH, inW, outC: a.out, outH: load.outShape[1], outW: load.outShape[2] };
+    return layer((b) => {
+      const weight = b.param('weight');
+      const backward = [convTransposeGradInputKernel(b.label, g, b.dy, weight, b.dx[0]), convTransposeGradWeightKernel(b.label, g, b.x[0], b.dy, b.grad('weight'))];
+      if (a.bias) backward.push(channelSumKernel(b.label, load.batch, a.out, g.outH * g.outW, b.dy, b.grad('bias')));
+      const forward = [convTransposeKernel(b.label, g, dense(a.out, g.outH * g.outW), NO_ACT, { input: b.x[0], weight, bias: a.bias ? b.param('bias') : undefined, output: b.y })];
+      return { forward, backward };
+    });
+  },
+  upsample(a, load) {
+    const dims = resizeDims(a, [...load.inShapes[0]]);
+    const planes = load.batch * load.inShapes[0][0];
+    return layer((b) => ({
+      forward: [upsampleTrainForwardKernel(b.label, a.mode, planes, dims, b.x[0], b.y)],
+      backward: [upsampleBackwardKernel(b.label, a.mode, planes, dims, b.dy, b.dx[0])],
     }));
   },
 };

@@ -35,3 +35,12 @@ gpuSuite('WebGPU training pass per kind against the CPU reference', [
   { name: 'adaptiveavgpool to 3x2 from 7x5 (uneven bins)', input: [2, 7, 5], body: 'adaptiveavgpool 3x2\nflatten\nlinear 3' },
   { name: 'gap', input: [3, 4, 5], body: 'gap\nflatten\nlinear 3' },
 ]);
+
+gpuSuite('WebGPU training pass of the resampling kinds against the CPU reference', [
+  { name: 'upsample 2 nearest', input: [2, 3, 4], body: 'upsample 2\nconv 2 k=3\nflatten\nlinear 3' },
+  { name: 'upsample to 7x5 nearest (non-integer ratio)', input: [2, 3, 4], body: 'upsample size=7x5\nflatten\nlinear 3' },
+  { name: 'upsample 2 bilinear, and align_corners to 7x9', input: [2, 3, 4], body: 'upsample 2 mode=bilinear\nupsample size=7x9 mode=bilinear align_corners=true\nflatten\nlinear 3' },
+  { name: 'upsample bilinear down to 2x3 (outputs reading two inputs apart)', input: [2, 5, 7], body: 'upsample size=2x3 mode=bilinear\nflatten\nlinear 3' },
+  { name: 'convtranspose k=4 s=2 p=1', input: [3, 3, 3], body: 'convtranspose 4 k=4 s=2 p=1\nflatten\nlinear 3' },
+  { name: 'convtranspose k=3 s=2 p=1 op=1 d=2, groups 2, no bias', input: [4, 3, 4], body: 'convtranspose 6 k=3 s=2 p=1 op=1 d=2 g=2 bias=false\nflatten\nlinear 3' },
+]);
