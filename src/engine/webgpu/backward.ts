@@ -1,10 +1,10 @@
 /**
  * The WebGPU engine's training pass per layer kind: the forward as in training or evaluation,
  * nothing fused (backward reads every layer's output), and the backward kernels that add each
- * input's gradient into its buffer and write the parameters'. A **partial** table: the kinds
- * below that have no entry (lrn, layernorm, groupnorm, upsample, convtranspose) are refused
- * by the driver (src/engine/train/gpu-pass.ts) with the kind and its line, never sent to the CPU
- * behind the caller's back. Activations are complete by type (WGSL_ACTIVATION_GRADS).
+ * input's gradient into its buffer and write the parameters'. A **partial** table: every kind
+ * has an entry today, but a kind added without one is refused by the driver
+ * (src/engine/train/gpu-pass.ts) with the kind and its line, never sent to the CPU behind the
+ * caller's back. Activations are complete by type (WGSL_ACTIVATION_GRADS).
  */
 import type { GraphNode } from '../../graph/types';
 import { activationEntry, isPointwise, pointwiseConv, type ActivationAttrs, type ActivationTable, type LayerAttrs, type LayerKind } from '../../layers';
@@ -12,13 +12,31 @@ import type { ConvAttrs } from '../../layers/conv';
 import type { PassMode } from '../cpu/backward';
 import type { LayerWeights } from '../params';
 import { numel } from '../tensor';
+import { resizeDims } from '../../layers/upsample';
 import { type ConvGeometry, convTiledKernel, tiledChannels } from './conv-kernels';
 import { channelSumKernel, convGradInputKernel, convGradWeightKernel } from './conv-grad-kernels';
 import { epilogueOf } from './kernels';
-import { activationKernel, ADD_INPUTS_PER_DISPATCH, addKernel, adaptivePoolKernel, copyKernel, gapKernel, poolKernel, softmaxKernel, type SpatialDims } from './layer-kernels';
+import { activationKernel, ADD_INPUTS_PER_DISPATCH, addKernel, adaptivePoolKernel, copyKernel, gapKernel, lrnKernel, poolKernel, softmaxKernel, type SpatialDims } from './layer-kernels';
 import { MUL_INPUTS_PER_DISPATCH, mulKernel } from './merge-kernels';
 import { shuffleKernel, sliceKernel } from './norm-kernels';
-import { bnEvalBackwardKernel, bnEvalForwardKernel, bnTrainBackwardKernel, bnTrainForwardKernel, type ChannelDims, scaleBackwardKernel, scaleForwardKernel } from './norm-grad-kernels';
+import { convTransposeGradInputKernel, convTransposeGradWeightKernel, upsampleBackwardKernel, upsampleTrainForwardKernel } from './resample-grad-kernels';
+import { convTransposeKernel } from './spatial-kernels';
+import {
+  bnEvalBackwardKernel,
+  bnEvalForwardKernel,
+  bnTrainBackwardKernel,
+  bnTrainForwardKernel,
+  type ChannelDims,
+  groupNormRows,
+  layerNormRows,
+  lrnBackwardKernel,
+  rowNormBackwardKernel,
+  rowNormForwardKernel,
+  rowNormParamGradKernel,
+  type RowNorm,
+  scaleBackwardKernel,
+  scaleForwardKernel,
+} from './norm-grad-kernels';
 import {
   accumulateKernel,
   activationBackwardKernel,
@@ -121,6 +139,18 @@ function convPlan(a: ConvAttrs, load: TrainLoad, geometry: ConvGeometry): TrainP
     const backward = [convGradInputKernel(b.label, geometry, b.dy, weight, b.dx[0]), convGradWeightKernel(b.label, geometry, b.x[0], b.dy, b.grad('weight'))];
     if (a.bias) backward.push(channelSumKernel(b.label, load.batch, a.out, geometry.outH * geometry.outW, b.dy, b.grad('bias')));
     return { forward, backward };
+  });
+}
+
+/** Layer and group norm: the same in both modes (no running statistics), each row's statistics kept from forward to backward. */
+function rowNormPlan(g: RowNorm, eps: number): TrainPlan {
+  return layer((b) => {
+    const saved = b.scratch(2 * g.rows, 'row statistics');
+    const weight = b.param('weight');
+    return {
+      forward: [rowNormForwardKernel(b.label, g, eps, { x: b.x[0], weight, bias: b.param('bias'), y: b.y, saved })],
+      backward: [rowNormBackwardKernel(b.label, g, saved, b.x[0], b.dy, weight, b.dx[0]), rowNormParamGradKernel(b.label, g, saved, b.x[0], b.dy, b.grad('weight'), b.grad('bias'))],
+    };
   });
 }
 
@@ -268,6 +298,40 @@ export const GPU_BACKWARD: { [K in LayerKind]?: Entry<K> } = {
     return layer((b) => ({
       forward: [sliceKernel(b.label, d.batch, d.channels, a.start, n, d.hw, dense(n, d.hw), b.x[0], b.y)],
       backward: [sliceBackwardKernel(`${b.label} backward`, d.batch, d.channels, a.start, n, d.hw, b.dy, b.dx[0])],
+    }));
+  },
+  convtranspose(a, load) {
+    const [inC, inH, inW] = load.inShapes[0];
+    const g = { ...a, batch: load.batch, inC, inH, inW, outC: a.out, outH: load.outShape[1], outW: load.outShape[2] };
+    return layer((b) => {
+      const weight = b.param('weight');
+      const backward = [convTransposeGradInputKernel(b.label, g, b.dy, weight, b.dx[0]), convTransposeGradWeightKernel(b.label, g, b.x[0], b.dy, b.grad('weight'))];
+      if (a.bias) backward.push(channelSumKernel(b.label, load.batch, a.out, g.outH * g.outW, b.dy, b.grad('bias')));
+      const forward = [convTransposeKernel(b.label, g, dense(a.out, g.outH * g.outW), NO_ACT, { input: b.x[0], weight, bias: a.bias ? b.param('bias') : undefined, output: b.y })];
+      return { forward, backward };
+    });
+  },
+  layernorm(a, load) {
+    const d = channelDims(load);
+    return rowNormPlan(layerNormRows(d.batch, d.channels, d.hw), a.eps);
+  },
+  groupnorm(a, load) {
+    const d = channelDims(load);
+    return rowNormPlan(groupNormRows(d.batch, d.channels, d.hw, a.groups), a.eps);
+  },
+  lrn(a, load) {
+    const d = channelDims(load);
+    return layer((b) => ({
+      forward: [lrnKernel(b.label, { batch: d.batch, channels: d.channels, h: d.hw, w: 1 }, a, dense(d.channels, d.hw), b.x[0], b.y)],
+      backward: [lrnBackwardKernel(b.label, d, a, b.x[0], b.dy, b.dx[0])],
+    }));
+  },
+  upsample(a, load) {
+    const dims = resizeDims(a, [...load.inShapes[0]]);
+    const planes = load.batch * load.inShapes[0][0];
+    return layer((b) => ({
+      forward: [upsampleTrainForwardKernel(b.label, a.mode, planes, dims, b.x[0], b.y)],
+      backward: [upsampleBackwardKernel(b.label, a.mode, planes, dims, b.dy, b.dx[0])],
     }));
   },
 };

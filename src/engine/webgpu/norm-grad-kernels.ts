@@ -153,3 +153,148 @@ export function scaleBackwardKernel(label: string, d: ChannelDims, x: GPUBuffer,
     [x, dy, s, dx, ds],
   );
 }
+
+/**
+ * Layer and group norm as rows normalised on their own: `fn at(r, k)` the index of row r's k-th
+ * value, `fn chan(r, k)` its channel (for γ and β), `fn rowOf(b, c, p)` the row holding
+ * channel c at position p of sample b. Neither kind has running statistics, so eval and train
+ * are one pass.
+ */
+export interface RowNorm {
+  batch: number;
+  channels: number;
+  hw: number;
+  rows: number;
+  perRow: number;
+  wgsl: string;
+}
+
+/** Over the channels at each position (a flat input: one position). */
+export function layerNormRows(batch: number, channels: number, hw: number): RowNorm {
+  return {
+    batch,
+    channels,
+    hw,
+    rows: batch * hw,
+    perRow: channels,
+    wgsl: `fn at(r: u32, k: u32) -> u32 { return (r / HW) * C * HW + k * HW + r % HW; }
+fn chan(r: u32, k: u32) -> u32 { return k; }
+fn rowOf(b: u32, c: u32, p: u32) -> u32 { return b * HW + p; }`,
+  };
+}
+
+/** Over each group of C/G channels and all their positions, stored together. */
+export function groupNormRows(batch: number, channels: number, hw: number, groups: number): RowNorm {
+  const per = channels / groups;
+  return {
+    batch,
+    channels,
+    hw,
+    rows: batch * groups,
+    perRow: per * hw,
+    wgsl: `fn at(r: u32, k: u32) -> u32 { return r * NR + k; }
+fn chan(r: u32, k: u32) -> u32 { return (r % ${groups}u) * ${per}u + k / HW; }
+fn rowOf(b: u32, c: u32, p: u32) -> u32 { return b * ${groups}u + c / ${per}u; }`,
+  };
+}
+
+function perRowKernel(label: string, g: RowNorm, count: number, decls: string, body: string, buffers: GPUBuffer[]): Kernel {
+  const code = `${decls}
+const C = ${g.channels}u; const HW = ${g.hw}u; const R = ${g.rows}u; const NR = ${g.perRow}u; const NRF = ${f32(g.perRow)}; const NB = ${g.batch * g.hw}u;
+${g.wgsl}
+${REDUCE_SUM}
+@compute @workgroup_size(${LANES})
+fn main(${BUILTINS}) {
+  ${FLAT_WORKGROUP}
+  if (wg >= ${count}u) { return; }
+  ${body}
+}`;
+  return { label, code, workgroups: grid1d(count), buffers };
+}
+
+/** y = x̂·γ + β per row, the mean and then the deviations' variance as the CPU; [mean; 1/σ] per row kept for the backward. */
+export function rowNormForwardKernel(label: string, g: RowNorm, eps: number, b: { x: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; y: GPUBuffer; saved: GPUBuffer }): Kernel {
+  return perRowKernel(
+    label,
+    g,
+    g.rows,
+    [IN(0, 'x'), IN(1, 'gamma'), IN(2, 'beta'), RW(3, 'y'), RW(4, 'saved')].join('\n'),
+    `let r = wg;
+  var s = 0.0;
+  for (var k = lid.x; k < NR; k += ${LANES}u) { s += x[at(r, k)]; }
+  let mean = reduceSum(s, lid.x) / NRF;
+  var q = 0.0;
+  for (var k = lid.x; k < NR; k += ${LANES}u) { let v = x[at(r, k)] - mean; q = fma(v, v, q); }
+  let inv = 1.0 / sqrt(reduceSum(q, lid.x) / NRF + ${f32(eps)});
+  for (var k = lid.x; k < NR; k += ${LANES}u) { let i = at(r, k); let c = chan(r, k); y[i] = fma((x[i] - mean) * inv, gamma[c], beta[c]); }
+  if (lid.x == 0u) { saved[r] = mean; saved[R + r] = inv; }`,
+    [b.x, b.weight, b.bias, b.y, b.saved],
+  );
+}
+
+/** dx += inv/n·(n·g − Σg − x̂·Σ(g·x̂)) with g = dy·γ, per row. */
+export function rowNormBackwardKernel(label: string, g: RowNorm, saved: GPUBuffer, x: GPUBuffer, dy: GPUBuffer, weight: GPUBuffer, dx: GPUBuffer): Kernel {
+  return perRowKernel(
+    `${label} backward`,
+    g,
+    g.rows,
+    [IN(0, 'x'), IN(1, 'dy'), IN(2, 'gamma'), IN(3, 'saved'), RW(4, 'dx')].join('\n'),
+    `let r = wg; let mean = saved[r]; let inv = saved[R + r];
+  var s = 0.0; var sx = 0.0;
+  for (var k = lid.x; k < NR; k += ${LANES}u) { let i = at(r, k); let gk = dy[i] * gamma[chan(r, k)]; s += gk; sx = fma(gk, (x[i] - mean) * inv, sx); }
+  let sg = reduceSum(s, lid.x);
+  let sgx = reduceSum(sx, lid.x);
+  for (var k = lid.x; k < NR; k += ${LANES}u) {
+    let i = at(r, k);
+    dx[i] += inv * (dy[i] * gamma[chan(r, k)] - sg / NRF - (x[i] - mean) * inv * (sgx / NRF));
+  }`,
+    [x, dy, weight, saved, dx],
+  );
+}
+
+/** dγ[c] = Σ dy·x̂, dβ[c] = Σ dy over the batch's positions, each x̂ with its row's saved statistics: one workgroup per channel. */
+export function rowNormParamGradKernel(label: string, g: RowNorm, saved: GPUBuffer, x: GPUBuffer, dy: GPUBuffer, dweight: GPUBuffer, dbias: GPUBuffer): Kernel {
+  return perRowKernel(
+    `${label} dγ dβ`,
+    g,
+    g.channels,
+    [IN(0, 'x'), IN(1, 'dy'), IN(2, 'saved'), RW(3, 'dgamma'), RW(4, 'dbeta')].join('\n'),
+    `let c = wg;
+  var s = 0.0; var sx = 0.0;
+  for (var n = lid.x; n < NB; n += ${LANES}u) {
+    let b = n / HW; let p = n % HW; let i = (b * C + c) * HW + p; let r = rowOf(b, c, p);
+    s += dy[i]; sx = fma(dy[i], (x[i] - saved[r]) * saved[R + r], sx);
+  }
+  let sdy = reduceSum(s, lid.x);
+  let sdyx = reduceSum(sx, lid.x);
+  if (lid.x == 0u) { dgamma[c] = sdyx; dbeta[c] = sdy; }`,
+    [x, dy, saved, dweight, dbias],
+  );
+}
+
+/**
+ * LocalResponseNorm's backward, one thread per value: with s_c = k + α/n·Σ_{j∈N(c)} x_j²,
+ * dx_j += dy_j·s_j^−β − 2αβ/n·x_j·Σ_{c: j∈N(c)} dy_c·x_c·s_c^(−β−1), each s_c summed again
+ * (a window of `size` channels) rather than kept.
+ */
+export function lrnBackwardKernel(label: string, d: ChannelDims, p: { size: number; alpha: number; beta: number; k: number }, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer): Kernel {
+  return elementwise(
+    `${label} backward`,
+    d.batch * d.channels * d.hw,
+    `${IN(0, 'x')}\n${IN(1, 'dy')}\n${RW(2, 'dx')}
+const C = ${d.channels}i; const HW = ${d.hw}u; const LO = ${Math.floor(p.size / 2)}i; const HI = ${Math.floor((p.size - 1) / 2)}i;
+fn denom(base: u32, c: i32) -> f32 {
+  var sq = 0.0;
+  for (var j = max(c - LO, 0); j <= min(c + HI, C - 1); j++) { let v = x[base + u32(j) * HW]; sq = fma(v, v, sq); }
+  return ${f32(p.k)} + ${f32(p.alpha / p.size)} * sq;
+}`,
+    `let q = i % HW; let j = i32((i / HW) % u32(C)); let base = (i / (HW * u32(C))) * u32(C) * HW + q;
+  var acc = 0.0;
+  for (var c = max(j - HI, 0); c <= min(j + LO, C - 1); c++) {
+    let k = base + u32(c) * HW;
+    acc = fma(dy[k] * x[k], pow(denom(base, c), ${f32(-p.beta - 1)}), acc);
+  }
+  dx[i] += dy[i] * pow(denom(base, j), ${f32(-p.beta)}) - ${f32((2 * p.alpha * p.beta) / p.size)} * x[i] * acc;`,
+    [x, dy, dx],
+  );
+}

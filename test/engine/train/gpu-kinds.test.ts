@@ -35,3 +35,21 @@ gpuSuite('WebGPU training pass per kind against the CPU reference', [
   { name: 'adaptiveavgpool to 3x2 from 7x5 (uneven bins)', input: [2, 7, 5], body: 'adaptiveavgpool 3x2\nflatten\nlinear 3' },
   { name: 'gap', input: [3, 4, 5], body: 'gap\nflatten\nlinear 3' },
 ]);
+
+gpuSuite('WebGPU training pass of the resampling kinds against the CPU reference', [
+  { name: 'upsample 2 nearest', input: [2, 3, 4], body: 'upsample 2\nconv 2 k=3\nflatten\nlinear 3' },
+  { name: 'upsample to 7x5 nearest (non-integer ratio)', input: [2, 3, 4], body: 'upsample size=7x5\nflatten\nlinear 3' },
+  { name: 'upsample 2 bilinear, and align_corners to 7x9', input: [2, 3, 4], body: 'upsample 2 mode=bilinear\nupsample size=7x9 mode=bilinear align_corners=true\nflatten\nlinear 3' },
+  { name: 'upsample bilinear down to 2x3 (outputs reading two inputs apart)', input: [2, 5, 7], body: 'upsample size=2x3 mode=bilinear\nflatten\nlinear 3' },
+  { name: 'convtranspose k=4 s=2 p=1', input: [3, 3, 3], body: 'convtranspose 4 k=4 s=2 p=1\nflatten\nlinear 3' },
+  { name: 'convtranspose k=3 s=2 p=1 op=1 d=2, groups 2, no bias', input: [4, 3, 4], body: 'convtranspose 6 k=3 s=2 p=1 op=1 d=2 g=2 bias=false\nflatten\nlinear 3' },
+]);
+
+gpuSuite('WebGPU training pass of layer norm, group norm and LRN against the CPU reference', [
+  { name: 'layernorm over channels and over features', input: [5, 3, 3], body: 'layernorm\nconv 4 k=1\nflatten\nlayernorm eps=0.01\nlinear 3', range: [1, 3] },
+  { name: 'groupnorm 2 of 6 channels, and 6 (instance)', input: [6, 4, 3], body: 'groupnorm 2\nconv 6 k=1\ngroupnorm 6 eps=0.001\nflatten\nlinear 3' },
+  // Two values per group: x̂ = ±1 to within eps/var, so the input's gradient is O(eps/var) of dy, the
+  // difference of nearly equal f32 terms (the CPU reference sums in double); its f32 noise is ~1e-4 of its max.
+  { name: 'groupnorm on flat features', input: [8], body: 'groupnorm 4\nlinear 3', tolerance: 5e-4 },
+  { name: 'lrn size 3 and size 4 (asymmetric window)', input: [6, 3, 3], body: 'lrn 3\nconv 5 k=1\nlrn 4 alpha=0.01 beta=0.6 k=1.5\nflatten\nlinear 3', range: [-2, 2] },
+]);
