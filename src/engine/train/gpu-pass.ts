@@ -101,9 +101,6 @@ export class GpuTrainer {
       const inShapes = node.inputs.map((i) => shapes[i]);
       const load = { node, inShapes, outShape: shapes[node.id], batch, mode: this.mode };
       const plan = trainPlan(node.attrs, load);
-      if (!plan) {
-        throw new Error(`${node.attrs.kind} (line ${node.range.start.line + 1}${node.path ? `, ${node.path}` : ''}) has no WebGPU backward pass yet; train this network with --backend cpu`);
-      }
       const count = batch * numel(shapes[node.id]);
       if (plan.role === 'alias') {
         this.values.push(this.values[node.inputs[0]]);

@@ -1,10 +1,9 @@
 /**
  * The WebGPU engine's training pass per layer kind: the forward as in training or evaluation,
  * nothing fused (backward reads every layer's output), and the backward kernels that add each
- * input's gradient into its buffer and write the parameters'. A **partial** table: every kind
- * has an entry today, but a kind added without one is refused by the driver
- * (src/engine/train/gpu-pass.ts) with the kind and its line, never sent to the CPU behind the
- * caller's back. Activations are complete by type (WGSL_ACTIVATION_GRADS).
+ * input's gradient into its buffer and write the parameters'. Complete by type, as the other
+ * backends' tables: a kind added without its entry here does not compile (nor an activation
+ * without its derivative in WGSL_ACTIVATION_GRADS).
  */
 import type { GraphNode } from '../../graph/types';
 import { activationEntry, isPointwise, pointwiseConv, type ActivationAttrs, type ActivationTable, type LayerAttrs, type LayerKind } from '../../layers';
@@ -172,11 +171,8 @@ function poolPlan(mode: 'max' | 'average', a: { kernel: [number, number]; stride
   }));
 }
 
-/**
- * The kinds with a WebGPU training pass. Partial on purpose (see the file's comment): a kind
- * missing here is refused by name and line. Typed per kind, so an entry gets its own attributes.
- */
-export const GPU_BACKWARD: { [K in LayerKind]?: Entry<K> } = {
+/** Every kind's WebGPU training pass, typed per kind so that an entry gets its own attributes. */
+export const GPU_BACKWARD: { [K in LayerKind]: Entry<K> } = {
   input: () => ({ role: 'input' }),
   dropout(a, load) {
     if (load.mode === 'eval' || a.p === 0) return ALIAS;
@@ -336,8 +332,7 @@ export const GPU_BACKWARD: { [K in LayerKind]?: Entry<K> } = {
   },
 };
 
-/** The kind's plan, or undefined where the table has no entry. */
-export function trainPlan(attrs: LayerAttrs, load: TrainLoad): TrainPlan | undefined {
-  const entry = GPU_BACKWARD[attrs.kind] as ((a: LayerAttrs, l: TrainLoad) => TrainPlan) | undefined;
-  return entry?.(attrs, load);
+/** The kind's plan. */
+export function trainPlan(attrs: LayerAttrs, load: TrainLoad): TrainPlan {
+  return (GPU_BACKWARD[attrs.kind] as (a: LayerAttrs, l: TrainLoad) => TrainPlan)(attrs, load);
 }

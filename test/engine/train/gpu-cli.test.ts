@@ -126,8 +126,7 @@ describe('cnn grad and cnn train with --backend webgpu', () => {
     }, 300_000);
   }
 
-  // Upsample was refused here once; every kind now trains on WebGPU (the refusal of a kind
-  // missing from the table is checked in gpu-networks.test.ts, with an entry taken out).
+  // Upsample was refused here once; every kind now trains on WebGPU (GPU_BACKWARD is complete by type).
   it('cnn grad --backend webgpu runs a network with upsample, equal to --backend reference', async () => {
     if (!(await testGpu())) return;
     const ux = join(dir, 'ux.npy');
