@@ -125,7 +125,8 @@ describe.runIf(haveFashion)('the Train tab', () => {
     await expect.poll(() => count(page, 'train-loss'), { timeout: 120_000 }).toBeGreaterThanOrEqual(4);
     expect(await page.getAttribute('#train-loss polyline[data-curve="first"]', 'points')).not.toBe(before);
     expect(await count(page, 'train-accuracy')).toBeGreaterThanOrEqual(4);
-    expect(await status(page)).toMatch(/Epoch \d\/3, batch \d\/6: loss \d\.\d{4}, accuracy \d+\.\d%, \d+\.\d samples\/s/);
+    // On an idle machine the epoch may already be at its test pass.
+    expect(await status(page)).toMatch(/Epoch \d\/3(, batch \d\/6: loss \d\.\d{4}, accuracy \d+\.\d%, \d+\.\d samples\/s|: testing…)/);
 
     // Epoch 1 ends: its mean loss, train and test accuracy are points, and a row of the table.
     await expect.poll(() => count(page, 'train-loss', 'second'), { timeout: 120_000 }).toBe(1);
