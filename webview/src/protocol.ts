@@ -104,8 +104,11 @@ export type FromWebview =
 export type WeightsSource = 'beside' | 'trained' | 'picked' | 'seeded';
 
 export type TrainOptimizer = 'sgd' | 'adam' | 'adamw';
-/** Where training runs: the CPU engine's training path; 'webgpu' is the seam for GPU training (not built yet). */
-export type TrainBackend = 'cpu' | 'webgpu';
+/**
+ * Where training runs: 'auto' is WebGPU on a hardware adapter, else the CPU engine's training
+ * path; 'webgpu' takes any adapter, a software one (SwiftShader) too, which is slow.
+ */
+export type TrainBackend = 'auto' | 'cpu' | 'webgpu';
 
 export interface TrainSettings {
   /** '' : Debian's Fashion-MNIST; else a picked folder's URI. */
@@ -135,6 +138,8 @@ export interface TrainRecord {
   stepAccuracy: CurvePoint[];
   epochs: { epoch: number; step: number; loss: number; trainAccuracy: number; testAccuracy: number | null; samplesPerSecond: number; seconds: number }[];
   status: string;
+  /** Which engine trained: "WebGPU (adapter)" or "the CPU engine…" with why. */
+  engine?: string;
 }
 
 /** Where a benchmark runs: one backend or both, one after the other. */

@@ -4,7 +4,7 @@ import type { BackendKind, LayerTime } from '../../../src/engine/session';
 import type { ErfResult } from '../../../src/engine/train/erf';
 import type { Graph } from '../../../src/graph/types';
 import type { RgbaPixels } from '../../../src/engine/input/preprocess';
-import type { TrainData } from '../protocol';
+import type { TrainBackend, TrainData } from '../protocol';
 
 export type { BackendKind, LayerTime };
 
@@ -134,8 +134,8 @@ export interface TrainRunConfig {
   optimizer: 'sgd' | 'adam' | 'adamw';
   lr: number;
   seed: number;
-  /** Where the passes run; only 'cpu' is built (the fast training path of lossAndGradients). */
-  backend: 'cpu' | 'webgpu';
+  /** Where the passes run: the CPU engine's fast training path, WebGPU's (gpu-pass.ts), or auto's pick (train-worker.ts). */
+  backend: TrainBackend;
 }
 
 /** Panel → training worker. */
@@ -175,7 +175,10 @@ export interface TrainEpoch {
 
 /** Training worker → panel. */
 export type TrainOut =
-  | { event: 'started'; train: number; test: number; batches: number }
+  /** `on`: the engine the passes run on, and why that one ("WebGPU (adapter)", "the CPU engine: …"). */
+  | { event: 'started'; train: number; test: number; batches: number; on: string }
+  /** Auto mode left WebGPU before its first pass ended (a kind it cannot train yet): the rest runs on the CPU engine. */
+  | { event: 'engine'; on: string }
   | { event: 'step'; step: TrainStep }
   | { event: 'testing'; epoch: number }
   | { event: 'epoch'; epoch: TrainEpoch }

@@ -1,14 +1,18 @@
 /**
- * The training worker: runs `Trainer` (src/engine/train/loop.ts, the CPU engine's fast training
- * path) off the panel's thread, one message per step and per epoch, and answers pause, resume
+ * The training worker: runs `Trainer` (src/engine/train/loop.ts) off the panel's thread, its
+ * passes on WebGPU (gpu-pass.ts) where a hardware adapter exists, else on the CPU engine's fast
+ * training path, one message per step and per epoch, and answers pause, resume
  * and stop between batches. Its own worker, not the engine's: a run takes minutes, and Run and
  * Benchmark keep working meanwhile.
  */
 import { defaultNormalization, preprocessImage } from '../../../src/engine/input/preprocess';
 import { arrayDataset, byteImageDataset, IdxError, parseIdx, type Dataset } from '../../../src/engine/train/dataset';
-import { Trainer } from '../../../src/engine/train/loop';
+import { lossAndGradients } from '../../../src/engine/train/backprop';
+import { gpuTrainPass } from '../../../src/engine/train/gpu-pass';
+import { Trainer, type TrainPass } from '../../../src/engine/train/loop';
 import type { OptimizerConfig } from '../../../src/engine/train/optim';
 import { initWeights } from '../../../src/engine/weights/init';
+import { adapterName, isSoftwareAdapter } from '../../../src/engine/webgpu/adapter';
 import { loadSafetensorsWeights, saveSafetensorsWeights } from '../../../src/engine/weights/load';
 import type { IdxPair, ImageSample, TrainBackend, TrainData } from '../protocol';
 import type { ModelData, TrainIn, TrainOut, TrainRunConfig } from './messages';
@@ -20,14 +24,82 @@ interface WorkerScope {
 
 const scope = self as unknown as WorkerScope;
 
+/** Where the passes run, as the 'started' message names it; `release` frees the GPU's part. */
+interface Engine {
+  pass?: TrainPass;
+  on: string;
+  release(): void;
+}
+
+const CPU_ENGINE = (why: string): Engine => ({ on: `the CPU engine${why ? `: ${why}` : ''}`, release() {} });
+
 /**
- * What each backend trains with. WebGPU training is another piece of work: its entry names why
- * it is missing, and the Train tab offers only what is here.
+ * The engine for a choice. Auto takes WebGPU only on a hardware adapter: on a software one
+ * (SwiftShader) WebGPU runs emulated on the CPU, slower than the CPU engine, so it is used only
+ * when chosen. An explicit WebGPU without an adapter is an error, auto's is the CPU with why.
  */
-const TRAIN_BACKENDS: Record<TrainBackend, { available: true } | { available: false; why: string }> = {
-  cpu: { available: true },
-  webgpu: { available: false, why: 'training on WebGPU is not built yet; train on the CPU' },
-};
+async function engineFor(choice: TrainBackend): Promise<Engine> {
+  if (choice === 'cpu') return CPU_ENGINE('');
+  const auto = choice === 'auto';
+  const none = (why: string): Engine => {
+    if (auto) return CPU_ENGINE(`no hardware WebGPU adapter (${why})`);
+    throw new Error(`training on WebGPU: ${why}; choose CPU or Auto`);
+  };
+  const gpu = (self as unknown as { navigator: { gpu?: GPU } }).navigator.gpu;
+  if (!gpu) return none('navigator.gpu is missing: WebGPU is turned off in this webview');
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return none(`requestAdapter() failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!adapter) return none('requestAdapter() returned none');
+  const name = adapterName(adapter);
+  const software = isSoftwareAdapter(adapter);
+  if (software && auto) return CPU_ENGINE(`no hardware WebGPU adapter (${name} is a software adapter, slower than the CPU engine; choose WebGPU to use it anyway)`);
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+        maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+      },
+    });
+  } catch (e) {
+    return none(`requestDevice() on ${name} failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  let gpuPass: ReturnType<typeof gpuTrainPass> | undefined = gpuTrainPass(device);
+  const release = () => {
+    gpuPass?.destroy();
+    gpuPass = undefined;
+    device.destroy();
+  };
+  let passed = false;
+  const engine: Engine = {
+    on: `WebGPU (${name})${software ? ': a software adapter, much slower than the CPU engine' : ''}`,
+    release,
+    pass: async (graph, weights, tensors, x, y, opts) => {
+      if (gpuPass) {
+        try {
+          const r = await gpuPass.pass(graph, weights, tensors, x, y, opts);
+          passed = true;
+          return r;
+        } catch (e) {
+          // GpuTrainer refuses a kind it cannot train yet before anything changes: auto goes on on the CPU, and says why.
+          const why = (e as Error).message.split('\n')[0].replace(/; train this network with --backend cpu$/, '');
+          if (passed) throw e;
+          if (!auto) throw new Error(`WebGPU (${name}): ${why}; choose CPU or Auto to train it on the CPU engine`);
+          release();
+          engine.on = `the CPU engine: WebGPU (${name}) cannot train this network: ${why}`;
+          post({ event: 'engine', on: engine.on });
+        }
+      }
+      return lossAndGradients(graph, weights, tensors, x, y, opts);
+    },
+  };
+  return engine;
+}
 
 let paused: (() => void) | undefined;
 let pausing = false;
@@ -80,19 +152,27 @@ function optimizerOf(c: TrainRunConfig): OptimizerConfig {
 const copy = (w: Map<string, Float32Array>) => new Map([...w].map(([k, v]) => [k, Float32Array.from(v)]));
 
 async function start(m: Extract<TrainIn, { op: 'start' }>): Promise<void> {
-  const backend = TRAIN_BACKENDS[m.config.backend];
-  if (!backend.available) throw new Error(backend.why);
   const { graph, shapes, tensors } = m.model;
   const input = m.input;
   const out = shapes[graph.output];
   if (out.length !== 1) throw new Error(`the network's output is ${out.join('×')} per sample: training with cross-entropy needs a flat vector of class scores`);
   const { train, test } = await datasets(m.data, input, out[0]);
   const weights = m.weights ? loadSafetensorsWeights(m.weights, tensors) : initWeights(tensors, m.config.seed);
+  const engine = await engineFor(m.config.backend);
+  try {
+    await trainOn(m, engine, train, test, weights);
+  } finally {
+    engine.release();
+  }
+}
+
+async function trainOn(m: Extract<TrainIn, { op: 'start' }>, engine: Engine, train: Dataset, test: Dataset | null, weights: Map<string, Float32Array>): Promise<void> {
+  const { graph, tensors } = m.model;
   const { epochs, batch, seed } = m.config;
-  const trainer = new Trainer(graph, tensors, weights, { epochs, batch, optimizer: optimizerOf(m.config), schedule: { kind: 'constant' }, seed, loss: { kind: 'cross-entropy' } });
+  const trainer = new Trainer(graph, tensors, weights, { epochs, batch, optimizer: optimizerOf(m.config), schedule: { kind: 'constant' }, seed, loss: { kind: 'cross-entropy' }, pass: engine.pass });
   running = { trainer, tensors, seed, epoch: 1, batch: 0, weights };
   const usable = train.count % batch === 1 && train.count > 1 ? train.count - 1 : train.count;
-  post({ event: 'started', train: train.count, test: test?.count ?? 0, batches: Math.ceil(usable / batch) });
+  post({ event: 'started', train: train.count, test: test?.count ?? 0, batches: Math.ceil(usable / batch), on: engine.on });
   let saved: Map<string, Float32Array> | null = null;
   let step = 0;
   let stoppedAt: { epoch: number; batch: number; batches: number } | undefined;

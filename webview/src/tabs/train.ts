@@ -1,7 +1,8 @@
 /**
  * The Train tab: trains the current network on Fashion-MNIST (Debian's dataset-fashion-mnist,
  * read by the extension) or a picked folder (IDX files, or images in ImageFolder layout), in a
- * training worker on the CPU engine's training path, with live loss and accuracy curves per
+ * training worker on WebGPU where a hardware adapter exists, else on the CPU engine's training
+ * path (or on the one chosen), with live loss and accuracy curves per
  * step and per epoch, samples per second, pause, resume and stop. The weights go beside the file as FILE.trained.safetensors
  * (the extension writes them; the shipped FILE.safetensors is never replaced) and Run uses them.
  */
@@ -17,7 +18,7 @@ const DEFAULT_LR = { sgd: 0.01, adam: 1e-3, adamw: 1e-3 } as const;
 const SAVED_POINTS = 300;
 
 export function defaultTrainSettings(): TrainSettings {
-  return { folder: '', epochs: 1, batch: 32, optimizer: 'adam', lr: DEFAULT_LR.adam, limit: 0, seed: 0, start: 'seeded', backend: 'cpu' };
+  return { folder: '', epochs: 1, batch: 32, optimizer: 'adam', lr: DEFAULT_LR.adam, limit: 0, seed: 0, start: 'seeded', backend: 'auto' };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -54,6 +55,8 @@ export class TrainTab implements TabView {
   private readonly saveCurrentButton: HTMLButtonElement;
   private readonly status = h('span', 'status');
   private readonly note = h('div', 'weights-note');
+  /** Which engine the shown run trains on, and why that one. */
+  private readonly engine = h('div', 'weights-note');
   private readonly charts = h('div', 'train-charts');
   private readonly table = h('div', 'train-epochs');
   private worker: Worker | undefined;
@@ -103,11 +106,19 @@ export class TrainTab implements TabView {
       this.settings().start = v as TrainSettings['start'];
       app.save();
     }, { id: 'train-from', title: 'Start from' });
-    // The seam for GPU training: the worker's table of backends has WebGPU's entry, not built yet.
-    this.backendPicker = ui.dropdown([{ value: 'cpu', label: 'CPU (fast training path, worker)' }], 'cpu', (v) => {
-      this.settings().backend = v as TrainSettings['backend'];
-      app.save();
-    }, { id: 'train-backend', title: 'Where training runs (WebGPU training is not built yet)' });
+    this.backendPicker = ui.dropdown(
+      [
+        { value: 'auto', label: 'Auto (WebGPU on a hardware adapter, else CPU)' },
+        { value: 'cpu', label: 'CPU (fast training path)' },
+        { value: 'webgpu', label: 'WebGPU (any adapter; a software one is slow)' },
+      ],
+      s.backend,
+      (v) => {
+        this.settings().backend = v as TrainSettings['backend'];
+        app.save();
+      },
+      { id: 'train-backend', title: 'Where training runs: Auto takes WebGPU only on a hardware GPU; WebGPU takes a software adapter (SwiftShader) too, which is slower than the CPU engine' },
+    );
     const num = (key: 'epochs' | 'batch' | 'lr' | 'limit' | 'seed', label: string, min: number, title: string) => {
       const f = ui.numberField(label, this.settings()[key], (v) => {
         this.settings()[key] = key === 'lr' ? v : Math.max(min, Math.round(v));
@@ -124,6 +135,7 @@ export class TrainTab implements TabView {
     this.status.id = 'train-status';
     this.status.setAttribute('role', 'status');
     this.note.id = 'train-note';
+    this.engine.id = 'train-engine';
     this.charts.id = 'train-charts';
     this.table.id = 'train-epochs-table';
     const data = h('div', 'toolbar');
@@ -132,7 +144,7 @@ export class TrainTab implements TabView {
     hyper.append(num('epochs', 'Epochs', 1, 'Passes over the training samples'), num('batch', 'Batch', 2, 'Samples per step'), this.optimizerPicker, num('lr', 'Learning rate', 0, 'The learning rate (constant)'), num('seed', 'Seed', 0, 'The initialisation, the shuffles and the dropout masks'));
     const actions = h('div', 'toolbar');
     actions.append(this.startButton, this.pauseButton, this.stopButton, this.saveCurrentButton, this.status);
-    view.append(data, hyper, actions, this.note, this.charts, this.table);
+    view.append(data, hyper, actions, this.engine, this.note, this.charts, this.table);
     this.syncButtons();
   }
 
@@ -224,6 +236,13 @@ export class TrainTab implements TabView {
     this.status.textContent = text;
   }
 
+  /** The line that says which engine trains (kept in the record, so a reloaded panel says it again). */
+  private setEngine(on: string): void {
+    if (this.run) this.run.record.engine = on;
+    if (this.run && this.run.key !== this.app.netKey()) return;
+    this.engine.textContent = `Training on ${on}.`;
+  }
+
   private fail(why: string): void {
     const line = `Training failed: ${why.split('\n')[0]}`;
     if (this.run) this.run.state = 'done';
@@ -285,7 +304,6 @@ export class TrainTab implements TabView {
       if (net.layers.some((l) => !l.shape)) throw new Error('some layer shapes are unknown');
       const input = net.input;
       if (!input || input.length !== 3) throw new Error(`the samples are images; the input is ${input?.join('×') ?? 'unknown'}`);
-      if (s.backend !== 'cpu') throw new Error('training on WebGPU is not built yet; train on the CPU');
       this.setStatus(s.folder ? `Reading the samples in ${s.folderName ?? s.folder}…` : 'Reading Fashion-MNIST…', 'busy');
       const data = await this.askData(s.folder, s.limit);
       let weights: Uint8Array | null = null;
@@ -345,7 +363,12 @@ export class TrainTab implements TabView {
     switch (m.event) {
       case 'started':
         r.state = 'training';
-        this.setStatus(`Training on ${m.train} samples (${m.test} test), ${m.batches} batches an epoch…`, 'busy');
+        this.setEngine(m.on);
+        this.setStatus(`Training on ${m.on}: ${m.train} samples (${m.test} test), ${m.batches} batches an epoch…`, 'busy');
+        break;
+      case 'engine':
+        this.setEngine(m.on);
+        this.setStatus(`Training on ${m.on}`, 'busy');
         break;
       case 'step':
         r.last = m.step;
@@ -464,6 +487,7 @@ export class TrainTab implements TabView {
       this.status.className = 'status';
       this.status.textContent = this.run && this.run.state !== 'done' ? `Training ${this.run.network} (another network) in the background.` : rec?.status ?? '';
     }
+    this.engine.textContent = rec?.engine ? `Training on ${rec.engine}.` : '';
     if (!rec) {
       this.charts.replaceChildren(h('p', 'note', 'No training yet: choose the samples and Train.'));
       this.table.replaceChildren();
