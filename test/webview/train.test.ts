@@ -14,7 +14,6 @@ import { analyzeText } from '../../src/analysis';
 import { loadInput } from '../../src/engine/input/load-input';
 import { arrayDataset, byteImageDataset, parseIdx } from '../../src/engine/train/dataset';
 import { Trainer } from '../../src/engine/train/loop';
-import { GPU_BACKWARD } from '../../src/engine/webgpu/backward';
 import { initWeights } from '../../src/engine/weights/init';
 import { loadSafetensorsWeights } from '../../src/engine/weights/load';
 import { type IdxData, readIdxFolder } from '../../src/extension/train-data';
@@ -107,17 +106,18 @@ describe.runIf(haveFashion)('the Train tab', () => {
     await expect.poll(async () => (await saves(page)).length, { timeout: 120_000 }).toBe(1);
   }, 180_000);
 
-  it('trains 48 samples: the curves move, pause holds them, stop keeps epoch 1, and its weights are Trainer’s', async () => {
+  it('trains 600 samples: the curves move, pause holds them, stop keeps epoch 1, and its weights are Trainer’s', async () => {
     const page = await openTrain();
     expect(await page.textContent('#train-note')).toMatch(/beside the file as fashion\.trained\.safetensors \(fashion\.safetensors is never replaced\); Run then uses them/);
-    await choose(page, 'train-limit', '48');
+    // 75 steps an epoch: enough that pause and stop land inside the run, however fast the engine.
+    await choose(page, 'train-limit', '600');
     await choose(page, 'train-batch', '8');
     await choose(page, 'train-epochs', '3');
     await choose(page, 'train-optimizer', 'sgd');
     // The rate follows the optimiser's default.
     expect(await page.inputValue('#train-lr')).toBe('0.01');
     await page.click('#train-start');
-    const data = await answerData(page, 48);
+    const data = await answerData(page, 600);
 
     // Steps arrive: the per-step loss curve grows, point by point.
     await expect.poll(() => count(page, 'train-loss'), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
@@ -126,7 +126,7 @@ describe.runIf(haveFashion)('the Train tab', () => {
     expect(await page.getAttribute('#train-loss polyline[data-curve="first"]', 'points')).not.toBe(before);
     expect(await count(page, 'train-accuracy')).toBeGreaterThanOrEqual(4);
     // On an idle machine the epoch may already be at its test pass.
-    expect(await status(page)).toMatch(/Epoch \d\/3(, batch \d\/6: loss \d\.\d{4}, accuracy \d+\.\d%, \d+\.\d samples\/s|: testing…)/);
+    expect(await status(page)).toMatch(/Epoch \d\/3(, batch \d+\/75: loss \d\.\d{4}, accuracy \d+\.\d%, \d+\.\d samples\/s|: testing…)/);
 
     // Epoch 1 ends: its mean loss, train and test accuracy are points, and a row of the table.
     await expect.poll(() => count(page, 'train-loss', 'second'), { timeout: 120_000 }).toBe(1);
@@ -135,7 +135,7 @@ describe.runIf(haveFashion)('the Train tab', () => {
 
     // Pause: the steps stop (the batch under way ends first), and resume goes on.
     await page.click('#train-pause');
-    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^Paused at epoch \d, batch \d\/6/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^Paused at epoch \d, batch \d+\/75/);
     expect(await page.textContent('#train-pause')).toBe('Resume');
     const held = await count(page, 'train-loss');
     await page.waitForTimeout(1500);
@@ -150,7 +150,7 @@ describe.runIf(haveFashion)('the Train tab', () => {
     expect(save).toMatchObject({ uri: 'file:///work/examples/fashion-mnist/fashion.cnn', network: 'FashionNet' });
     const epochs = save.epochs;
     expect(epochs).toBeGreaterThanOrEqual(1);
-    expect(await status(page)).toMatch(new RegExp(`^Stopped in epoch \\d at batch \\d/6: the epoch under way is dropped, as cnn train does; the weights of epoch ${epochs}: saving fashion\\.trained\\.safetensors`));
+    expect(await status(page)).toMatch(new RegExp(`^Stopped in epoch \\d at batch \\d+/75: the epoch under way is dropped, as cnn train does; the weights of epoch ${epochs}: saving fashion\\.trained\\.safetensors`));
 
     // The same run in Node: Trainer, the same samples, seed 0, SGD with momentum 0.9 at 0.01.
     const net = analyzeText(example(FASHION)).networks[0];
@@ -188,24 +188,25 @@ describe.runIf(haveFashion)('the Train tab', () => {
 
   it('stopped before the first epoch ends, nothing is saved until asked; then the weights as they are now', async () => {
     const page = await openTrain();
-    await choose(page, 'train-limit', '64');
+    // 80 steps: the stop lands inside the first epoch, however fast the engine.
+    await choose(page, 'train-limit', '640');
     await choose(page, 'train-batch', '8');
     await page.click('#train-start');
-    await answerData(page, 64);
+    await answerData(page, 640);
     await expect.poll(() => count(page, 'train-loss'), { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
     await page.click('#train-stop');
-    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^Stopped in epoch 1 at batch \d\/8 before the first epoch finished: nothing saved \(as cnn train\)\.$/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/^Stopped in epoch 1 at batch \d+\/80 before the first epoch finished: nothing saved \(as cnn train\)\.$/);
     expect(await saves(page)).toEqual([]);
     expect(await page.isVisible('#train-save-current')).toBe(true);
     await page.click('#train-save-current');
     await expect.poll(async () => (await saves(page)).length, { timeout: 30_000 }).toBe(1);
     const bytes = savedBytes((await saves(page))[0]);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))));
-    expect(header.__metadata__).toMatchObject({ epochs: '0', midEpoch: expect.stringMatching(/^1:\d$/) });
-    expect(await status(page)).toMatch(/^The weights as they were at epoch 1, batch \d \(mid-epoch\): saving fashion\.trained\.safetensors/);
+    expect(header.__metadata__).toMatchObject({ epochs: '0', midEpoch: expect.stringMatching(/^1:\d+$/) });
+    expect(await status(page)).toMatch(/^The weights as they were at epoch 1, batch \d+ \(mid-epoch\): saving fashion\.trained\.safetensors/);
     // A failed write: one line, in the status and the messages.
     await send(page, { type: 'trained', uri: 'file:///work/examples/fashion-mnist/fashion.cnn', network: 'FashionNet', error: 'cannot write fashion.trained.safetensors: permission denied' });
-    await expect.poll(() => status(page), { timeout: 10_000 }).toMatch(/^Training failed: the weights as they were at epoch 1, batch \d \(mid-epoch\): cannot write fashion\.trained\.safetensors: permission denied$/);
+    await expect.poll(() => status(page), { timeout: 10_000 }).toMatch(/^Training failed: the weights as they were at epoch 1, batch \d+ \(mid-epoch\): cannot write fashion\.trained\.safetensors: permission denied$/);
     expect(await page.textContent('#messages')).toMatch(/Training failed/);
     await page.click('#messages .dismiss');
   }, 300_000);
@@ -293,17 +294,6 @@ describe.runIf(haveFashion)('the Train tab', () => {
   }, 120_000);
 });
 
-/** A network with a layer WebGPU has no training pass for yet: the first such kind of a few. */
-function refusedNetwork(): { text: string; kind: string } | undefined {
-  const candidates = [
-    { kind: 'lrn', line: 'lrn 3' },
-    { kind: 'groupnorm', line: 'groupnorm 2' },
-    { kind: 'layernorm', line: 'layernorm' },
-  ];
-  const c = candidates.find((k) => !(k.kind in GPU_BACKWARD));
-  return c && { kind: c.kind, text: `network Refused {\n  input 1x28x28\n  conv 4 k=3 p=1\n  ${c.line}\n  relu\n  flatten\n  fc: linear 10\n}\n` };
-}
-
 describe.runIf(haveFashion)('the Train tab on SwiftShader’s WebGPU (a software adapter)', () => {
   let gpuBrowser: Browser;
   beforeAll(async () => {
@@ -344,22 +334,4 @@ describe.runIf(haveFashion)('the Train tab on SwiftShader’s WebGPU (a software
     const got = loadSafetensorsWeights(savedBytes((await saves(page))[0]), net.tensors);
     expectWeightsClose(got, weights, net.tensors.map((t) => t.name), 1e-3);
   }, 600_000);
-
-  const refused = refusedNetwork();
-  it.runIf(refused)('WebGPU chosen refuses a kind it cannot train yet in one line', async () => {
-    const page = await openPanel(gpuBrowser, server.url);
-    await send(page, { type: 'document', uri: 'file:///work/examples/refused.cnn', fileName: '/work/examples/refused.cnn', text: refused!.text, version: 1 });
-    await page.waitForSelector('#graph svg[aria-label="Refused: layer graph"] .node', { state: 'attached' });
-    await page.click('#tab-train');
-    await page.waitForSelector('#view-train', { state: 'visible' });
-    await choose(page, 'train-backend', 'webgpu');
-    await choose(page, 'train-limit', '8');
-    await choose(page, 'train-batch', '4');
-    await page.click('#train-start');
-    await answerData(page, 8);
-    const line = new RegExp(`^Training failed: WebGPU \\(.*swiftshader.*\\): ${refused!.kind} \\(line 4[^)]*\\) has no WebGPU backward pass yet; choose CPU or Auto to train it on the CPU engine$`, 'i');
-    await expect.poll(() => status(page), { timeout: 120_000 }).toMatch(line);
-    expect(await saves(page)).toEqual([]);
-    await page.click('#messages .dismiss');
-  }, 180_000);
 });
