@@ -1,6 +1,7 @@
 /**
  * The training forward and backward of the kinds that carry the time, on the WebAssembly kernels
- * (train-kernels.c through wasm-train.ts): conv, linear, batch norm in train mode, max pooling.
+ * (train-kernels.c through wasm-train.ts): conv, linear, batch norm in train mode, the pools and
+ * the piecewise activations.
  * Each gives what the CPU reference's rule gives (src/engine/cpu/backward.ts) up to float32
  * rounding and the order of summation; test/engine/train/fast-wasm.test.ts compares them.
  */
