@@ -5,7 +5,7 @@
  * WebAssembly SIMD kernels (wasm-layers.ts) where this JavaScript engine compiles them, else
  * the JavaScript matrix products of fast-conv.ts for convolutions.
  */
-import type { ActivationAttrs, ActivationKind, LayerAttrs, LayerKind } from '../../layers';
+import { activationEntry, type ActivationAttrs, type ActivationKind, type LayerAttrs, type LayerKind } from '../../layers';
 import type { AdaptiveAvgPoolAttrs } from '../../layers/adaptiveavgpool';
 import type { AvgPoolAttrs } from '../../layers/avgpool';
 import type { BnAttrs } from '../../layers/bn';
@@ -159,7 +159,7 @@ function piecewisePass(a: ActivationAttrs & { kind: keyof typeof PIECEWISE_OPS }
  */
 function transcendentalPass(a: ActivationAttrs, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass {
   const f = activationFn(a);
-  const grad = (ACTIVATION_GRADS[a.kind] as (attrs: ActivationAttrs) => (x: number, y: number) => number)(a);
+  const grad = activationEntry(ACTIVATION_GRADS, a);
   const n = x.data.length;
   const y = steps.dest(`${ctx.path}#y`)(n);
   for (let i = 0; i < n; i++) y[i] = f(x.data[i]);
