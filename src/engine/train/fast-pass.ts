@@ -5,17 +5,39 @@
  * WebAssembly SIMD kernels (wasm-layers.ts) where this JavaScript engine compiles them, else
  * the JavaScript matrix products of fast-conv.ts for convolutions.
  */
-import type { LayerAttrs, LayerKind } from '../../layers';
+import { activationEntry, type ActivationAttrs, type ActivationKind, type LayerAttrs, type LayerKind } from '../../layers';
+import type { AdaptiveAvgPoolAttrs } from '../../layers/adaptiveavgpool';
+import type { AvgPoolAttrs } from '../../layers/avgpool';
 import type { BnAttrs } from '../../layers/bn';
 import type { ConvAttrs } from '../../layers/conv';
 import type { LinearAttrs } from '../../layers/linear';
 import type { MaxPoolAttrs } from '../../layers/maxpool';
 import type { LayerWeights } from '../params';
 import type { Tensor } from '../tensor';
-import { passLayerCpu, type LayerPass, type PassContext } from '../cpu/backward';
+import { ACTIVATION_GRADS, passLayerCpu, type LayerPass, type PassContext } from '../cpu/backward';
+import { activationFn } from '../cpu/layers';
+import { tensor } from '../tensor';
 import { conv2dBackwardFast, conv2dFast } from './fast-conv';
 import { StepBuffers, trainWasm } from './wasm-train';
-import { batchNormTrainBackwardWasm, batchNormTrainWasm, conv2dBackwardWasm, conv2dWasm, linearBackwardWasm, linearWasm, maxpool2dBackwardWasm, maxpool2dWasm, reluBackwardWasm, reluWasm } from './wasm-layers';
+import {
+  adaptiveAvgPool2dBackwardWasm,
+  adaptiveAvgPool2dWasm,
+  avgpool2dBackwardWasm,
+  avgpool2dWasm,
+  batchNormTrainBackwardWasm,
+  batchNormTrainWasm,
+  conv2dBackwardWasm,
+  conv2dWasm,
+  linearBackwardWasm,
+  linearWasm,
+  maxpool2dBackwardWasm,
+  maxpool2dWasm,
+  piecewiseBackwardWasm,
+  piecewiseWasm,
+  PIECEWISE_OPS,
+  reluBackwardWasm,
+  reluWasm,
+} from './wasm-layers';
 
 export type TrainKernels = 'fast' | 'reference';
 
@@ -103,13 +125,80 @@ function reluPass(_a: unknown, [x]: Tensor[], _w: LayerWeights, ctx: PassContext
   return { output: reluWasm(m, x, steps.dest(`${ctx.path}#y`)), backward: (dy) => ({ dx: [reluBackwardWasm(m, x, dy, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
 }
 
+/** Malformed windows (padding over half the kernel) go to the reference, whose error says so. */
+function avgpoolPass(a: AvgPoolAttrs, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m || x.shape.length !== 4 || a.padding[0] * 2 > a.kernel[0] || a.padding[1] * 2 > a.kernel[1]) return undefined;
+  const output = avgpool2dWasm(m, x, a, steps.dest(`${ctx.path}#y`));
+  return { output, backward: (dy) => ({ dx: [avgpool2dBackwardWasm(m, x.shape, dy, a, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
+}
+
+function adaptivePass(size: readonly [number, number], [x]: Tensor[], ctx: PassContext): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m || x.shape.length !== 4) return undefined;
+  const output = adaptiveAvgPool2dWasm(m, x, size, steps.dest(`${ctx.path}#y`));
+  return { output, backward: (dy) => ({ dx: [adaptiveAvgPool2dBackwardWasm(m, x.shape, dy, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
+}
+
+const GLOBAL: readonly [number, number] = [1, 1];
+
+/** The activations with no transcendental, in WebAssembly; `slope` only leaky relu has. */
+function piecewisePass(a: ActivationAttrs & { kind: keyof typeof PIECEWISE_OPS }, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass | undefined {
+  const m = trainWasm();
+  if (!m) return undefined;
+  const op = PIECEWISE_OPS[a.kind];
+  const slope = 'slope' in a ? a.slope : 0;
+  const output = piecewiseWasm(m, op, slope, x, steps.dest(`${ctx.path}#y`));
+  return { output, backward: (dy) => ({ dx: [piecewiseBackwardWasm(m, op, slope, x, dy, steps.dest(`${ctx.path}#dx`))], grads: {} }) };
+}
+
+/**
+ * The activations with an exp, tanh or erf: the reference's formulas in float64 (WebAssembly has
+ * none of these, and a float32 polynomial would miss the reference's figures), but into the
+ * step's reused buffers, and the derivative in one pass over them.
+ */
+function transcendentalPass(a: ActivationAttrs, [x]: Tensor[], _w: LayerWeights, ctx: PassContext): LayerPass {
+  const f = activationFn(a);
+  const grad = activationEntry(ACTIVATION_GRADS, a);
+  const n = x.data.length;
+  const y = steps.dest(`${ctx.path}#y`)(n);
+  for (let i = 0; i < n; i++) y[i] = f(x.data[i]);
+  return {
+    output: tensor([...x.shape], y),
+    backward(dy) {
+      const dx = steps.dest(`${ctx.path}#dx`)(n);
+      for (let i = 0; i < n; i++) dx[i] = dy.data[i] * grad(x.data[i], y[i]);
+      return { dx: [tensor([...x.shape], dx)], grads: {} };
+    },
+  };
+}
+
+/** Every kind but the activations, whose entries ACTIVATION_PASSES holds. */
+type FastPasses = { [K in Exclude<LayerKind, ActivationKind>]?: FastPass<Extract<LayerAttrs, { kind: K }>> };
+
+/** One entry per activation (a new one does not compile without its pass). */
+const ACTIVATION_PASSES = {
+  relu: reluPass,
+  leakyrelu: piecewisePass,
+  relu6: piecewisePass,
+  hardswish: piecewisePass,
+  hardsigmoid: piecewisePass,
+  sigmoid: transcendentalPass,
+  tanh: transcendentalPass,
+  silu: transcendentalPass,
+  gelu: transcendentalPass,
+} satisfies { [K in ActivationKind]: FastPass<Extract<LayerAttrs, { kind: K }>> };
+
 /** The kinds that carry the time; every other kind takes the reference's pass. */
-const FAST_PASSES: { [K in LayerKind]?: FastPass<Extract<LayerAttrs, { kind: K }>> } = {
+const FAST_PASSES: FastPasses & typeof ACTIVATION_PASSES = {
   conv: convPass,
   linear: linearPass,
   bn: bnPass,
   maxpool: maxpoolPass,
-  relu: reluPass,
+  avgpool: avgpoolPass,
+  gap: (_a, inputs, _w, ctx) => adaptivePass(GLOBAL, inputs, ctx),
+  adaptiveavgpool: (a: AdaptiveAvgPoolAttrs, inputs, _w, ctx) => adaptivePass(a.size, inputs, ctx),
+  ...ACTIVATION_PASSES,
 };
 
 /** One layer's training pass on the fast path. */

@@ -1,6 +1,7 @@
 /**
  * The training forward and backward of the kinds that carry the time, on the WebAssembly kernels
- * (train-kernels.c through wasm-train.ts): conv, linear, batch norm in train mode, max pooling.
+ * (train-kernels.c through wasm-train.ts): conv, linear, batch norm in train mode, the pools and
+ * the piecewise activations.
  * Each gives what the CPU reference's rule gives (src/engine/cpu/backward.ts) up to float32
  * rounding and the order of summation; test/engine/train/fast-wasm.test.ts compares them.
  */
@@ -200,5 +201,82 @@ export function reluBackwardWasm(m: TrainWasm, x: Tensor, dy: Tensor, into: Dest
   const dyp = m.put(dy.data);
   const dxp = m.alloc(n);
   m.k.relu_backward(xp, dyp, dxp, n);
+  return tensor([...x.shape], m.take(dxp, n, into));
+}
+
+function poolOut(x: Tensor, p: PoolParams): [number, number] {
+  const [, , H, W] = x.shape;
+  return [windowOutSize(H, p.kernel[0], p.stride[0], p.padding[0], 1, p.ceil), windowOutSize(W, p.kernel[1], p.stride[1], p.padding[1], 1, p.ceil)];
+}
+
+/** Average pooling with PyTorch's divisor (count_include_pad=True, clipped to the padded input). */
+export function avgpool2dWasm(m: TrainWasm, x: Tensor, p: PoolParams, into: Dest = fresh): Tensor {
+  m.reset();
+  const [B, C, H, W] = x.shape;
+  const [OH, OW] = poolOut(x, p);
+  const n = B * C * OH * OW;
+  const xp = m.put(x.data);
+  const yp = m.alloc(n);
+  m.k.avgpool_forward(xp, yp, B * C, H, W, OH, OW, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1]);
+  return tensor([B, C, OH, OW], m.take(yp, n, into));
+}
+
+/** Each output's gradient over its divisor to the real pixels of its window. */
+export function avgpool2dBackwardWasm(m: TrainWasm, xShape: readonly number[], dy: Tensor, p: PoolParams, into: Dest = fresh): Tensor {
+  m.reset();
+  const [B, C, H, W] = xShape;
+  const [, , OH, OW] = dy.shape;
+  const nIn = B * C * H * W;
+  const dyp = m.put(dy.data);
+  const dxp = m.alloc(nIn);
+  m.k.avgpool_backward(dyp, dxp, B * C, H, W, OH, OW, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1]);
+  return tensor([...xShape], m.take(dxp, nIn, into));
+}
+
+/** Adaptive average pooling to `[OH, OW]` (PyTorch's bins); `[1, 1]` is the global average pool. */
+export function adaptiveAvgPool2dWasm(m: TrainWasm, x: Tensor, size: readonly [number, number], into: Dest = fresh): Tensor {
+  m.reset();
+  const [B, C, H, W] = x.shape;
+  const [OH, OW] = size;
+  const n = B * C * OH * OW;
+  const xp = m.put(x.data);
+  const yp = m.alloc(n);
+  m.k.adaptive_avgpool_forward(xp, yp, B * C, H, W, OH, OW);
+  return tensor([B, C, OH, OW], m.take(yp, n, into));
+}
+
+export function adaptiveAvgPool2dBackwardWasm(m: TrainWasm, xShape: readonly number[], dy: Tensor, into: Dest = fresh): Tensor {
+  m.reset();
+  const [B, C, H, W] = xShape;
+  const [, , OH, OW] = dy.shape;
+  const nIn = B * C * H * W;
+  const dyp = m.put(dy.data);
+  const dxp = m.alloc(nIn);
+  m.k.adaptive_avgpool_backward(dyp, dxp, B * C, H, W, OH, OW);
+  return tensor([...xShape], m.take(dxp, nIn, into));
+}
+
+/** The piecewise activations act_forward and act_backward take, by their `op` in train-kernels.c. */
+export const PIECEWISE_OPS = { leakyrelu: 0, relu6: 1, hardswish: 2, hardsigmoid: 3 } as const;
+export type PiecewiseOp = (typeof PIECEWISE_OPS)[keyof typeof PIECEWISE_OPS];
+
+/** A piecewise activation's forward (`a` the leaky relu's slope, else unused). */
+export function piecewiseWasm(m: TrainWasm, op: PiecewiseOp, a: number, x: Tensor, into: Dest = fresh): Tensor {
+  m.reset();
+  const n = x.data.length;
+  const xp = m.put(x.data);
+  const yp = m.alloc(n);
+  m.k.act_forward(op, xp, yp, n, a);
+  return tensor([...x.shape], m.take(yp, n, into));
+}
+
+/** Its gradient, with PyTorch's derivative at the kinks. */
+export function piecewiseBackwardWasm(m: TrainWasm, op: PiecewiseOp, a: number, x: Tensor, dy: Tensor, into: Dest = fresh): Tensor {
+  m.reset();
+  const n = x.data.length;
+  const xp = m.put(x.data);
+  const dyp = m.put(dy.data);
+  const dxp = m.alloc(n);
+  m.k.act_backward(op, xp, dyp, dxp, n, a);
   return tensor([...x.shape], m.take(dxp, n, into));
 }

@@ -19,6 +19,12 @@ interface TrainExports {
   maxpool_backward(dy: number, idx: number, dx: number, nOut: number, nIn: number): void;
   relu_forward(x: number, y: number, n: number): void;
   relu_backward(x: number, dy: number, dx: number, n: number): void;
+  avgpool_forward(x: number, y: number, BC: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): void;
+  avgpool_backward(dy: number, dx: number, BC: number, H: number, W: number, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): void;
+  adaptive_avgpool_forward(x: number, y: number, BC: number, H: number, W: number, OH: number, OW: number): void;
+  adaptive_avgpool_backward(dy: number, dx: number, BC: number, H: number, W: number, OH: number, OW: number): void;
+  act_forward(op: number, x: number, y: number, n: number, a: number): void;
+  act_backward(op: number, x: number, dy: number, dx: number, n: number, a: number): void;
   __heap_base: WebAssembly.Global;
 }
 

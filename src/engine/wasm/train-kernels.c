@@ -543,3 +543,118 @@ void relu_backward(i32 x, i32 dy, i32 dx, i32 n) {
   for (; i + 4 <= n; i += 4) wasm_v128_store(F(dx) + i, wasm_v128_and(wasm_v128_load(CF(dy) + i), wasm_f32x4_gt(wasm_v128_load(CF(x) + i), zero)));
   for (; i < n; i++) F(dx)[i] = CF(x)[i] > 0.0f ? CF(dy)[i] : 0.0f;
 }
+
+/* ---- Average pooling --------------------------------------------------------------------- */
+
+/*
+ * y = the sum over each window's real pixels over PyTorch's divisor (count_include_pad=True):
+ * the window clipped to the padded input [-p, H + p), so a ceil-mode window hanging past the
+ * padding does not count the part outside (the reference's rule, src/engine/cpu/pool.ts).
+ */
+EXPORT(avgpool_forward)
+void avgpool_forward(i32 x, i32 y, i32 BC, i32 H, i32 W, i32 OH, i32 OW, i32 kh, i32 kw, i32 sh, i32 sw, i32 ph, i32 pw) {
+  for (i32 bc = 0; bc < BC; bc++) {
+    const float *xp = CF(x) + bc * H * W;
+    for (i32 oh = 0; oh < OH; oh++) {
+      const i32 hs = oh * sh - ph, he = min_i(hs + kh, H + ph);
+      for (i32 ow = 0; ow < OW; ow++) {
+        const i32 ws = ow * sw - pw, we = min_i(ws + kw, W + pw);
+        float s = 0.0f;
+        for (i32 h = max_i(hs, 0); h < min_i(he, H); h++)
+          for (i32 w = max_i(ws, 0); w < min_i(we, W); w++) s += xp[h * W + w];
+        F(y)[(bc * OH + oh) * OW + ow] = s / (float)((he - hs) * (we - ws));
+      }
+    }
+  }
+}
+
+/* dx (overwritten) = each output's gradient over its divisor, added to its window's real pixels. */
+EXPORT(avgpool_backward)
+void avgpool_backward(i32 dy, i32 dx, i32 BC, i32 H, i32 W, i32 OH, i32 OW, i32 kh, i32 kw, i32 sh, i32 sw, i32 ph, i32 pw) {
+  __builtin_memset(F(dx), 0, BC * H * W * sizeof(float));
+  for (i32 bc = 0; bc < BC; bc++) {
+    float *dp = F(dx) + bc * H * W;
+    for (i32 oh = 0; oh < OH; oh++) {
+      const i32 hs = oh * sh - ph, he = min_i(hs + kh, H + ph);
+      for (i32 ow = 0; ow < OW; ow++) {
+        const i32 ws = ow * sw - pw, we = min_i(ws + kw, W + pw);
+        const float g = CF(dy)[(bc * OH + oh) * OW + ow] / (float)((he - hs) * (we - ws));
+        for (i32 h = max_i(hs, 0); h < min_i(he, H); h++)
+          for (i32 w = max_i(ws, 0); w < min_i(we, W); w++) dp[h * W + w] += g;
+      }
+    }
+  }
+}
+
+/*
+ * Adaptive average pooling, PyTorch's bins [floor(i*H/OH), ceil((i+1)*H/OH)); OH = OW = 1 is the
+ * global average pool.
+ */
+EXPORT(adaptive_avgpool_forward)
+void adaptive_avgpool_forward(i32 x, i32 y, i32 BC, i32 H, i32 W, i32 OH, i32 OW) {
+  for (i32 bc = 0; bc < BC; bc++) {
+    const float *xp = CF(x) + bc * H * W;
+    for (i32 oh = 0; oh < OH; oh++) {
+      const i32 h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH;
+      for (i32 ow = 0; ow < OW; ow++) {
+        const i32 w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW;
+        float s = 0.0f;
+        for (i32 h = h0; h < h1; h++)
+          for (i32 w = w0; w < w1; w++) s += xp[h * W + w];
+        F(y)[(bc * OH + oh) * OW + ow] = s / (float)((h1 - h0) * (w1 - w0));
+      }
+    }
+  }
+}
+
+EXPORT(adaptive_avgpool_backward)
+void adaptive_avgpool_backward(i32 dy, i32 dx, i32 BC, i32 H, i32 W, i32 OH, i32 OW) {
+  __builtin_memset(F(dx), 0, BC * H * W * sizeof(float));
+  for (i32 bc = 0; bc < BC; bc++) {
+    float *dp = F(dx) + bc * H * W;
+    for (i32 oh = 0; oh < OH; oh++) {
+      const i32 h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH;
+      for (i32 ow = 0; ow < OW; ow++) {
+        const i32 w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW;
+        const float g = CF(dy)[(bc * OH + oh) * OW + ow] / (float)((h1 - h0) * (w1 - w0));
+        for (i32 h = h0; h < h1; h++)
+          for (i32 w = w0; w < w1; w++) dp[h * W + w] += g;
+      }
+    }
+  }
+}
+
+/* ---- Piecewise activations --------------------------------------------------------------- */
+
+/*
+ * The activations without a transcendental, by `op` (ACT_* in wasm-layers.ts): 0 leaky relu
+ * (slope `a`), 1 relu6, 2 hardswish, 3 hardsigmoid. The forwards are the reference's formulas
+ * (src/engine/cpu/layers.ts), the derivatives PyTorch's at the kinks (ACTIVATION_GRADS in
+ * src/engine/cpu/backward.ts): leaky relu the x > 0 branch, relu6 1 strictly inside (0, 6),
+ * hardswish x/3 + 1/2 on [-3, 3], hardsigmoid 1/6 strictly inside (-3, 3).
+ */
+static inline float clamp06(float v) { return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v; }
+
+EXPORT(act_forward)
+void act_forward(i32 op, i32 x, i32 y, i32 n, float a) {
+  const float *xp = CF(x);
+  float *yp = F(y);
+  switch (op) {
+    case 0: for (i32 i = 0; i < n; i++) yp[i] = xp[i] >= 0.0f ? xp[i] : xp[i] * a; break;
+    case 1: for (i32 i = 0; i < n; i++) yp[i] = xp[i] != xp[i] ? xp[i] : clamp06(xp[i]); break;
+    case 2: for (i32 i = 0; i < n; i++) yp[i] = xp[i] * clamp06(xp[i] + 3.0f) / 6.0f; break;
+    default: for (i32 i = 0; i < n; i++) yp[i] = xp[i] != xp[i] ? xp[i] : clamp06(xp[i] + 3.0f) / 6.0f; break;
+  }
+}
+
+EXPORT(act_backward)
+void act_backward(i32 op, i32 x, i32 dy, i32 dx, i32 n, float a) {
+  const float *xp = CF(x), *g = CF(dy);
+  float *dp = F(dx);
+  switch (op) {
+    case 0: for (i32 i = 0; i < n; i++) dp[i] = g[i] * (xp[i] > 0.0f ? 1.0f : a); break;
+    case 1: for (i32 i = 0; i < n; i++) dp[i] = xp[i] > 0.0f && xp[i] < 6.0f ? g[i] : 0.0f; break;
+    case 2: for (i32 i = 0; i < n; i++) dp[i] = g[i] * (xp[i] < -3.0f ? 0.0f : xp[i] <= 3.0f ? xp[i] / 3.0f + 0.5f : 1.0f); break;
+    default: for (i32 i = 0; i < n; i++) dp[i] = xp[i] > -3.0f && xp[i] < 3.0f ? g[i] / 6.0f : 0.0f; break;
+  }
+}

@@ -10,11 +10,18 @@ import { conv2d, type ConvParams } from '../../../src/engine/cpu/conv';
 import { linear } from '../../../src/engine/cpu/dense';
 import { conv2dBackward, linearBackward } from '../../../src/engine/cpu/grad-dense';
 import { batchNormTrain, batchNormTrainBackward } from '../../../src/engine/cpu/grad-norm';
-import { maxpool2dBackward } from '../../../src/engine/cpu/grad-pool';
-import { maxpool2d, type PoolParams } from '../../../src/engine/cpu/pool';
+import { adaptiveAvgPool2dBackward, avgpool2dBackward, maxpool2dBackward } from '../../../src/engine/cpu/grad-pool';
+import { adaptiveAvgPool2d, avgpool2d, maxpool2d, type PoolParams } from '../../../src/engine/cpu/pool';
+import { passLayerCpu, type PassContext } from '../../../src/engine/cpu/backward';
+import { passLayerFast } from '../../../src/engine/train/fast-pass';
+import type { LayerAttrs } from '../../../src/layers';
 import { tensor } from '../../../src/engine/tensor';
 import { trainWasm, type TrainWasm } from '../../../src/engine/train/wasm-train';
 import {
+  adaptiveAvgPool2dBackwardWasm,
+  adaptiveAvgPool2dWasm,
+  avgpool2dBackwardWasm,
+  avgpool2dWasm,
   batchNormTrainBackwardWasm,
   batchNormTrainWasm,
   conv2dBackwardWasm,
@@ -217,5 +224,100 @@ describe('reluWasm', () => {
     expect([...reluWasm(m, x).data]).toEqual([0, 0, 0, 0.25, 3, 0, 1e-30, 7, 0].map(Math.fround));
     const dy = tensor([1, 9], Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]));
     expect([...reluBackwardWasm(m, x, dy).data]).toEqual([0, 0, 0, 4, 5, 0, 7, 8, 0]);
+  });
+});
+
+describe('avgpool2dWasm equals the reference (count_include_pad divisor)', () => {
+  const pools: { name: string; x: number[]; p: PoolParams }[] = [
+    { name: '2x2', x: [2, 3, 6, 8], p: { kernel: [2, 2], stride: [2, 2], padding: [0, 0], ceil: false } },
+    { name: '3x3 stride 2 padding 1', x: [1, 3, 9, 6], p: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceil: false } },
+    { name: 'ceil mode, odd size (a window past the edge)', x: [2, 2, 7, 7], p: { kernel: [2, 2], stride: [2, 2], padding: [0, 0], ceil: true } },
+    { name: '3x3 stride 2 padding 1, ceil (a window past the padding)', x: [1, 2, 8, 8], p: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceil: true } },
+    { name: '2x3, stride 1x2, padding 1, ceil', x: [2, 2, 5, 8], p: { kernel: [2, 3], stride: [1, 2], padding: [1, 1], ceil: true } },
+  ];
+  it.each(pools)('$name', ({ x: shape, p }) => {
+    const m = kernels();
+    const r = rng(5);
+    const x = randomTensor(shape, r);
+    const want = avgpool2d(x, p);
+    const y = avgpool2dWasm(m, x, p);
+    expect(y.shape).toEqual(want.shape);
+    expectClose(y.data, want.data, 1e-5, 'y');
+    const dy = randomTensor(want.shape, r);
+    expectClose(avgpool2dBackwardWasm(m, x.shape, dy, p).data, avgpool2dBackward(x, dy, p).data, 1e-5, 'dx');
+  });
+});
+
+describe('adaptiveAvgPool2dWasm equals the reference', () => {
+  it.each([
+    { x: [2, 3, 7, 9], size: [3, 4] as [number, number] },
+    { x: [1, 2, 5, 5], size: [3, 2] as [number, number] },
+    { x: [2, 2, 4, 6], size: [2, 3] as [number, number] },
+    { x: [1, 2, 3, 3], size: [5, 4] as [number, number] },
+    { x: [2, 3, 6, 5], size: [1, 1] as [number, number] },
+  ])('$x to $size', ({ x: shape, size }) => {
+    const m = kernels();
+    const r = rng(6);
+    const x = randomTensor(shape, r);
+    const want = adaptiveAvgPool2d(x, size);
+    const y = adaptiveAvgPool2dWasm(m, x, size);
+    expect(y.shape).toEqual(want.shape);
+    expectClose(y.data, want.data, 1e-5, 'y');
+    const dy = randomTensor(want.shape, r);
+    expectClose(adaptiveAvgPool2dBackwardWasm(m, x.shape, dy).data, adaptiveAvgPool2dBackward(x, dy, size).data, 1e-5, 'dx');
+  });
+});
+
+/** Every value on [-8, 8] in steps of 1/16, with the kinks 0, ±3 and 6 among them exactly, and a few off the grid. */
+function activationInput(): Float32Array {
+  const v: number[] = [];
+  for (let i = -128; i <= 128; i++) v.push(i / 16);
+  v.push(-1e-30, 1e-30, 2.9999999, 3.0000002, -2.9999999, -3.0000002, 5.9999995, 6.0000005, -0);
+  return Float32Array.from(v);
+}
+
+describe('the fast path of every new kind equals the reference pass', () => {
+  const ctx = (path: string): PassContext => ({ mode: 'train', path, seed: 1, step: 0 });
+  const pool = (k: [number, number], s: [number, number], p: [number, number], ceil: boolean) => ({ kernel: k, stride: s, padding: p, ceil });
+  const cases: { name: string; attrs: LayerAttrs; shape: number[] }[] = [
+    { name: 'avgpool 3x3/2 pad 1 ceil', attrs: { kind: 'avgpool', ...pool([3, 3], [2, 2], [1, 1], true) }, shape: [2, 3, 8, 7] },
+    { name: 'avgpool 2x2/2', attrs: { kind: 'avgpool', ...pool([2, 2], [2, 2], [0, 0], false) }, shape: [2, 3, 6, 6] },
+    { name: 'gap', attrs: { kind: 'gap' }, shape: [3, 4, 5, 7] },
+    { name: 'adaptiveavgpool 3x2 of 7x5', attrs: { kind: 'adaptiveavgpool', size: [3, 2] }, shape: [2, 3, 7, 5] },
+    { name: 'leakyrelu 0.1', attrs: { kind: 'leakyrelu', slope: 0.1 }, shape: [] },
+    { name: 'relu6', attrs: { kind: 'relu6' }, shape: [] },
+    { name: 'hardswish', attrs: { kind: 'hardswish' }, shape: [] },
+    { name: 'hardsigmoid', attrs: { kind: 'hardsigmoid' }, shape: [] },
+    { name: 'sigmoid', attrs: { kind: 'sigmoid' }, shape: [] },
+    { name: 'tanh', attrs: { kind: 'tanh' }, shape: [] },
+    { name: 'silu', attrs: { kind: 'silu' }, shape: [] },
+    { name: 'gelu', attrs: { kind: 'gelu', approximate: 'none' }, shape: [] },
+    { name: 'gelu tanh', attrs: { kind: 'gelu', approximate: 'tanh' }, shape: [] },
+  ];
+  it.each(cases)('$name', ({ attrs, shape }) => {
+    const r = rng(7);
+    const data = shape.length ? randomTensor(shape, r) : tensor([1, activationInput().length], activationInput());
+    const x = tensor([...data.shape], Float32Array.from(data.data));
+    const want = passLayerCpu(attrs, [x], {}, ctx('ref'));
+    const got = passLayerFast(attrs, [x], {}, ctx('fast'));
+    expect(got.output.shape).toEqual(want.output.shape);
+    expectClose(got.output.data, want.output.data, 1e-5, 'y');
+    const dy = randomTensor([...want.output.shape], r, 0.5, 2);
+    const gWant = want.backward(dy).dx[0];
+    const gGot = got.backward(dy).dx[0];
+    expectClose(gGot!.data, gWant!.data, 1e-5, 'dx');
+    // The fast pass (not the reference's) ran: it writes into the step's reused buffer.
+    const again = passLayerFast(attrs, [x], {}, ctx('fast'));
+    expect(again.output.data.buffer).toBe(got.output.data.buffer);
+  });
+
+  it('takes the kinks as PyTorch: relu6 0 at 0 and 6, hardsigmoid 0 at ±3, hardswish x/3 + 1/2 at ±3, leaky relu the slope at 0', () => {
+    const x = tensor([1, 5], Float32Array.from([0, 6, 3, -3, -0]));
+    const dy = tensor([1, 5], Float32Array.from([1, 1, 1, 1, 1]));
+    const grad = (attrs: LayerAttrs) => [...passLayerFast(attrs, [x], {}, ctx('kinks')).backward(dy).dx[0]!.data];
+    expect(grad({ kind: 'relu6' })).toEqual([0, 0, 1, 0, 0]);
+    expect(grad({ kind: 'hardsigmoid' })).toEqual([1, 0, 0, 0, 1].map((v) => Math.fround(v / 6)));
+    expect(grad({ kind: 'hardswish' })).toEqual([0.5, 1, 1.5, -0.5, 0.5]);
+    expect(grad({ kind: 'leakyrelu', slope: 0.25 })).toEqual([0.25, 1, 1, 0.25, 0.25]);
   });
 });
