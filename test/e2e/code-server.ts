@@ -320,10 +320,15 @@ export async function acceptSimpleDialog(p: Page, path: string, okLabel: string)
     // It rewrites the box while it loads its start folder: let it settle there first.
     await expect.poll(() => input.inputValue(), { timeout: 10_000 }).toMatch(/\/$/);
     await sleep(500);
-    await input.fill(path);
     const name = path.split('/').pop()!;
-    await p.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
-    await sleep(500);
+    // On a loaded machine the dialog can still rewrite the box with its start folder after we
+    // typed: type again until the path stays.
+    for (let i = 0; i < 5; i++) {
+      await input.fill(path);
+      await p.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+      await sleep(500);
+      if ((await input.inputValue()) === path) break;
+    }
     expect(await input.inputValue()).toBe(path);
     const ok = p.locator('.quick-input-widget .monaco-button', { hasText: okLabel }).first();
     if (await ok.isVisible()) await ok.click();
