@@ -86,8 +86,8 @@ async function engineFor(choice: TrainBackend): Promise<Engine> {
           passed = true;
           return r;
         } catch (e) {
-          // GpuTrainer refuses a kind it cannot train yet before anything changes: auto goes on on the CPU, and says why.
-          const why = (e as Error).message.split('\n')[0].replace(/; train this network with --backend cpu$/, '');
+          // A first pass that fails (a network GpuTrainer cannot build) has changed nothing: auto goes on on the CPU, and says why.
+          const why = (e as Error).message.split('\n')[0];
           if (passed) throw e;
           if (!auto) throw new Error(`WebGPU (${name}): ${why}; choose CPU or Auto to train it on the CPU engine`);
           release();
